@@ -1,0 +1,27 @@
+"""Shared fixtures. Published reference numbers come from ../shared/reference/published.json."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+PUBLISHED_JSON = SHARED / "reference" / "published.json"
+
+
+@pytest.fixture(scope="session")
+def published() -> dict:
+    """The published reference numbers (models, training runs, serving measurements, GPUs)."""
+    return json.loads(PUBLISHED_JSON.read_text(encoding="utf-8"))
+
+
+def published_row(section: str, name: str) -> dict:
+    """One row of published.json by its name (or model) field."""
+    data = json.loads(PUBLISHED_JSON.read_text(encoding="utf-8"))
+    for row in data[section]:
+        if row.get("name") == name or row.get("model") == name:
+            return row
+    raise KeyError(f"{section}: no row named {name!r} in {PUBLISHED_JSON}")

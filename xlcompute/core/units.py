@@ -1,0 +1,92 @@
+"""Units and number formats: precisions to bytes, bytes to GB or GiB, time and FLOP units.
+
+Conventions (printed in every report):
+- Memory is reported in decimal gigabytes, 1 GB = 1e9 bytes, by default; ``unit="GiB"``
+  gives binary gibibytes, 1 GiB = 2**30 bytes. Vendors quote HBM capacity in GB
+  (an "80 GB" H100 has 80e9 bytes usable capacity as quoted; nvidia-smi shows 81559 MiB).
+- FLOP is an amount of work, FLOP/s a rate; functions keep them apart in names and units.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import XlcomputeError, closest
+
+GB = 1e9
+GIB = 2.0**30
+SECONDS_PER_HOUR = 3600.0
+SECONDS_PER_DAY = 86400.0
+#: 1 PF-day = 1e15 FLOP/s sustained for one day [FLOP] (seed 004 §2.1.2.1; GPT-3 Table D.1).
+FLOP_PER_PF_DAY = 1e15 * SECONDS_PER_DAY
+
+MEMORY_UNITS = {"GB": GB, "GiB": GIB, "MB": 1e6, "MiB": 2.0**20, "TB": 1e12, "bytes": 1.0}
+
+#: Bytes per element of each named precision. Names are matched case-insensitively.
+PRECISION_BYTES: dict[str, float] = {
+    "fp64": 8.0,
+    "fp32": 4.0,
+    "tf32": 4.0,  # stored as 32 bits
+    "bf16": 2.0,
+    "fp16": 2.0,
+    "fp8": 1.0,
+    "int8": 1.0,
+    "fp6": 0.75,
+    "int4": 0.5,
+    "fp4": 0.5,
+    "nf4": 0.5,
+}
+_ALIASES = {
+    "float32": "fp32", "float": "fp32", "full": "fp32", "float16": "fp16", "half": "fp16",
+    "bfloat16": "bf16", "float8": "fp8", "e4m3": "fp8", "fp8_e4m3": "fp8", "e5m2": "fp8",
+    "q8": "int8", "q4": "int4", "mxfp4": "fp4", "nvfp4": "fp4", "float64": "fp64", "double": "fp64",
+}
+
+
+def normalise_precision(precision: Any, argument: str = "precision") -> str:
+    """Canonical precision name (``"BF16"`` -> ``"bf16"``); numbers are bits per weight."""
+    if isinstance(precision, (int, float)) and not isinstance(precision, bool):
+        return f"{float(precision):g}bit"
+    name = str(precision).strip().lower().replace("-", "").replace(" ", "")
+    name = _ALIASES.get(name, name)
+    if name in PRECISION_BYTES:
+        return name
+    if name.endswith("bit") or name.endswith("bits"):
+        return name.rstrip("s")
+    raise XlcomputeError(
+        f"{argument}: unknown precision {str(precision)!r}. Expected one of "
+        f"{', '.join(PRECISION_BYTES)} or a number of bits per weight such as 4.5."
+        + (f" Did you mean {closest(name, PRECISION_BYTES)[0]!r}?" if closest(name, PRECISION_BYTES) else ""),
+        argument=argument,
+        suggestions=closest(name, PRECISION_BYTES),
+    )
+
+
+def bytes_per_element(precision: Any, argument: str = "precision") -> float:
+    """Bytes per stored element [B] for a precision name or a number of bits.
+
+    ``bytes_per_element("bf16") == 2``; ``bytes_per_element(4.5) == 0.5625`` (4.5 bits per
+    weight, e.g. a GGUF Q4_K_M average).
+    """
+    name = normalise_precision(precision, argument)
+    if name in PRECISION_BYTES:
+        return PRECISION_BYTES[name]
+    try:
+        bits = float(name[: -len("bit")])
+    except ValueError as exc:
+        raise XlcomputeError(f"{argument}: cannot read bits per weight from {precision!r}.", argument=argument) from exc
+    if not 0 < bits <= 64:
+        raise XlcomputeError(f"{argument}: bits per weight must be in (0, 64], found {bits:g}.", argument=argument)
+    return bits / 8.0
+
+
+def memory_unit_bytes(unit: str, argument: str = "unit") -> float:
+    """Bytes in one ``unit`` ("GB" decimal by default elsewhere, or "GiB", "MB", "MiB", "TB")."""
+    for name, size in MEMORY_UNITS.items():
+        if str(unit).strip().lower() == name.lower():
+            return size
+    raise XlcomputeError(
+        f"{argument}: unknown memory unit {unit!r}; expected one of {', '.join(MEMORY_UNITS)}.",
+        argument=argument,
+        suggestions=closest(str(unit), MEMORY_UNITS),
+    )
