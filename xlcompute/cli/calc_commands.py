@@ -1,0 +1,207 @@
+"""``xlcompute calc``: evaluate any core formula from the command line, with its breakdown.
+
+    xlcompute calc train_flops --params 7e10 --tokens 1.4e12
+    xlcompute calc kv_cache_bytes --arch llama-3.1-70b --context-tokens 8192 --json
+    xlcompute calc --list
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from typing import Any, Callable
+
+import click
+
+from ..core import REGISTRY
+from ..core.errors import XlcomputeError, closest
+from ..core.formula import explain
+from . import main
+from .render import format_value, render_step
+
+_TRUE = {"true", "yes", "y", "1", "on"}
+_FALSE = {"false", "no", "n", "0", "off"}
+
+
+def _formula(name: str) -> Callable[..., Any]:
+    key = name.strip().replace("-", "_")
+    if key in REGISTRY:
+        return REGISTRY[key]
+    hints = closest(key, REGISTRY)
+    hint = f" Did you mean {', '.join(repr(h) for h in hints)}?" if hints else ""
+    raise XlcomputeError(f"formula: unknown formula {name!r}.{hint} Run `xlcompute calc --list` to list them.",
+                         argument="formula", suggestions=hints)
+
+
+def _split_args(tokens: list[str]) -> dict[str, str]:
+    """``--name value`` / ``--name=value`` pairs; dashes in names become underscores."""
+    values: dict[str, str] = {}
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        if not token.startswith("--") or token == "--":
+            raise XlcomputeError(f"calc: expected an option like --params, found {token!r}.", argument=token)
+        name, sep, value = token[2:].partition("=")
+        if not sep:
+            if i + 1 >= len(tokens):
+                raise XlcomputeError(f"--{name}: no value given.", argument=name)
+            value = tokens[i + 1]
+            i += 1
+        values[name.replace("-", "_")] = value
+        i += 1
+    return values
+
+
+def _kind(parameter: inspect.Parameter) -> str:
+    annotation = parameter.annotation
+    text = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", str(annotation))
+    if "ModelArch" in text:
+        return "arch"
+    if "Accelerator" in text:
+        return "gpu"
+    if text == "bool" or isinstance(parameter.default, bool):
+        return "bool"
+    if text in ("float", "int"):
+        return "number"
+    return "any"
+
+
+# Numeric arguments that may also be given as a catalog id: --params llama-3.1-70b, --peak-flops-per-gpu h100-sxm.
+_FROM_MODEL = {"params": "total_params", "active_params": "active_params"}
+_FROM_GPU = {
+    "peak_flops_per_gpu": lambda gpu: gpu.peak_flops("bf16"),
+    "peak_flops": lambda gpu: gpu.peak_flops("bf16"),
+    "gpu_memory_bytes": lambda gpu: gpu.memory_bytes,
+    "bandwidth_bytes_per_s": lambda gpu: gpu.bandwidth_bytes_per_s,
+}
+
+
+def _from_catalog(name: str, text: str) -> float | None:
+    """The number a catalog id stands for in argument ``name``, or None if ``name`` takes no ids."""
+    if name in _FROM_MODEL:
+        from ..catalog import get_model
+
+        return float(getattr(get_model(text), _FROM_MODEL[name]))
+    if name in _FROM_GPU:
+        from ..catalog import get_gpu
+
+        return float(_FROM_GPU[name](get_gpu(text)))
+    return None
+
+
+def _number(name: str, text: str) -> float | int:
+    try:
+        value = float(text.replace("_", "").replace(",", ""))
+    except ValueError as exc:
+        raise XlcomputeError(f"--{name}: expected a number, found {text!r}.", argument=name) from exc
+    return int(value) if value.is_integer() and abs(value) < 2**53 and "." not in text and "e" not in text.lower() \
+        else value
+
+
+def _convert(name: str, parameter: inspect.Parameter, text: str) -> Any:
+    kind = _kind(parameter)
+    if kind == "arch":
+        from ..catalog import get_model  # lazy: the catalog layer sits above the core
+
+        return get_model(text).arch
+    if kind == "gpu":
+        from ..catalog import get_gpu
+
+        return get_gpu(text)
+    if kind == "bool":
+        if text.lower() in _TRUE:
+            return True
+        if text.lower() in _FALSE:
+            return False
+        raise XlcomputeError(f"--{name}: expected true or false, found {text!r}.", argument=name)
+    if kind == "number":
+        try:
+            return _number(name, text)
+        except XlcomputeError as not_a_number:
+            try:
+                from_catalog = _from_catalog(name, text)
+            except XlcomputeError as not_an_id:
+                raise XlcomputeError(f"--{name.replace('_', '-')}: expected a number or a catalog id, found {text!r}. "
+                                     f"{not_an_id}", argument=name, suggestions=not_an_id.suggestions) from None
+            if from_catalog is None:
+                raise not_a_number
+            return from_catalog
+    try:  # untyped (e.g. precision may be a name or a number of bits)
+        return _number(name, text)
+    except XlcomputeError:
+        return None if text.lower() == "none" else text
+
+
+def _usage(fn: Callable[..., Any]) -> str:
+    info = fn.__formula__
+    lines = [f"{info.name}: {info.title}", f"  {info.equation}", "  arguments:"]
+    for name, parameter in inspect.signature(fn).parameters.items():
+        term = info.terms[name]
+        default = "" if parameter.default is inspect.Parameter.empty else f" (default {parameter.default!r})"
+        kind = _kind(parameter)
+        what = {"arch": "a model id, e.g. llama-3.1-70b", "gpu": "a GPU id, e.g. h100-sxm"}.get(kind, term.unit)
+        lines.append(f"    --{name.replace('_', '-')}  {term.symbol} [{what}] {term.description}{default}")
+    return "\n".join(lines)
+
+
+def _arguments(fn: Callable[..., Any], raw: dict[str, str]) -> dict[str, Any]:
+    parameters = inspect.signature(fn).parameters
+    unknown = [n for n in raw if n not in parameters]
+    if unknown:
+        hints = closest(unknown[0], parameters)
+        hint = f" Did you mean --{hints[0].replace('_', '-')}?" if hints else ""
+        raise XlcomputeError(f"--{unknown[0].replace('_', '-')}: {fn.__name__} has no such argument.{hint}\n"
+                             + _usage(fn), argument=unknown[0], suggestions=hints)
+    missing = [n for n, p in parameters.items() if p.default is inspect.Parameter.empty and n not in raw]
+    if missing:
+        flags = ", ".join("--" + n.replace("_", "-") for n in missing)
+        raise XlcomputeError(f"{fn.__name__}: missing {flags}.\n" + _usage(fn), argument=missing[0])
+    return {name: _convert(name, parameters[name], text) for name, text in raw.items()}
+
+
+def _list(as_json: bool) -> None:
+    rows = [(name, fn.__formula__) for name, fn in sorted(REGISTRY.items())]
+    if as_json:
+        click.echo(json.dumps([{"function": n, "title": i.title, "equation": i.equation, "unit": i.result.unit,
+                                "reference": i.reference} for n, i in rows], indent=2, ensure_ascii=False))
+        return
+    width = max(len(n) for n, _ in rows)
+    for name, info in rows:
+        click.echo(f"{name.ljust(width)}  {info.title} [{info.result.unit}]: {info.equation}")
+
+
+@main.command(
+    "calc",
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+)
+@click.argument("formula_name", metavar="FORMULA", required=False)
+@click.option("--list", "list_formulas", is_flag=True, help="List every formula.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output (the breakdown as JSON).")
+@click.pass_context
+def calc(ctx: click.Context, formula_name: str | None, list_formulas: bool, as_json: bool) -> None:
+    """Evaluate FORMULA with --argument value pairs and print the value with its breakdown.
+
+    Example: xlcompute calc train_flops --params 7e10 --tokens 1.4e12
+
+    Arguments that take a model architecture accept catalog ids (--arch llama-3.1-70b);
+    so do --params/--active-params (the model's counts) and --peak-flops-per-gpu,
+    --peak-flops, --gpu-memory-bytes, --bandwidth-bytes-per-s (a GPU's bf16 dense peak,
+    memory and bandwidth, e.g. h100-sxm). Run with only FORMULA to see its arguments.
+    """
+    if list_formulas:
+        _list(as_json)
+        return
+    if not formula_name:
+        raise XlcomputeError("calc: name a formula (e.g. `xlcompute calc train_flops --params 7e10 --tokens 1.4e12`)"
+                             " or use --list.", argument="formula")
+    fn = _formula(formula_name)
+    kwargs = _arguments(fn, _split_args(list(ctx.args)))
+    step = explain(fn, **kwargs)
+    if as_json:
+        click.echo(json.dumps(step.to_dict(), indent=2, ensure_ascii=False))
+        return
+    info = fn.__formula__
+    unit = "" if info.result.unit == "-" else info.result.unit
+    click.echo(f"{info.result.symbol} = {format_value(step.result)} {unit}".rstrip())
+    click.echo()
+    click.echo(render_step(step))
