@@ -57,6 +57,14 @@ class ModelArch:
     sliding_window: int = 0
     sliding_window_layers: int = 0
     encoder_only: bool = False
+    # Rarer parameter-bearing details (defaults keep the common decoder layout)
+    norms_per_layer: int = 0  # 0 -> 2 (pre-attention + pre-MLP), or 1 with parallel_attention; Gemma 2 has 4
+    qk_norm: bool = False  # RMSNorm on queries and keys, head_dim weights each (Qwen3, Gemma 3)
+    attention_sinks: bool = False  # one learned sink logit per query head (gpt-oss)
+    router_bias: bool = False  # bias on the MoE router (gpt-oss; DeepSeek-V3 score-correction bias)
+    shared_expert_gate: bool = False  # sigmoid gate on the shared expert, h x 1 (Qwen2-MoE)
+    type_vocab_size: int = 0  # token-type (segment) embeddings (BERT)
+    pooler: bool = False  # BERT pooler, h x h dense layer with bias
 
     def __post_init__(self) -> None:
         if not self.num_kv_heads:

@@ -46,7 +46,7 @@ _ALIASES = {
 def normalise_precision(precision: Any, argument: str = "precision") -> str:
     """Canonical precision name (``"BF16"`` -> ``"bf16"``); numbers are bits per weight."""
     if isinstance(precision, (int, float)) and not isinstance(precision, bool):
-        return f"{float(precision):g}bit"
+        return f"{float(precision):.15g}bit"  # :g kept 6 digits: 1.078125 bits became 1.07812
     name = str(precision).strip().lower().replace("-", "").replace(" ", "")
     name = _ALIASES.get(name, name)
     if name in PRECISION_BYTES:

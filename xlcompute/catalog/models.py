@@ -1,0 +1,166 @@
+"""The model catalog: ``data/models.csv``, one row per model, each with its sources and date.
+
+Parameter counts are derived from the architecture by :mod:`xlcompute.core.params`; the
+official counts in the file are the published figures they are checked against.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..core.architecture import ModelArch
+from ..core.errors import XlcomputeError, unknown_id
+from ..core.params import params_active, params_non_embedding, params_total
+from ._data import Index, build_catalog, parse_bool, parse_count, quoted_half_unit, split_list, typed_fields
+from .hf_config import ACTIVE_WITHOUT_INPUT_EMBEDDING, arch_from_config_file, config_path, load_config
+
+#: Relative tolerance between derived and official parameter counts (the issue's 1 %).
+DEFAULT_TOLERANCE = 0.01
+
+
+@dataclass(frozen=True)
+class Model:
+    """One catalog model: its architecture and the published facts about it."""
+
+    id: str
+    name: str
+    arch: ModelArch
+    hf_repos: tuple[str, ...] = ()
+    official_total_params: float | None = None
+    official_active_params: float | None = None
+    source: str = ""  # where the architecture comes from (config.json URL, paper table)
+    date: str = ""  # ISO date of the cited source
+    notes: str = ""
+    family: str = ""
+    aliases: tuple[str, ...] = ()
+    params_source: str = ""  # where the official counts come from
+    official_non_embedding_params: float | None = None
+    active_counts_input_embedding: bool = True  # the vendor's convention for "active"
+    tolerance: float = DEFAULT_TOLERANCE
+    quoted: dict[str, str] = field(default_factory=dict, compare=False, repr=False)  # counts as written
+
+    @property
+    def total_params(self) -> int:
+        return params_total(self.arch)
+
+    @property
+    def active_params(self) -> int:
+        """Active parameters per token under the vendor's convention (see params_active)."""
+        return params_active(self.arch, self.active_counts_input_embedding)
+
+    @property
+    def non_embedding_params(self) -> int:
+        return params_non_embedding(self.arch)
+
+    def allowed_deviation(self, which: str = "total") -> float:
+        """Relative tolerance for comparing a derived count with the official one: the row's
+        tolerance (1 % by default) or half a unit of the official figure's last quoted digit,
+        whichever is larger ("37B" is 36.5B-37.5B as printed)."""
+        text = self.quoted.get(which, "")
+        official = parse_count(text) if text else None
+        if not official:
+            return self.tolerance
+        return max(self.tolerance, quoted_half_unit(text) / official)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "family": self.family,
+            "hf_repos": list(self.hf_repos),
+            "total_params": self.total_params,
+            "active_params": self.active_params,
+            "non_embedding_params": self.non_embedding_params,
+            "official_total_params": self.official_total_params,
+            "official_active_params": self.official_active_params,
+            "official_non_embedding_params": self.official_non_embedding_params,
+            "active_counts_input_embedding": self.active_counts_input_embedding,
+            "source": self.source,
+            "params_source": self.params_source,
+            "date": self.date,
+            "notes": self.notes,
+            "arch": self.arch.to_dict(),
+        }
+
+    def __str__(self) -> str:
+        return self.id
+
+
+def _model_from_row(row: dict[str, str], line: int) -> Model:
+    label = f"models.csv line {line} ({row.get('id', '?')})"
+    if not row.get("id"):
+        raise XlcomputeError(f"{label}: empty id.", argument="catalog")
+    arch_fields = typed_fields(ModelArch, row, label)
+    arch_fields["name"] = row.get("name", "")
+    arch = ModelArch(**arch_fields)
+    counts = {key: row.get(f"official_{key}_params", "") for key in ("total", "active", "non_embedding")}
+    return Model(
+        id=row["id"],
+        name=row.get("name") or row["id"],
+        arch=arch,
+        hf_repos=split_list(row.get("hf_repos", "")),
+        official_total_params=parse_count(counts["total"], label),
+        official_active_params=parse_count(counts["active"], label),
+        official_non_embedding_params=parse_count(counts["non_embedding"], label),
+        source=row.get("config_source", ""),
+        params_source=row.get("params_source", ""),
+        date=row.get("date", ""),
+        notes=row.get("notes", ""),
+        family=row.get("family", ""),
+        aliases=split_list(row.get("aliases", "")),
+        active_counts_input_embedding=parse_bool(row.get("active_counts_input_embedding") or "true", label),
+        tolerance=float(row.get("tolerance") or DEFAULT_TOLERANCE),
+        quoted={k: v for k, v in counts.items() if v},
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def _catalog() -> tuple[dict[str, Model], Index]:
+    return build_catalog("models.csv", "model", _model_from_row,
+                         lambda model, row: (model.name, *model.aliases, *model.hf_repos))
+
+
+def list_models() -> list[Model]:
+    """Every catalog model, in file order."""
+    return list(_catalog()[0].values())
+
+
+def model_ids() -> list[str]:
+    return list(_catalog()[0])
+
+
+def get_model(ref: Any) -> Model:
+    """A model by catalog id, alias or Hugging Face repo name (case and separators ignored;
+    ``-Instruct``/``-chat``/``-hf``/``-it`` variants find their base model), or a path to a
+    local ``config.json`` (or a directory holding one).
+
+    Raises :class:`XlcomputeError` naming the argument and the closest ids if nothing matches.
+    """
+    if isinstance(ref, Model):
+        return ref
+    if ref is None or str(ref).strip() == "":
+        raise XlcomputeError("model: expected a model id, Hugging Face repo name or config.json path, found nothing.",
+                             argument="model")
+    models, index = _catalog()
+    path = config_path(ref)
+    if path is not None and path.exists():  # a local file wins over a catalog name
+        arch = arch_from_config_file(path)
+        model_type = str(load_config(path).get("model_type", "")).lower()
+        return Model(id=arch.id, name=arch.name or arch.id, arch=arch, source=str(path),
+                     notes=f"read from a local config.json (model_type {model_type or 'unknown'})",
+                     active_counts_input_embedding=model_type not in ACTIVE_WITHOUT_INPUT_EMBEDDING)
+    found = index.find(ref)
+    if found is not None:
+        return models[found]
+    if path is not None:
+        raise XlcomputeError(f"model: config file {str(path)!r} does not exist.", argument="model")
+    raise unknown_id("model", "model", ref, index.ids)
+
+
+def get_arch(ref: Any) -> ModelArch:
+    """The architecture of :func:`get_model` ``(ref)``; a ModelArch passes through."""
+    if isinstance(ref, ModelArch):
+        return ref
+    return get_model(ref).arch
