@@ -6,6 +6,7 @@ cites its datasheet); config.json fixtures in tests/data/ copy the published con
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import xlcompute.catalog
 from conftest import published_row
 from xlcompute.catalog import (
     PRICES_ENV,
@@ -218,34 +220,98 @@ def test_unreliable_figures_say_so():
 
 def test_peak_flops_falls_back_for_missing_precisions():
     assert get_gpu("v100").peak_flops("bf16") == 125e12  # no bf16 on Volta: the FP16 tensor rate
-    assert get_gpu("a100-80gb").peak_flops("fp8") == 624e12  # no fp8 on Ampere: int8 unit
+    # No fp8 on Ampere: fp8 weights are dequantised and run on the bf16 units, never at int8 TOPS.
+    assert get_gpu("a100-80gb").peak_flops("fp8") == 312e12
+    assert get_gpu("a100-80gb").peak_flops("int8") == 624e12
+    assert get_gpu("a100-80gb").peak_flops("int4") == 624e12  # int4 runs on int8 units here
     assert get_gpu("b200").peak_flops("fp4") == 9000e12
 
 
 # --- prices --------------------------------------------------------------------------------
 
+PRICES_CSV = Path(xlcompute.catalog.__file__).parent / "data" / "prices.csv"
+GPUS_CSV = PRICES_CSV.with_name("gpus.csv")
+PRICE_TERMS = {"on_demand", "spot", "capacity_block", "reserved_1y", "reserved_3y", "committed_use_1y",
+               "committed_use_3y", "savings_plan_1y", "savings_plan_3y"}
+AS_READ = dt.date(2026, 11, 21)  # the day the shipped rows were last checked against their sources
+
+
+def _shipped_price_rows() -> list[dict[str, str]]:
+    with PRICES_CSV.open(newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
 
 def test_price_rows_are_sourced_dated_and_per_gpu():
-    prices = list_prices()
-    assert len(prices) >= 15
-    for p in prices:
-        assert p.source and p.provider and p.region, p
-        _iso(p.date)
-        get_gpu(p.gpu_id)
-        if p.usd_per_instance_hour:
-            assert p.usd_per_gpu_hour == pytest.approx(p.usd_per_instance_hour / p.gpus_per_instance, abs=0.005)
+    rows = _shipped_price_rows()
+    assert len(rows) >= 40
+    with GPUS_CSV.open(newline="", encoding="utf-8") as fh:
+        gpu_ids = {row["id"] for row in csv.DictReader(fh)}
+    for row in rows:
+        label = (row["gpu_id"], row["provider"], row["pricing"], row["region"])
+        assert row["gpu_id"] in gpu_ids, label  # a catalog id, not an alias
+        assert row["pricing"] in PRICE_TERMS, label
+        assert "http" in row["source"] and row["provider"] and row["region"] and row["instance"], label
+        assert _iso(row["date"]) <= AS_READ, label
+        gpus, per_gpu, instance = int(row["gpus_per_instance"]), float(row["usd_per_gpu_hour"]), float(row["usd_per_instance_hour"])
+        # per-GPU price x GPUs = instance price, to the rounding of a 4-decimal per-GPU figure (AWS prints 3)
+        assert per_gpu * gpus == pytest.approx(instance, abs=0.005 * gpus), label
+        if gpus > 1:
+            assert "per-gpu" in row["notes"].lower() or "per gpu" in row["notes"].lower(), label
 
 
-def test_aws_p5_instance_price_divided_by_eight_gpus():
-    # AWS p5.48xlarge (8 x H100) $98.32 per instance-hour (nextplatform.com, 2023-07-27)
+def test_price_keys_are_unique_and_unverified_rows_say_so():
+    rows = _shipped_price_rows()
+    keys = [(r["gpu_id"], r["provider"], r["pricing"], r["region"]) for r in rows]
+    assert len(keys) == len(set(keys))
+    unverified = [r for r in rows if "UNVERIFIED" in r["notes"]]
+    assert all(r["notes"].startswith("UNVERIFIED:") for r in unverified)
+    # default (on-demand) quotes are all verified; only secondary-source spot rows remain unverified
+    assert {r["pricing"] for r in unverified} <= {"spot"}
+    assert {"aws", "azure", "gcp", "coreweave", "lambda", "runpod"} <= {r["provider"] for r in rows}
+    assert {"committed_use_1y", "committed_use_3y"} <= {r["pricing"] for r in rows}
+
+
+def test_aws_p5_price_is_after_the_june_2025_cut_and_divided_by_eight():
+    # p5.48xlarge us-east-1 $55.04/h: datareceipts/data-receipts 109-gpu-pricing/hyperscalers.json
+    # (retrieved 2026-11-09) and tsaol/aws-gpu data/p5_instances.js (instances.vantage.sh, 2026-08-26);
+    # the pre-cut list price was $98.32/h (nextplatform.com, 2023-07-27).
     price = get_price("h100", "aws")
-    assert price.usd_per_instance_hour == 98.32 and price.gpus_per_instance == 8
-    assert price.usd_per_gpu_hour == pytest.approx(12.29)
+    assert price.instance == "p5.48xlarge" and price.gpus_per_instance == 8
+    assert price.usd_per_instance_hour == 55.04 and price.usd_per_gpu_hour == pytest.approx(6.88)
+    assert price.usd_per_instance_hour < 98.32 * (1 - 0.40)  # "up to 45%" cut
+    # p4d.24xlarge $21.957642/h over 8 A100 40GB (same two sources)
+    assert get_price("a100-40gb", "aws").usd_per_gpu_hour == pytest.approx(21.957642 / 8, abs=1e-4)
+
+
+@pytest.mark.parametrize("gpu, provider, pricing, region, usd_per_gpu_hour", [
+    ("h100-sxm", "azure", "on_demand", None, 12.29),        # datareceipts README: ND96isr_H100_v5 $12.29
+    ("h100-sxm", "gcp", "on_demand", None, 88.49 / 8),      # Cyclenerd pricing.yml a3-highgpu-8g us-central1 hour
+    ("h100-sxm", "lambda", "on_demand", None, 3.99),        # lambda.ai/instances "8x NVIDIA H100 SXM $3.99"
+    ("h100-sxm", "runpod", "on_demand", None, 2.69),        # runpod.io/pricing Community Cloud (vendors.json)
+    ("h100-sxm", "runpod", "on_demand", "secure-cloud", 3.99),
+    ("h100-sxm", "aws", "capacity_block", None, 4.916),     # aws.amazon.com/ec2/capacityblocks/pricing/
+    ("l40s", "aws", "on_demand", None, 30.13118 / 8),       # tsaol/aws-gpu g6e_instances.js g6e.48xlarge
+    ("b200", "lambda", "on_demand", None, 6.69),            # lambda.ai/instances "8x NVIDIA B200 SXM6 $6.69"
+])
+def test_spot_checks_of_verified_prices(gpu, provider, pricing, region, usd_per_gpu_hour):
+    price = get_price(gpu, provider, pricing, region=region)
+    assert price.usd_per_gpu_hour == pytest.approx(usd_per_gpu_hour, abs=1e-4)
+    assert not price.notes.startswith("UNVERIFIED")
+
+
+def test_gcp_committed_use_rows_are_month_prices_over_730_hours():
+    # Cyclenerd pricing.yml (2025-03-06) a3-highgpu-8g us-central1: month_1y 44810.08, month_3y 28370.998
+    on_demand = get_price("h100", "gcp")
+    one_year = get_price("h100", "gcp", "committed-use-1y")
+    three_year = get_price("h100", "gcp", "committed_use_3y")
+    assert one_year.usd_per_instance_hour == pytest.approx(44810.08066464 / 730, abs=1e-4)
+    assert three_year.usd_per_instance_hour == pytest.approx(28370.99821392 / 730, abs=1e-4)
+    assert three_year.usd_per_gpu_hour < one_year.usd_per_gpu_hour < on_demand.usd_per_gpu_hour
 
 
 def test_default_price_is_the_median_on_demand_quote():
     quotes = sorted(p.usd_per_gpu_hour for p in list_prices("h100-sxm") if p.pricing == "on_demand")
-    assert get_price("h100-sxm").usd_per_gpu_hour == quotes[(len(quotes) - 1) // 2]
+    assert len(quotes) % 2 == 1 and get_price("h100-sxm").usd_per_gpu_hour == quotes[(len(quotes) - 1) // 2]
     even = sorted(p.usd_per_gpu_hour for p in list_prices("a100-40gb") if p.pricing == "on_demand")
     assert len(even) % 2 == 0 and get_price("a100-40gb").usd_per_gpu_hour == even[len(even) // 2 - 1]
     assert get_price("h100-sxm", pricing="capacity_block").usd_per_gpu_hour == 4.916  # AWS Capacity Blocks page
@@ -261,6 +327,9 @@ def test_price_errors_name_the_argument():
     with pytest.raises(XlcomputeError) as err:
         get_price("h100", pricing="ondemand")
     assert err.value.argument == "pricing"
+    with pytest.raises(XlcomputeError) as err:
+        get_price("h100", "runpod", region="mars")
+    assert err.value.argument == "gpu" and "mars" in str(err.value)
 
 
 USER_CSV = """gpu_id,provider,pricing,region,usd_per_gpu_hour,source,date
@@ -275,7 +344,7 @@ def test_user_prices_override_matching_rows_and_add_new_ones(tmp_path, monkeypat
     lambda_quote = get_price("h100", "lambda", prices_file=path)
     assert lambda_quote.usd_per_gpu_hour == 1.50 and lambda_quote.origin == str(path)
     assert get_price("mi300x", prices_file=path).provider == "acme"
-    assert get_price("h100", "lambda").usd_per_gpu_hour == 2.99  # shipped value without the override
+    assert get_price("h100", "lambda").usd_per_gpu_hour == 3.99  # shipped value without the override
     monkeypatch.setenv(PRICES_ENV, str(path))
     assert get_price("h100", "lambda").usd_per_gpu_hour == 1.50
     rows = [p for p in list_prices("h100") if p.provider == "lambda" and p.pricing == "on_demand"]
@@ -290,6 +359,10 @@ def test_bad_user_price_file_names_the_file(tmp_path):
     path.write_text(USER_CSV.replace("1.50", "-1"), encoding="utf-8")
     with pytest.raises(XlcomputeError, match="must be > 0"):
         list_prices(prices_file=path)
+    path.write_text(USER_CSV.replace("on_demand,us", "reserved-1yr,us"), encoding="utf-8")
+    with pytest.raises(XlcomputeError, match=r"broken.csv.*line 2.*pricing 'reserved-1yr'") as err:
+        list_prices(prices_file=path)
+    assert "reserved_1y" in err.value.suggestions
     with pytest.raises(XlcomputeError, match="cannot be read"):
         list_prices(prices_file=tmp_path / "nope.csv")
 

@@ -19,13 +19,16 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ..core.errors import XlcomputeError, check_choice
+from ..core.errors import XlcomputeError, check_choice, closest
 from ._data import lookup_key, read_data_csv, read_user_csv
 from .gpus import get_gpu
 
 PRICES_ENV = "XLCOMPUTE_PRICES"
 REQUIRED_COLUMNS = ("gpu_id", "provider", "pricing", "region", "usd_per_gpu_hour", "source", "date")
-PRICING_MODELS = ("on_demand", "spot", "reserved_1y", "reserved_3y", "capacity_block", "committed", "custom")
+# Shipped rows use the first nine terms; "committed" (a commitment of unstated term) and "custom" (a
+# negotiated quote) are kept for user price files.
+PRICING_MODELS = ("on_demand", "spot", "capacity_block", "reserved_1y", "reserved_3y", "committed_use_1y",
+                  "committed_use_3y", "savings_plan_1y", "savings_plan_3y", "committed", "custom")
 
 
 @dataclass(frozen=True)
@@ -53,12 +56,19 @@ class Price:
         return (self.gpu_id, self.provider.lower(), self.pricing, self.region.lower())
 
 
+def _pricing_key(pricing: Any) -> str:
+    return str(pricing).strip().lower().replace("-", "_").replace(" ", "_")
+
+
 def _price_from_row(row: dict[str, str], label: str, origin: str) -> Price:
     for column in REQUIRED_COLUMNS:
         if not row.get(column):
             raise XlcomputeError(f"{label}: column {column} is empty.", argument="prices_file")
     gpu = get_gpu(row["gpu_id"]).id  # validates the id, accepts aliases
-    pricing = row["pricing"].strip().lower().replace("-", "_").replace(" ", "_")
+    pricing = _pricing_key(row["pricing"])
+    if pricing not in PRICING_MODELS:
+        raise XlcomputeError(f"{label}: pricing {row['pricing']!r} is not one of {', '.join(PRICING_MODELS)}.",
+                             argument="prices_file", suggestions=closest(pricing, PRICING_MODELS))
     try:
         usd = float(row["usd_per_gpu_hour"])
         gpus = int(float(row.get("gpus_per_instance") or 1))
@@ -121,7 +131,7 @@ def get_price(gpu: Any, provider: str | None = None, pricing: str = "on_demand",
     ``region``, the cheapest matching row is returned.
     """
     gpu_id = get_gpu(gpu).id
-    pricing_key = str(pricing).strip().lower().replace("-", "_").replace(" ", "_")
+    pricing_key = _pricing_key(pricing)
     check_choice("pricing", pricing_key, PRICING_MODELS)
     rows = [p for p in list_prices(gpu_id, prices_file=prices_file) if p.pricing == pricing_key]
     if provider is not None:

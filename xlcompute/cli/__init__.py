@@ -22,6 +22,10 @@ class _Group(click.Group):
             sys.exit(2)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
             raise
+        except BrokenPipeError:
+            # Output piped into `head` and the like: stop quietly, as Unix tools do.
+            sys.stderr.close()
+            sys.exit(0)
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             sys.exit(130)
@@ -43,3 +47,8 @@ def main() -> None:
 
 
 # Command modules register themselves on `main` when imported (one line each).
+from . import calc_commands  # noqa: E402,F401
+from . import catalog_commands  # noqa: E402,F401
+from . import report_commands  # noqa: E402,F401
+from . import serving_commands  # noqa: E402,F401
+from . import addin_commands  # noqa: E402,F401

@@ -91,7 +91,7 @@ def compute_demand_flops_per_s(flops_per_token: float, tokens_per_request: float
     result=("n_mem", "GPUs", "whole GPUs whose usable memory holds M"),
     terms={
         "memory_bytes": ("M", "B", "memory to hold (weights + KV + overhead)"),
-        "gpu_memory_bytes": ("G", "B", "memory of one GPU (vendor GB × 1e9)"),
+        "gpu_memory_bytes": ("G", "B", "memory of one GPU (Accelerator.memory_bytes)"),
         "usable_fraction": ("f", "-", "share of GPU memory the runtime may use (vLLM default 0.9)"),
     },
     reference="Seed 003 §01 (685B × 2 B = 1370 GB over 80 GB H100s ≈ 18 GPUs)",

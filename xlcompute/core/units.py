@@ -2,8 +2,9 @@
 
 Conventions (printed in every report):
 - Memory is reported in decimal gigabytes, 1 GB = 1e9 bytes, by default; ``unit="GiB"``
-  gives binary gibibytes, 1 GiB = 2**30 bytes. Vendors quote HBM capacity in GB
-  (an "80 GB" H100 has 80e9 bytes usable capacity as quoted; nvidia-smi shows 81559 MiB).
+  gives binary gibibytes, 1 GiB = 2**30 bytes. A GPU's capacity as the vendor quotes it
+  ("80 GB") is binary in fact: nvidia-smi shows 81,559 MiB on an H100, i.e. 85.5e9 bytes;
+  see :attr:`xlcompute.core.hardware.Accelerator.memory_bytes`.
 - FLOP is an amount of work, FLOP/s a rate; functions keep them apart in names and units.
 """
 

@@ -1,0 +1,146 @@
+"""The serving model (xlcompute.core.serving) and its id-level API (xlcompute.serving)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import published_row
+from xlcompute.core import serving as core
+from xlcompute.core.architecture import ModelArch
+from xlcompute.core.efficiency import DEFAULT_SERVING_EFFICIENCY as EFF, ServingEfficiency
+from xlcompute.core.errors import XlcomputeError
+from xlcompute.core.formula import explain
+from xlcompute.core.hardware import Accelerator
+from xlcompute.serving import max_batch, setup, tokens_per_s, tpot_ms, ttft_ms
+
+# A tiny dense model and GPU whose step times can be computed by hand.
+TOY = ModelArch("toy", hidden_size=1024, num_layers=10, num_attention_heads=8, intermediate_size=4096,
+                vocab_size=1000, num_kv_heads=2, tie_word_embeddings=True)
+TOY_GPU = Accelerator("toy-gpu", "toy", memory_gb=10, memory_bandwidth_gbps=1000, dense_tflops={"bf16": 100.0},
+                      interconnect_gbps=200)
+
+
+def test_moe_unique_experts_limits():
+    # one token touches exactly k experts; many tokens touch all of them; E(1-(1-k/E)^T) in between
+    assert core.moe_unique_experts(8, 2, 1) == pytest.approx(2.0)
+    assert core.moe_unique_experts(8, 2, 1000) == pytest.approx(8.0)
+    assert core.moe_unique_experts(8, 2, 4) == pytest.approx(8 * (1 - 0.75 ** 4))
+
+
+def test_decode_step_by_hand_memory_bound():
+    shape = core.serving_shape(TOY)
+    # tied embeddings: nothing is left unread; KV per token = 2 * 10 layers * 2 heads * 128 dims
+    assert shape.unread_params == 0 and shape.kv_elements_per_token == 2 * 10 * 2 * 128
+    t = core.decode_step_time_s(shape, TOY_GPU, 1, 1, 100, "bf16", "bf16", "bf16", EFF)
+    weights = shape.dense_params * 2
+    kv = 100 * shape.kv_elements_per_token * 2
+    memory = (weights / EFF.bandwidth_fraction + kv / EFF.kv_bandwidth_fraction) / 1e12
+    arithmetic = (2 * shape.active_params + 4 * 10 * 1024 * 100) / (100e12 * EFF.flops_fraction_16bit)
+    assert memory > arithmetic
+    assert t == pytest.approx(memory + 10 * EFF.layer_overhead_s + EFF.step_overhead_s)
+
+
+def test_allreduce_adds_latency_per_layer_and_only_with_tensor_parallelism():
+    assert core.allreduce_time_s(1e6, 1, TOY_GPU, EFF) == 0
+    t2 = core.allreduce_time_s(1e6, 2, TOY_GPU, EFF)
+    # ring: α + 2(N-1)/N · m / (β_per_direction · f)
+    assert t2 == pytest.approx(EFF.allreduce_latency_s + 1e6 / (100e9 * EFF.link_fraction))
+    # beyond one node the slower, higher-latency network is used
+    assert core.allreduce_time_s(1e3, 16, TOY_GPU, EFF) > EFF.allreduce_latency_internode_s
+
+
+def test_formulas_accept_arrays_like_scalars():
+    shape = core.serving_shape(TOY)
+    batches = np.array([1.0, 8.0, 64.0])
+    vector = core.decode_step_time_s(shape, TOY_GPU, 2, batches, 512)
+    scalars = [core.decode_step_time_s(shape, TOY_GPU, 2, float(b), 512) for b in batches]
+    assert vector == pytest.approx(scalars)
+
+
+def test_explain_breaks_the_decode_step_into_its_terms():
+    shape = core.serving_shape(TOY)
+    step = explain(core.decode_step_time_s, shape, TOY_GPU, 2, 4, 256)
+    names = {s.name for s in step.walk()}
+    assert {"decode_step_time_s", "weight_bytes_read", "allreduce_time_s", "fixed_time_s"} <= names
+    assert step.result == pytest.approx(core.decode_step_time_s(shape, TOY_GPU, 2, 4, 256))
+
+
+def test_max_batch_by_hand():
+    shape = core.serving_shape(TOY)
+    per_sequence = shape.kv_elements_per_token * 2 * 2048
+    free = EFF.kv_memory_fraction * 10 * 2**30 - shape.total_params * 2  # a vendor GB of HBM is a GiB
+    assert core.max_batch_size(shape, TOY_GPU, 1, 2048) == min(EFF.max_batch, int(free // per_sequence))
+    # fp8 KV halves the bytes per sequence
+    assert core.max_batch_size(shape, TOY_GPU, 1, 2048, kv_precision="fp8") >= 2 * core.max_batch_size(
+        shape, TOY_GPU, 1, 2048) - 1
+
+
+def test_trt_llm_llama31_8b_h100_fp8_throughput():
+    """published.json: TensorRT-LLM 0.17, Llama 3.1 8B FP8 on one H100, 128 in / 128 out: 28,836.77 output tok/s.
+    The model (largest batch that fits, fitted efficiencies) is within 25%."""
+    row = published_row("inference_measurements", "Llama 3.1 8B")
+    got = tokens_per_s("llama-3.1-8b", "h100-sxm", 1, "fp8", row["input_len"], row["output_len"])
+    assert got == pytest.approx(row["output_throughput_tokens_per_s"], rel=0.25)
+
+
+def test_qwen25_7b_vllm_batch1_speed():
+    """published.json: Qwen2.5-7B-Instruct BF16, vLLM 0.6.3, A100 80GB, batch 1, 2048 tokens from a 1-token prompt:
+    84.28 tok/s including prefill. Model within 20%."""
+    got = tokens_per_s("qwen2.5-7b", "a100-80gb", 1, "bf16", 1, 2048, batch=1)
+    assert got == pytest.approx(84.28, rel=0.20)
+
+
+def test_trt_llm_online_ttft_and_tpot_llama31_8b():
+    """TensorRT-LLM perf-overview (v0.14 online table, BF16, H100, 2 req/s): Llama 3.1 8B, 467 in / 16 out:
+    mean TTFT 19 ms, mean ITL 7 ms. Model within 35%."""
+    assert ttft_ms("llama-3.1-8b", "h100-sxm", 1, "bf16", 467, 1) == pytest.approx(19, rel=0.35)
+    assert tpot_ms("llama-3.1-8b", "h100-sxm", 1, "bf16", 475, 1) == pytest.approx(7, rel=0.35)
+
+
+def test_precisions_are_separate_and_change_speed_as_physics_says():
+    bf16 = tpot_ms("llama-3.1-70b", "h100-sxm", 4, "bf16", 1024, 1)
+    fp8 = tpot_ms("llama-3.1-70b", "h100-sxm", 4, "fp8", 1024, 1)
+    int4 = tpot_ms("llama-3.1-70b", "h100-sxm", 4, "int4", 1024, 1)
+    assert 1.3 < bf16 / fp8 < 2.0  # memory-bound: half the weight bytes, fixed latency unchanged
+    assert int4 < fp8
+    s = setup("llama-3.1-70b", "h100-sxm", "int4")
+    assert (s.weight_precision, s.kv_precision, s.compute_precision) == ("int4", "bf16", "bf16")
+    assert setup("llama-3.1-70b", "a100-80gb", "fp8").compute_precision == "bf16"  # no FP8 units on Ampere
+    # an fp8 KV cache holds twice the sequences
+    assert max_batch("llama-3.1-8b", "h100-sxm", 1, "bf16", 1024, 1024, kv_precision="fp8") > 1.9 * max_batch(
+        "llama-3.1-8b", "h100-sxm", 1, "bf16", 1024, 1024)
+
+
+def test_moe_reads_more_experts_as_the_batch_grows():
+    s = setup("mixtral-8x7b", "h100-sxm", "bf16")
+    one = core.weight_bytes_read(s.shape, 1, 2)
+    many = core.weight_bytes_read(s.shape, 512, 2)
+    # batch 1 reads about the active parameters (12.9B), a large batch every expert (46.7B), minus the embedding
+    assert one / 2 == pytest.approx(s.shape.active_params - s.shape.unread_params, rel=0.01)
+    assert many / 2 == pytest.approx(s.shape.total_params - s.shape.unread_params, rel=0.01)
+    # compute follows active parameters: the per-token FLOPs of Mixtral are those of a 13B model
+    assert s.shape.active_params == pytest.approx(12.9e9, rel=0.01)
+
+
+def test_throughput_grows_with_batch_and_latency_with_it():
+    speeds = [tokens_per_s("llama-3.1-8b", "h100-sxm", 1, "fp8", 1024, 256, batch=b) for b in (1, 16, 256)]
+    assert speeds == sorted(speeds)
+    latencies = [tpot_ms("llama-3.1-8b", "h100-sxm", 1, "fp8", 1024, b) for b in (1, 16, 256)]
+    assert latencies == sorted(latencies)
+    assert tokens_per_s("llama-3.1-8b", "h100-sxm", 1, "fp8", 1024, 256, replicas=3) == pytest.approx(
+        3 * tokens_per_s("llama-3.1-8b", "h100-sxm", 1, "fp8", 1024, 256))
+
+
+def test_efficiency_overrides_and_bad_input():
+    faster = tpot_ms("llama-3.1-8b", "h100-sxm", efficiency={"bandwidth_fraction": 0.95})
+    assert faster < tpot_ms("llama-3.1-8b", "h100-sxm")
+    assert isinstance(EFF.with_changes(step_overhead_s=0), ServingEfficiency)
+    with pytest.raises(XlcomputeError, match="unknown setting"):
+        tpot_ms("llama-3.1-8b", "h100-sxm", efficiency={"warp_speed": 2})
+    with pytest.raises(XlcomputeError, match="gpus"):
+        tpot_ms("llama-3.1-8b", "h100-sxm", gpus=0)
+    with pytest.raises(XlcomputeError, match="precision"):
+        tpot_ms("llama-3.1-8b", "h100-sxm", precision="fp7")
+    with pytest.raises(XlcomputeError):
+        tpot_ms("no-such-model", "h100-sxm")

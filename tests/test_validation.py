@@ -1,0 +1,127 @@
+"""Validation of the serving model and training MFU against published measurements."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from xlcompute.cli import main
+from xlcompute.core.efficiency import DEFAULT_SERVING_EFFICIENCY, TRAINING_MFU, training_mfu
+from xlcompute.validation import (serving_rows, serving_table, summary, training_implied_mfu, training_rows,
+                                  training_table)
+from xlcompute.validation.fit import fit_serving, fit_training_mfu, serving_loss
+
+
+@pytest.fixture(scope="module")
+def serving():
+    return serving_table()
+
+
+def test_serving_model_meets_the_accuracy_target(serving):
+    """Issue 5 target: median |error| <= 20% and every row within a factor of 2 (414 published measurements:
+    TensorRT-LLM 0.17/0.14/0.6.1/0.5, vLLM 0.6.3; Llama 2 and 3.1 7B-405B, Mistral, Mixtral, Qwen2.5, GPT-J; A100-H200, L40S)."""
+    s = summary(serving)
+    assert s["rows"] == len(serving_rows()) >= 300
+    assert not s["not_fitting"]
+    assert s["median_abs_error"] <= 0.20
+    assert s["worst"]["ratio"] <= 2.0, s["worst"]
+
+
+def test_every_row_has_source_and_setup():
+    for row in serving_rows():
+        assert row["source"].strip() and row["setup"].strip() and row["framework"].strip(), row["id"]
+        assert float(row["measured"]) > 0
+    for row in training_rows():
+        assert row["source"].strip(), row["id"]
+
+
+def test_published_json_measurements_are_all_in_the_table(published):
+    """Every inference measurement of published.json has a row with the same setup and value."""
+    rows = serving_rows()
+    for m in published["inference_measurements"]:
+        value = m.get("output_throughput_tokens_per_s") or m.get("decode_speed_tokens_per_s") or m.get("ttft_ms")
+        if m["framework"].startswith("HF transformers"):
+            continue  # eager transformers is not a serving engine; the model targets serving stacks
+        matches = [r for r in rows if abs(float(r["measured"]) - value) < 1e-6
+                   and int(r["input_tokens"]) == m["input_len"]]
+        assert matches, m
+
+
+def test_each_metric_and_framework_is_unbiased(serving):
+    """No metric is systematically off by more than 25% (median signed error per metric)."""
+    import statistics
+
+    for metric in ("output_tokens_per_s", "tpot_ms", "ttft_ms", "e2e_tokens_per_s"):
+        errors = [c.error for c in serving if c.metric == metric]
+        assert errors, metric
+        assert abs(statistics.median(errors)) <= 0.25, (metric, statistics.median(errors))
+
+
+def test_defaults_are_the_fit():
+    """One more round of the documented fit does not improve the defaults' loss by more than 0.01."""
+    rows = serving_rows()
+    default_loss = serving_loss(DEFAULT_SERVING_EFFICIENCY, rows)
+    _, fitted_loss = fit_serving(DEFAULT_SERVING_EFFICIENCY, rounds=1)
+    assert fitted_loss <= default_loss
+    assert default_loss - fitted_loss < 0.01
+
+
+def test_training_mfu_defaults_are_fitted_on_the_published_runs():
+    fitted = fit_training_mfu()
+    for generation in ("ampere", "hopper"):
+        for field in ("low", "base", "high"):
+            assert getattr(TRAINING_MFU[generation], field) == pytest.approx(getattr(fitted[generation], field),
+                                                                             abs=0.011), (generation, field)
+    for row in training_rows():
+        rng = training_mfu(row["generation"])
+        assert rng.low - 0.005 <= training_implied_mfu(row) <= rng.high + 0.005, row["name"]
+
+
+def test_training_implied_mfu_matches_published_mfu_where_reported():
+    """TinyLlama README: 24k tokens/s per A100-40G = 56% MFU (our 6PD count: 51%);
+    MT-NLG: PaLM paper gives 29.7% without attention FLOPs (ours 29.8%)."""
+    rows = {r["id"]: r for r in training_rows()}
+    assert training_implied_mfu(rows["T11"]) == pytest.approx(0.297, abs=0.005)
+    assert training_implied_mfu(rows["T09"]) == pytest.approx(0.56, rel=0.12)
+    # LLaMA-65B: 6 x 65.2e9 x 1.4e12 / (1,022,362 h x 3600 x 312e12) = 47.7%
+    assert training_implied_mfu(rows["T05"]) == pytest.approx(0.477, abs=0.001)
+
+
+def test_training_table_base_mfu_predictions(serving):
+    table = training_table()
+    s = summary(table)
+    assert s["rows"] == len(training_rows())
+    assert s["median_abs_error"] <= 0.25
+    assert s["worst"]["ratio"] <= 2.0
+
+
+def test_validate_cli_text_markdown_json(tmp_path):
+    runner = CliRunner()
+    text = runner.invoke(main, ["validate"])
+    assert text.exit_code == 0, text.output
+    assert "median |error|" in text.output and "S001" in text.output
+    md = runner.invoke(main, ["validate", "--format", "markdown"])
+    assert "| id | case | metric | measured | predicted | error | source |" in md.output
+    out = tmp_path / "v.json"
+    js = runner.invoke(main, ["validate", "--json", "--output", str(out)])
+    assert js.exit_code == 0, js.output
+    payload = json.loads(out.read_text())
+    assert payload["serving"]["summary"]["median_abs_error"] <= 0.2
+    assert "hopper" in payload["mfu_defaults"]
+
+
+def test_mfu_cli():
+    runner = CliRunner()
+    listing = runner.invoke(main, ["mfu"])
+    assert "LLaMA-65B" in listing.output
+    one = runner.invoke(main, ["mfu", "LLaMA-65B", "--json"])
+    assert json.loads(one.output)["implied_mfu"] == pytest.approx(0.477, abs=0.001)
+    # Llama 3.1 405B: 6 x 405e9 x 15.6e12 / (30.84e6 h x 3600 x 989.5e12) = 34.5%
+    given = runner.invoke(main, ["mfu", "--params", "405e9", "--tokens", "15.6e12", "--gpu", "h100-sxm",
+                                 "--gpu-hours", "30.84e6", "--json"])
+    assert given.exit_code == 0, given.output
+    assert json.loads(given.output)["implied_mfu"] == pytest.approx(0.345, abs=0.002)
+    bad = runner.invoke(main, ["mfu", "no such run"])
+    assert bad.exit_code == 2 and "no published run" in bad.output

@@ -1,0 +1,244 @@
+"""Serving planner: the cheapest GPU configurations that meet a service level, and the cost/speed frontier.
+
+For one model and workload (requests per second, input and output tokens) the planner searches
+GPU type × precision × tensor-parallel degree × batch, evaluating the formulas of
+:mod:`xlcompute.core.serving` on numpy arrays (one call per GPU type and precision covers the
+whole tensor-parallel × batch grid), then adds data-parallel replicas until the request rate is
+met. Seed 002's conclusion is built in: replicas (data parallelism) scale throughput at the
+same per-token latency, so they are the default way to add capacity; pipeline stages only buy
+memory (see :func:`xlcompute.core.serving.pipeline_time_per_token_s`).
+
+Per configuration:
+
+- TPOT = decode step time at batch B and mean context S_in + S_out/2;
+- TTFT = prefill of one prompt + one decode step (a new request waits for the step in flight);
+- replicas = ⌈rate / (X/S_out)⌉ with X the replica's output tokens/s at batch B;
+- $/M tokens = replicas · N · price / (rate · S_out · 3600) · 10⁶ (what the workload pays,
+  idle capacity of the last replica included).
+
+The Pareto frontier keeps each configuration that no cheaper one beats on tokens/s per request.
+Layer: after the catalog (prices and GPUs come from it); imports numpy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+
+from .core import serving as core
+from .core.errors import XlcomputeError, check_number, check_positive
+from . import serving as api
+
+DEFAULT_TP = (1, 2, 4, 8)
+#: Batch grid: every power of two and the points between them (1, 2, 3, 4, 6, 8, 12, ... 4096).
+DEFAULT_BATCHES = tuple(sorted({int(b) for k in range(13) for b in (2 ** k, 3 * 2 ** (k - 1)) if 1 <= b <= 4096}))
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    """One serving configuration and what it costs."""
+
+    gpu: str
+    precision: str
+    tp: int
+    replicas: int
+    gpus: int
+    batch: int
+    ttft_ms: float
+    tpot_ms: float
+    tokens_per_s_per_request: float
+    replica_tokens_per_s: float
+    usd_per_gpu_hour: float
+    usd_per_hour: float
+    usd_per_million_tokens: float
+    meets_slo: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class PlanResult:
+    """The planner's answer: cheapest SLO-meeting configurations, the frontier, what was searched."""
+
+    model: str
+    requests_per_s: float
+    input_tokens: int
+    output_tokens: int
+    ttft_ms_max: float | None
+    tpot_ms_max: float | None
+    cheapest: list[PlanRow]
+    frontier: list[PlanRow]
+    evaluated: int
+    skipped: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model, "requests_per_s": self.requests_per_s, "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens, "ttft_ms_max": self.ttft_ms_max, "tpot_ms_max": self.tpot_ms_max,
+            "evaluated": self.evaluated, "skipped": self.skipped,
+            "cheapest": [r.to_dict() for r in self.cheapest], "frontier": [r.to_dict() for r in self.frontier],
+        }
+
+
+COLUMNS = ("gpu", "precision", "tp", "replicas", "gpus", "batch", "ttft_ms", "tpot_ms", "tokens_per_s_per_request",
+           "usd_per_hour", "usd_per_million_tokens", "meets_slo")
+
+
+def _default_gpus() -> list[str]:
+    from .catalog import list_gpus
+
+    return [g.id for g in list_gpus()]
+
+
+def _price(gpu: str, provider: str | None, pricing: str) -> float:
+    from .catalog import get_price
+
+    return float(get_price(gpu, provider, pricing).usd_per_gpu_hour)
+
+
+def evaluate_grid(s: api.Setup, tp: np.ndarray, batch: np.ndarray, input_tokens: float, output_tokens: float,
+                  requests_per_s: float, usd_per_gpu_hour: float) -> dict[str, np.ndarray]:
+    """Every (tp, batch) configuration of one set-up, as arrays of shape (len(tp), len(batch))."""
+    tp2 = tp.astype(float)[:, None]
+    b2 = batch.astype(float)[None, :]
+    args = (s.weight_precision, s.kv_precision, s.compute_precision, s.efficiency)
+    fits = b2 <= core.max_batch_size(s.shape, s.gpu, tp2, input_tokens + output_tokens, s.weight_precision,
+                                     s.kv_precision, s.efficiency)
+    tpot = core.decode_step_time_s(s.shape, s.gpu, tp2, b2, input_tokens + output_tokens / 2, *args)
+    prefill_one = core.prefill_time_s(s.shape, s.gpu, tp2, 1.0, input_tokens, s.weight_precision, s.compute_precision,
+                                      s.efficiency)
+    throughput = core.throughput_tokens_per_s(s.shape, s.gpu, tp2, b2, input_tokens, output_tokens, *args)
+    replicas = np.ceil(requests_per_s * output_tokens / throughput)
+    usd_per_hour = replicas * tp2 * usd_per_gpu_hour
+    return {
+        "fits": np.broadcast_to(fits, tpot.shape),
+        "tpot_s": tpot,
+        "ttft_s": prefill_one + tpot,
+        "throughput": throughput,
+        "replicas": replicas,
+        "usd_per_hour": usd_per_hour,
+        "usd_per_million": usd_per_hour / (requests_per_s * output_tokens * 3600.0) * 1e6,
+        "tp": np.broadcast_to(tp2, tpot.shape),
+        "batch": np.broadcast_to(b2, tpot.shape),
+    }
+
+
+def pareto_mask(cost: np.ndarray, speed: np.ndarray) -> np.ndarray:
+    """True where no configuration at most as costly is faster (ties: the cheaper one)."""
+    order = np.lexsort((-speed, cost))
+    best_before = np.maximum.accumulate(np.concatenate(([-np.inf], speed[order][:-1])))
+    keep = np.zeros(cost.shape, dtype=bool)
+    keep[order] = speed[order] > best_before
+    return keep
+
+
+def plan(model: Any, requests_per_s: float, input_tokens: int = 1024, output_tokens: int = 256,
+         ttft_ms_max: float | None = None, tpot_ms_max: float | None = None, gpus: Sequence[Any] | None = None,
+         precisions: Sequence[str] = ("bf16", "fp8"), tp_degrees: Sequence[int] = DEFAULT_TP,
+         batches: Sequence[int] = DEFAULT_BATCHES, provider: str | None = None, pricing: str = "on_demand",
+         efficiency: Any = None, top: int = 10) -> PlanResult:
+    """Search GPU × precision × TP degree × batch (+ replicas) for ``model`` serving the workload.
+
+    ``gpus`` None = every catalog GPU with a price. Returns the ``top`` cheapest configurations
+    that meet both limits (None = no limit), one per GPU × precision × TP × replicas, and the Pareto frontier of tokens/s per request
+    against $/M output tokens over all configurations that fit in memory.
+    """
+    check_positive("requests_per_s", requests_per_s)
+    check_positive("input_tokens", input_tokens)
+    check_positive("output_tokens", output_tokens)
+    for name, limit in (("ttft_ms_max", ttft_ms_max), ("tpot_ms_max", tpot_ms_max)):
+        if limit is not None:
+            check_positive(name, limit)
+    check_number("top", top, minimum=1.0, integer=True)
+    tp = np.asarray(sorted({int(t) for t in tp_degrees}), dtype=int)
+    batch = np.asarray(sorted({int(b) for b in batches}), dtype=int)
+    if tp.size == 0 or tp.min() < 1 or batch.size == 0 or batch.min() < 1:
+        raise XlcomputeError("tp_degrees and batches: expected whole numbers of at least 1.", argument="tp_degrees")
+    model_id, arch = api.resolve_arch(model)
+    chunks: list[dict[str, np.ndarray]] = []
+    labels: list[tuple[str, str, float]] = []
+    skipped: list[str] = []
+    evaluated = 0
+    for gpu in (gpus if gpus is not None else _default_gpus()):
+        accelerator = api.resolve_gpu(gpu)
+        try:
+            price = _price(accelerator.id, provider, pricing)
+        except XlcomputeError as exc:
+            skipped.append(f"{accelerator.id}: {exc}")
+            continue
+        for precision in precisions:
+            try:
+                s = api.setup(arch, accelerator, precision, efficiency=efficiency)
+            except XlcomputeError as exc:
+                skipped.append(f"{accelerator.id} {precision}: {exc}")
+                continue
+            grid = evaluate_grid(s, tp, batch, input_tokens, output_tokens, requests_per_s, price)
+            evaluated += grid["tpot_s"].size
+            chunks.append(grid)
+            labels.append((accelerator.id, s.weight_precision, price))
+    if not chunks:
+        raise XlcomputeError("gpus: no GPU with a price to plan with; " + "; ".join(skipped), argument="gpus")
+    flat = {key: np.concatenate([c[key].ravel() for c in chunks]) for key in chunks[0]}
+    label_index = np.concatenate([np.full(c["tpot_s"].size, i) for i, c in enumerate(chunks)])
+    fits = flat["fits"]
+    meets = fits.copy()
+    if ttft_ms_max is not None:
+        meets &= flat["ttft_s"] * 1000 <= ttft_ms_max
+    if tpot_ms_max is not None:
+        meets &= flat["tpot_s"] * 1000 <= tpot_ms_max
+
+    def row(i: int) -> PlanRow:
+        gpu_id, precision, price = labels[label_index[i]]
+        return PlanRow(gpu_id, precision, int(flat["tp"][i]), int(flat["replicas"][i]),
+                       int(flat["replicas"][i] * flat["tp"][i]), int(flat["batch"][i]), float(flat["ttft_s"][i] * 1000),
+                       float(flat["tpot_s"][i] * 1000), float(1.0 / flat["tpot_s"][i]), float(flat["throughput"][i]),
+                       price, float(flat["usd_per_hour"][i]), float(flat["usd_per_million"][i]), bool(meets[i]))
+
+    ok = np.flatnonzero(meets)
+    cheapest: list[int] = []
+    seen: set[tuple[int, int, int]] = set()
+    for i in ok[np.lexsort((flat["tpot_s"][ok], flat["usd_per_million"][ok]))]:
+        key = (int(label_index[i]), int(flat["tp"][i]), int(flat["replicas"][i]))
+        if key not in seen:  # one row per hardware choice: its fastest batch at that cost
+            seen.add(key)
+            cheapest.append(int(i))
+            if len(cheapest) == top:
+                break
+    candidates = np.flatnonzero(fits)
+    speed = 1.0 / flat["tpot_s"][candidates]
+    frontier = candidates[pareto_mask(flat["usd_per_million"][candidates], speed)]
+    frontier = frontier[np.argsort(flat["usd_per_million"][frontier])]
+    return PlanResult(model_id, float(requests_per_s), int(input_tokens), int(output_tokens), ttft_ms_max, tpot_ms_max,
+                      [row(i) for i in cheapest], [row(i) for i in frontier], evaluated, skipped)
+
+
+def plan_table(model: Any, requests_per_s: float, input_tokens: int = 1024, output_tokens: int = 256,
+               ttft_ms_max: float | None = None, tpot_ms_max: float | None = None, gpus: Any = None,
+               precisions: Any = ("bf16", "fp8"), top: int = 10, frontier: bool = False) -> list[list[Any]]:
+    """The plan as a 2-D list (header row first) for an Excel function: cheapest rows, or the frontier.
+
+    ``gpus`` and ``precisions`` may be comma-separated text (as typed in a cell); an empty limit means none.
+    """
+    ttft_ms_max = ttft_ms_max or None  # an empty cell (None, "" or 0) means no limit
+    tpot_ms_max = tpot_ms_max or None
+    if isinstance(gpus, str):
+        gpus = [g.strip() for g in gpus.split(",") if g.strip()] or None
+    if isinstance(precisions, str):
+        precisions = [p.strip() for p in precisions.split(",") if p.strip()]
+    result = plan(model, requests_per_s, input_tokens, output_tokens, ttft_ms_max, tpot_ms_max, gpus, precisions,
+                  top=top)
+    rows = result.frontier if frontier else result.cheapest
+    table: list[list[Any]] = [list(COLUMNS)]
+    for r in rows:
+        d = r.to_dict()
+        table.append([d[c] for c in COLUMNS])
+    if len(table) == 1:
+        table.append(["no configuration meets the limits"] + [""] * (len(COLUMNS) - 1))
+    return table
+
+
+__all__ = ["COLUMNS", "DEFAULT_BATCHES", "DEFAULT_TP", "PlanResult", "PlanRow", "evaluate_grid", "pareto_mask", "plan",
+           "plan_table"]

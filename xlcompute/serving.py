@@ -1,0 +1,173 @@
+"""Serving speed by model and GPU id: TTFT, TPOT, throughput (the Python face of TTFT_MS & co).
+
+Resolves ``model`` (catalog id, Hugging Face repo name or ``config.json`` path) and ``gpu``
+(catalog id) through :mod:`xlcompute.catalog`, then evaluates the formulas of
+:mod:`xlcompute.core.serving`. The three first signatures are fixed (the Excel functions wrap
+them); keyword arguments after ``batch`` are extensions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from .core import serving as core
+from .core.architecture import ModelArch
+from .core.efficiency import DEFAULT_SERVING_EFFICIENCY, ServingEfficiency
+from .core.errors import XlcomputeError, check_number, check_positive
+from .core.hardware import Accelerator
+from .core.units import normalise_precision
+
+PRECISIONS = ("bf16", "fp16", "fp8", "int8", "int4", "fp4")
+
+
+@dataclass(frozen=True)
+class Setup:
+    """A model on a GPU at given precisions: what every serving formula needs."""
+
+    model_id: str
+    shape: core.ServingShape
+    gpu: Accelerator
+    weight_precision: str
+    kv_precision: str
+    compute_precision: str
+    efficiency: ServingEfficiency
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model": self.model_id, "gpu": self.gpu.id, "weight_precision": self.weight_precision,
+                "kv_precision": self.kv_precision, "compute_precision": self.compute_precision,
+                "efficiency": self.efficiency.to_dict()}
+
+
+def resolve_arch(model: Any) -> tuple[str, ModelArch]:
+    """(id, architecture) of a catalog id, Hugging Face repo, config.json path or ModelArch."""
+    if isinstance(model, ModelArch):
+        return model.id, model
+    if hasattr(model, "arch") and isinstance(model.arch, ModelArch):
+        return str(getattr(model, "id", model.arch.id)), model.arch
+    from .catalog import get_model
+
+    found = get_model(model)
+    return found.id, found.arch
+
+
+def resolve_gpu(gpu: Any) -> Accelerator:
+    """An :class:`Accelerator` from a catalog id (or one passed through)."""
+    if isinstance(gpu, Accelerator):
+        return gpu
+    from . import catalog
+
+    get_gpu = getattr(catalog, "get_gpu", None)
+    if get_gpu is None:
+        raise XlcomputeError("gpu: the GPU catalog is not available in this installation.", argument="gpu")
+    return get_gpu(gpu)
+
+
+def default_kv_precision(precision: str) -> str:
+    """KV-cache precision a serving stack uses with ``precision`` weights: fp8 engines keep an fp8
+    cache (TensorRT-LLM sets it automatically); weight-only int8/int4 keep a bf16 cache."""
+    name = normalise_precision(precision)
+    return {"fp8": "fp8", "fp16": "fp16", "fp4": "fp8"}.get(name, "bf16")
+
+
+def _efficiency(efficiency: Any) -> ServingEfficiency:
+    if efficiency is None:
+        return DEFAULT_SERVING_EFFICIENCY
+    if isinstance(efficiency, ServingEfficiency):
+        return efficiency
+    if isinstance(efficiency, Mapping):
+        return DEFAULT_SERVING_EFFICIENCY.with_changes(**dict(efficiency))
+    raise XlcomputeError("efficiency: expected a ServingEfficiency or a mapping of settings.", argument="efficiency")
+
+
+def setup(model: Any, gpu: Any, precision: str = "bf16", kv_precision: str | None = None,
+          compute_precision: str | None = None, efficiency: Any = None) -> Setup:
+    """Resolve ids and precisions once (the planner and the validation reuse it)."""
+    model_id, arch = resolve_arch(model)
+    accelerator = resolve_gpu(gpu)
+    weight = normalise_precision(precision)
+    kv = normalise_precision(kv_precision or default_kv_precision(weight), "kv_precision")
+    compute = normalise_precision(compute_precision, "compute_precision") if compute_precision else \
+        core.compute_precision_for(weight, accelerator)
+    return Setup(model_id, core.serving_shape(arch), accelerator, weight, kv, compute, _efficiency(efficiency))
+
+
+def _check_gpus(gpus: Any) -> int:
+    check_number("gpus", gpus, minimum=1.0, integer=True)
+    return int(gpus)
+
+
+def ttft_ms(model: Any, gpu: Any, gpus: int = 1, precision: str = "bf16", prompt_tokens: int = 1024, batch: int = 1,
+            kv_precision: str | None = None, compute_precision: str | None = None, efficiency: Any = None) -> float:
+    """Time to first token [ms]: prefill of ``batch`` prompts of ``prompt_tokens`` on ``gpus``-way tensor parallelism."""
+    s = setup(model, gpu, precision, kv_precision, compute_precision, efficiency)
+    check_positive("batch", batch)
+    seconds = core.prefill_time_s(s.shape, s.gpu, _check_gpus(gpus), batch, prompt_tokens, s.weight_precision,
+                                  s.compute_precision, s.efficiency)
+    return 1000.0 * seconds
+
+
+def tpot_ms(model: Any, gpu: Any, gpus: int = 1, precision: str = "bf16", context_tokens: int = 1024, batch: int = 1,
+            kv_precision: str | None = None, compute_precision: str | None = None, efficiency: Any = None,
+            pipeline_stages: int = 1, draft_model: Any = None, acceptance: float = 0.8, draft_tokens: int = 4) -> float:
+    """Time per output token [ms] of one sequence in a batch of ``batch`` at ``context_tokens`` of context.
+
+    ``pipeline_stages`` > 1 spreads the layers over that many groups of ``gpus`` GPUs.
+    ``draft_model`` switches on speculative decoding (draft on the same GPUs, ``draft_tokens``
+    proposed per step, each accepted with probability ``acceptance``).
+    """
+    s = setup(model, gpu, precision, kv_precision, compute_precision, efficiency)
+    tp = _check_gpus(gpus)
+    check_positive("batch", batch)
+    check_number("pipeline_stages", pipeline_stages, minimum=1.0, integer=True)
+    if draft_model is not None:
+        draft = setup(draft_model, s.gpu, precision, kv_precision, compute_precision, s.efficiency)
+        verify = core.decode_step_time_s(s.shape, s.gpu, tp, batch, context_tokens, s.weight_precision, s.kv_precision,
+                                         s.compute_precision, s.efficiency, tokens_per_sequence=draft_tokens + 1)
+        draft_step = core.decode_step_time_s(draft.shape, s.gpu, tp, batch, context_tokens, draft.weight_precision,
+                                             draft.kv_precision, draft.compute_precision, s.efficiency)
+        return 1000.0 * core.speculative_time_per_token_s(verify, draft_step, acceptance, draft_tokens)
+    if pipeline_stages > 1:
+        seconds = core.pipeline_time_per_token_s(s.shape, s.gpu, tp, pipeline_stages, batch, context_tokens,
+                                                 s.weight_precision, s.kv_precision, s.compute_precision, s.efficiency)
+    else:
+        seconds = core.decode_step_time_s(s.shape, s.gpu, tp, batch, context_tokens, s.weight_precision, s.kv_precision,
+                                          s.compute_precision, s.efficiency)
+    return 1000.0 * seconds
+
+
+def max_batch(model: Any, gpu: Any, gpus: int = 1, precision: str = "bf16", input_tokens: int = 1024,
+              output_tokens: int = 256, kv_precision: str | None = None, efficiency: Any = None) -> int:
+    """Largest number of concurrent sequences whose KV cache fits beside the weights (0: the weights do not fit)."""
+    s = setup(model, gpu, precision, kv_precision, None, efficiency)
+    return int(core.max_batch_size(s.shape, s.gpu, _check_gpus(gpus), input_tokens + output_tokens, s.weight_precision,
+                                   s.kv_precision, s.efficiency))
+
+
+def tokens_per_s(model: Any, gpu: Any, gpus: int = 1, precision: str = "bf16", input_tokens: int = 1024,
+                 output_tokens: int = 256, batch: int | None = None, kv_precision: str | None = None,
+                 compute_precision: str | None = None, efficiency: Any = None, replicas: int = 1) -> float:
+    """Aggregate output tokens per second of ``replicas`` copies of a ``gpus``-GPU replica.
+
+    ``batch`` None = the largest batch that fits in memory (engine cap ``efficiency.max_batch``).
+    """
+    s = setup(model, gpu, precision, kv_precision, compute_precision, efficiency)
+    tp = _check_gpus(gpus)
+    check_number("replicas", replicas, minimum=1.0, integer=True)
+    check_positive("input_tokens", input_tokens)
+    check_positive("output_tokens", output_tokens)
+    if batch is None or batch == "":
+        batch = core.max_batch_size(s.shape, s.gpu, tp, input_tokens + output_tokens, s.weight_precision,
+                                    s.kv_precision, s.efficiency)
+        if batch < 1:
+            raise XlcomputeError(
+                f"gpus: {s.model_id} at {s.weight_precision} does not fit on {tp} x {s.gpu.id} with room for one "
+                f"{input_tokens + output_tokens}-token sequence; use more GPUs or a lower precision.", argument="gpus")
+    check_positive("batch", batch)
+    per_replica = core.throughput_tokens_per_s(s.shape, s.gpu, tp, batch, input_tokens, output_tokens, s.weight_precision,
+                                               s.kv_precision, s.compute_precision, s.efficiency)
+    return replicas * per_replica
+
+
+__all__ = ["PRECISIONS", "Setup", "default_kv_precision", "max_batch", "resolve_arch", "resolve_gpu", "setup",
+           "tokens_per_s", "tpot_ms", "ttft_ms"]

@@ -1,0 +1,274 @@
+"""Predicted vs measured: the serving model against published benchmarks, training MFU against published runs.
+
+Data (one row per measurement, each with its source and exact setup):
+
+- ``data/serving_measurements.csv``: TensorRT-LLM, vLLM and Qwen benchmark tables. ``model`` is a
+  catalog id, a Hugging Face repo or a ``configs/*.json`` path (relative to ``data/``); ``batch``
+  empty means the engine chose it (the model uses the largest batch that fits); ``metric`` is
+  ``output_tokens_per_s`` (aggregate, all GPUs), ``tpot_ms``, ``ttft_ms`` or
+  ``e2e_tokens_per_s`` (output tokens / wall time of one request, prefill included).
+- ``data/training_runs.csv``: published pre-training runs (GPU-hours or GPUs × days) and
+  throughput benchmarks (tokens/s per GPU), with the dense peak the MFU is measured against.
+
+``xlcompute validate`` prints both tables; :mod:`xlcompute.validation.fit` re-fits the global
+efficiency constants of :mod:`xlcompute.core.efficiency` from the same files.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import statistics
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+from ..core import serving as core
+from ..core.efficiency import ServingEfficiency, TRAINING_MFU, training_mfu
+from ..core.errors import XlcomputeError
+from ..core.training import train_flops
+from ..core.units import SECONDS_PER_HOUR
+from .. import serving as api
+
+DATA = Path(__file__).resolve().parent / "data"
+SERVING_CSV = DATA / "serving_measurements.csv"
+TRAINING_CSV = DATA / "training_runs.csv"
+METRICS = ("output_tokens_per_s", "tpot_ms", "ttft_ms", "e2e_tokens_per_s")
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One validation row: what was measured, what the model predicts, and where it comes from."""
+
+    id: str
+    kind: str  # "serving" or "training"
+    case: str
+    metric: str
+    measured: float
+    predicted: float
+    source: str
+    setup: str = ""
+
+    @property
+    def error(self) -> float:
+        """Relative error, predicted / measured − 1."""
+        return self.predicted / self.measured - 1.0
+
+    @property
+    def ratio(self) -> float:
+        """max(predicted/measured, measured/predicted): 1 is exact, 2 is a factor of two."""
+        r = self.predicted / self.measured
+        return max(r, 1 / r)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "error": self.error, "ratio": self.ratio}
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            return list(csv.DictReader(handle))
+    except OSError as exc:
+        raise XlcomputeError(f"validation data: cannot read {path} ({exc.strerror or exc}).") from exc
+
+
+def serving_rows() -> list[dict[str, str]]:
+    """The published serving measurements, as strings."""
+    return _read_csv(SERVING_CSV)
+
+
+def training_rows() -> list[dict[str, str]]:
+    """The published training runs and benchmarks, as strings."""
+    return _read_csv(TRAINING_CSV)
+
+
+def _model_ref(ref: str) -> str:
+    return str(DATA / ref) if ref.startswith("configs/") else ref
+
+
+_SETUPS: dict[tuple[str, ...], api.Setup] = {}
+
+
+def _setup(row: dict[str, str], efficiency: ServingEfficiency) -> api.Setup:
+    key = (row["model"], row["gpu"], row["precision"], row["kv_precision"])
+    base = _SETUPS.get(key)
+    if base is None:
+        base = api.setup(_model_ref(row["model"]), row["gpu"], row["precision"], row["kv_precision"] or None)
+        _SETUPS[key] = base
+    return api.Setup(base.model_id, base.shape, base.gpu, base.weight_precision, base.kv_precision,
+                     base.compute_precision, efficiency)
+
+
+def predict_serving(row: dict[str, str], efficiency: ServingEfficiency | None = None) -> float:
+    """The model's value for one measurement row (``nan`` when the model does not fit)."""
+    eff = efficiency or api.DEFAULT_SERVING_EFFICIENCY
+    s = _setup(row, eff)
+    tp, n_in, n_out = int(row["tp"]), int(row["input_tokens"]), int(row["output_tokens"])
+    batch = int(row["batch"]) if row["batch"] else core.max_batch_size(
+        s.shape, s.gpu, tp, n_in + n_out, s.weight_precision, s.kv_precision, eff)
+    if batch < 1:
+        return math.nan
+    metric = row["metric"]
+    args = (s.shape, s.gpu, tp, batch)
+    if metric == "tpot_ms":
+        return 1000 * core.decode_step_time_s(*args, n_in + n_out / 2, s.weight_precision, s.kv_precision,
+                                              s.compute_precision, eff)
+    if metric == "ttft_ms":
+        return 1000 * core.prefill_time_s(*args, n_in, s.weight_precision, s.compute_precision, eff)
+    if metric in ("output_tokens_per_s", "e2e_tokens_per_s"):
+        return core.throughput_tokens_per_s(*args, n_in, n_out, s.weight_precision, s.kv_precision,
+                                            s.compute_precision, eff)
+    raise XlcomputeError(f"{SERVING_CSV.name}: row {row['id']}: unknown metric {metric!r}; expected one of {METRICS}.")
+
+
+def serving_table(efficiency: ServingEfficiency | None = None) -> list[Comparison]:
+    """Predicted vs measured for every serving measurement."""
+    table = []
+    for row in serving_rows():
+        predicted = predict_serving(row, efficiency)
+        model = Path(row["model"]).stem if row["model"].startswith("configs/") else row["model"].split("/")[-1]
+        batch = row["batch"] or "max"
+        case = (f"{model} {row['gpu']} x{row['tp']} {row['precision']} in {row['input_tokens']} out {row['output_tokens']} "
+                f"batch {batch} ({row['framework']})")
+        table.append(Comparison(row["id"], "serving", case, row["metric"], float(row["measured"]), predicted,
+                                row["source"], row["setup"]))
+    return table
+
+
+# ---------------------------------------------------------------------------------------------
+# Training
+# ---------------------------------------------------------------------------------------------
+
+
+def _num(text: str) -> float | None:
+    return float(text) if text and text.strip() else None
+
+
+def implied_mfu(params: float, tokens_per_s_per_gpu: float, peak_tflops: float) -> float:
+    """MFU of a run from its throughput: 6·P·(tokens/s per GPU) / peak (Chowdhery et al. 2022 App. B)."""
+    return train_flops(params, tokens_per_s_per_gpu) / (peak_tflops * 1e12)
+
+
+def training_gpu_hours(row: dict[str, str]) -> float | None:
+    """Published GPU-hours of a run: the figure itself, or accelerators × days × 24."""
+    hours = _num(row["gpu_hours"])
+    if hours is None and _num(row["wall_days"]) and _num(row["accelerators"]):
+        hours = float(row["accelerators"]) * float(row["wall_days"]) * 24.0
+    return hours
+
+
+def training_implied_mfu(row: dict[str, str]) -> float:
+    """Implied 6·P·D MFU of a published run or benchmark row."""
+    params, peak = float(row["params"]), float(row["peak_tflops"])
+    if row["kind"] == "benchmark":
+        return implied_mfu(params, float(row["tokens_per_s_per_gpu"]), peak)
+    hours = training_gpu_hours(row)
+    if hours is None:
+        raise XlcomputeError(f"{TRAINING_CSV.name}: row {row['id']}: needs gpu_hours or accelerators and wall_days.")
+    return train_flops(params, float(row["tokens"])) / (hours * SECONDS_PER_HOUR * peak * 1e12)
+
+
+def training_table() -> list[Comparison]:
+    """Published vs predicted (base MFU of the generation) GPU-hours of runs, tokens/s per GPU of benchmarks."""
+    table = []
+    for row in training_rows():
+        base = training_mfu(row["generation"]).base
+        implied = training_implied_mfu(row)
+        if row["kind"] == "benchmark":
+            measured = float(row["tokens_per_s_per_gpu"])
+            predicted = base * float(row["peak_tflops"]) * 1e12 / (6.0 * float(row["params"]))
+            metric = "tokens_per_s_per_gpu"
+        else:
+            measured = training_gpu_hours(row)
+            predicted = train_flops(float(row["params"]), float(row["tokens"])) / (
+                float(row["peak_tflops"]) * 1e12 * base * SECONDS_PER_HOUR)
+            metric = "gpu_hours"
+        case = f"{row['name']} on {row['gpu']} ({row['generation']}, implied MFU {implied:.1%} vs base {base:.0%})"
+        table.append(Comparison(row["id"], "training", case, metric, measured, predicted, row["source"], row["notes"]))
+    return table
+
+
+# ---------------------------------------------------------------------------------------------
+# Summaries and rendering
+# ---------------------------------------------------------------------------------------------
+
+
+def summary(table: Iterable[Comparison]) -> dict[str, Any]:
+    """Median absolute error, share within 20%, and the worst row (by ratio)."""
+    table = list(table)
+    rows = [c for c in table if c.predicted == c.predicted]
+    missing = [c.id for c in table if c.predicted != c.predicted]
+    if not rows:
+        return {"rows": 0}
+    worst = max(rows, key=lambda c: c.ratio)
+    errors = [abs(c.error) for c in rows]
+    return {
+        "rows": len(rows),
+        "median_abs_error": statistics.median(errors),
+        "mean_abs_log_error": statistics.fmean(abs(math.log(c.predicted / c.measured)) for c in rows),
+        "within_20pct": sum(e <= 0.2 for e in errors) / len(rows),
+        "within_factor_2": sum(c.ratio <= 2 for c in rows) / len(rows),
+        "worst": worst.to_dict(),
+        "not_fitting": missing,
+    }
+
+
+def _fmt(value: float) -> str:
+    if value != value:
+        return "n/a"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.3g}"
+
+
+def grouped(table: list[Comparison]) -> list[dict[str, Any]]:
+    """Rows grouped by framework, metric, model, GPU, TP and precision: count, median and worst error."""
+    groups: dict[tuple[str, str, str], list[Comparison]] = {}
+    for c in table:
+        framework = c.case[c.case.rindex("(") + 1:-1] if c.case.endswith(")") else ""
+        groups.setdefault((framework, c.metric, c.case.split(" in ")[0]), []).append(c)
+    out = []
+    for (framework, metric, setup), rows in groups.items():
+        worst = max(rows, key=lambda c: c.ratio)
+        out.append({"framework": framework, "metric": metric, "setup": setup, "rows": len(rows),
+                    "median_error": statistics.median(c.error for c in rows), "worst_error": worst.error,
+                    "worst_id": worst.id})
+    return out
+
+
+def render(serving: list[Comparison], training: list[Comparison], fmt: str = "text") -> str:
+    """The validation tables as plain text or Markdown (Markdown adds a grouped summary of the serving rows)."""
+    lines: list[str] = []
+    md = fmt == "markdown"
+    if md:
+        lines += ["Serving rows grouped (+ = the model predicts more than was measured):", "",
+                  "| framework | metric | model, GPU, TP, precision | rows | median error | worst |", "|---|---|---|---|---|---|"]
+        lines += [f"| {g['framework']} | {g['metric']} | {g['setup']} | {g['rows']} | {g['median_error']:+.0%} | "
+                  f"{g['worst_error']:+.0%} ({g['worst_id']}) |" for g in grouped(serving)]
+        lines.append("")
+    for title, table in (("Serving: predicted vs measured", serving), ("Training: predicted vs published", training)):
+        s = summary(table)
+        head = (f"{title} — {s['rows']} rows, median |error| {s['median_abs_error']:.1%}, "
+                f"{s['within_20pct']:.0%} within 20%, {s['within_factor_2']:.0%} within 2x, "
+                f"worst {s['worst']['id']} ({s['worst']['error']:+.0%})")
+        lines.append(f"### {head}" if md else head)
+        lines.append("")
+        cols = ("id", "case", "metric", "measured", "predicted", "error", "source")
+        if md:
+            lines.append("| " + " | ".join(cols) + " |")
+            lines.append("|" + "---|" * len(cols))
+        for c in table:
+            cells = (c.id, c.case, c.metric, _fmt(c.measured), _fmt(c.predicted),
+                     f"{c.error:+.0%}" if c.predicted == c.predicted else "n/a", c.source)
+            lines.append("| " + " | ".join(cells) + " |" if md else "  ".join(cells[:6]) + f"  [{c.source}]")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def mfu_defaults() -> dict[str, dict[str, Any]]:
+    """The default MFU ranges per generation (for display)."""
+    return {gen: rng.to_dict() for gen, rng in TRAINING_MFU.items()}
+
+
+__all__ = ["Comparison", "grouped", "implied_mfu", "mfu_defaults", "predict_serving", "render", "serving_rows", "serving_table",
+           "summary", "training_implied_mfu", "training_rows", "training_table"]
