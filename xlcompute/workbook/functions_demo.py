@@ -1,0 +1,212 @@
+"""Generate ``workbooks/excel_functions.xlsx``: every xlcompute Excel function, used once or more.
+
+Sheets:
+
+- **Inputs**: the example's inputs as workbook-level names (``Model``, ``GPU``, ``Params`` ...).
+- **Functions**: one row per call: the function, the formula as typed (text), the live formula,
+  the unit and what it answers. Optional arguments are left out in some rows and passed in
+  others, so both show.
+- **Arrays**: ranges in, spilled ranges out: a column of scenarios, a column x row grid, a
+  column of model ids, and the table functions (MODEL_INFO, GPU_SPEC, PLAN). Spilled results
+  are written as array formulas over their target range, which every Excel version (and the
+  headless ``formulas`` engine) evaluates as one call.
+
+The formulas are evaluated by Excel with the add-in (classic "UDF Modules" or xlwings Lite)
+or headless by :mod:`xlcompute.workbook.evaluate`. ``python -m xlcompute.workbook.functions_demo``
+rewrites the shipped file; a test fails when it is out of date.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.formula import ArrayFormula
+
+from ..atomic import atomic_write
+from ..planner import COLUMNS
+
+FILENAME = "excel_functions.xlsx"
+
+#: (name, value, unit, note) of the Inputs sheet; each becomes a workbook-level name.
+INPUTS: tuple[tuple[str, object, str, str], ...] = (
+    ("Model", "llama-3.1-70b", "", "catalog id, Hugging Face repo name or path to a config.json"),
+    ("SmallModel", "meta-llama/Llama-3.1-8B", "", "a Hugging Face repo name works too"),
+    ("MoEModel", "mixtral-8x7b", "", "mixture of experts: total vs active parameters"),
+    ("GPU", "h100-sxm", "", "catalog id (see GPU_SPEC)"),
+    ("Params", 70e9, "parameters", "trained parameters"),
+    ("Tokens", 15e12, "tokens", "training tokens"),
+    ("GPUs", 1024, "GPUs", "GPUs training together"),
+    ("Days", 90, "days", "deadline"),
+    ("MFU", 0.4, "", "model FLOPs utilisation"),
+    ("Price", 2.5, "USD/GPU-hour", "negotiated price"),
+    ("Context", 8192, "tokens", "context per sequence"),
+    ("Batch", 16, "sequences", "concurrent sequences"),
+    ("Rate", 20, "requests/s", "request rate"),
+)
+
+#: (formula, unit, what it answers) rows of the Functions sheet.
+CALLS: tuple[tuple[str, str, str], ...] = (
+    ("=XLCOMPUTE_VERSION()", "", "installed xlcompute version"),
+    ("=TRAIN_FLOPS(Params,Tokens)", "FLOP", "training compute, 6 x P x T"),
+    ("=TRAIN_FLOPS(Params,Tokens,8)", "FLOP", "with full activation recomputation, 8 x P x T"),
+    ("=TRAIN_GPU_HOURS(TRAIN_FLOPS(Params,Tokens),GPU)", "GPU-hours", "at the GPU generation's typical MFU"),
+    ("=TRAIN_GPU_HOURS(TRAIN_FLOPS(Params,Tokens),GPU,MFU,\"bf16\")", "GPU-hours", "at a given MFU"),
+    ("=TRAIN_DAYS(TRAIN_FLOPS(Params,Tokens),GPUs,GPU,MFU)", "days", "wall-clock training time"),
+    ("=GPUS_FOR_DEADLINE(TRAIN_FLOPS(Params,Tokens),Days,GPU,MFU)", "GPUs", "GPUs to finish within the deadline"),
+    ("=TRAIN_COST(TRAIN_FLOPS(Params,Tokens),GPU,Price,MFU)", "USD", "GPU rental cost at the negotiated price"),
+    ("=TRAIN_COST(TRAIN_FLOPS(Params,Tokens),GPU)", "USD", "at the catalog's median on-demand price"),
+    ("=TRAIN_MEMORY_GB(Model,64,3)", "GB", "model states per GPU, ZeRO-3 over 64 GPUs"),
+    ("=TRAIN_MEMORY_GB(Params,64,1,18)", "GB", "ZeRO-1, Megatron's 18 bytes per parameter"),
+    ("=ACTIVATION_GB(Model,4096,1,\"selective\",8,TRUE)", "GB", "activations per GPU, TP 8 + sequence parallel"),
+    ("=COMM_VOLUME_GB(Model,\"tensor\",Tokens,8)", "GB", "tensor-parallel all-reduce volume"),
+    ("=COMM_VOLUME_GB(Model,\"data\",Tokens,,1024,8192)", "GB", "data-parallel gradient volume"),
+    ("=INFER_FLOPS(Model)", "FLOP", "inference FLOP per token, 2 x active parameters"),
+    ("=INFER_FLOPS(MoEModel,1000)", "FLOP", "a 1,000-token request on a mixture of experts"),
+    ("=WEIGHTS_GB(Model)", "GB", "weights in bf16"),
+    ("=WEIGHTS_GB(Model,\"int4\",\"GiB\")", "GiB", "weights in int4"),
+    ("=KV_CACHE_GB(Model,Context)", "GB", "KV cache of one sequence"),
+    ("=KV_CACHE_GB(Model,Context,Batch,\"fp8\")", "GB", "KV cache of the batch in fp8"),
+    ("=INFER_MEMORY_GB(Model,Context,Batch)", "GB", "weights + KV cache + activations + overhead"),
+    ("=GPUS_NEEDED(Model,GPU)", "GPUs", "GPUs to hold the model (memory-bound)"),
+    ("=GPUS_NEEDED(Model,GPU,\"fp8\",Context,Batch,Rate)", "GPUs", "memory or compute at the request rate"),
+    ("=TTFT_MS(SmallModel,GPU)", "ms", "time to first token, 1,024-token prompt"),
+    ("=TPOT_MS(Model,GPU,4,\"fp8\",Context,Batch)", "ms", "time per output token on 4 GPUs"),
+    ("=TOKENS_PER_S(SmallModel,GPU)", "tokens/s", "throughput at the largest batch that fits"),
+    ("=COST_PER_MTOK(SmallModel,GPU,1,\"fp8\")", "USD", "per million output tokens"),
+    ("=COST_PER_MTOK(Model,GPU,4,\"bf16\",1024,256,64,Price)", "USD", "at the negotiated price, batch 64"),
+    ("=COST_PER_REQUEST(SmallModel,GPU)", "USD", "GPU cost of one 1,280-token request"),
+    ("=MODEL_PARAMS(Model)", "parameters", "total parameters from the architecture"),
+    ("=MODEL_PARAMS(MoEModel,\"active\")", "parameters", "active parameters per token"),
+    ("=MODEL_INFO(Model,\"num_layers\")", "layers", "one catalog fact"),
+    ("=GPU_SPEC(GPU,\"memory_gb\")", "GB", "GPU memory"),
+    ("=GPU_SPEC(GPU,\"peak_flops\",\"fp8\")", "FLOP/s", "dense fp8 peak"),
+    ("=GPU_PRICE(GPU)", "USD/GPU-hour", "median on-demand price"),
+    ("=GPU_PRICE(GPU,\"aws\",\"capacity_block\")", "USD/GPU-hour", "one provider's capacity-block price"),
+)
+
+#: Arrays sheet: scenario inputs (model size, tokens) for the column example.
+SCENARIOS: tuple[tuple[float, float], ...] = ((8e9, 15e12), (70e9, 15e12), (405e9, 15.6e12), (7e9, 2e12),
+                                              (1.1e9, 3e12))
+GRID_CONTEXTS = (1024, 8192, 32768, 131072)
+GRID_BATCHES = (1, 8, 32)
+MODEL_IDS = ("llama-3.1-8b", "llama-3.1-70b", "mixtral-8x7b", "qwen2.5-32b", "deepseek-v3")
+PLAN_TOP = 5
+PLAN_COLUMNS = len(COLUMNS)
+INFO_ROWS = 60  # room for MODEL_INFO / GPU_SPEC tables; unused cells show #N/A in Excel
+
+HEADER = Font(bold=True)
+INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
+
+
+def _headers(ws, row: int, titles: tuple[str, ...], column: int = 1) -> None:
+    for offset, title in enumerate(titles):
+        ws.cell(row, column + offset, title).font = HEADER
+
+
+def _array(ws, top_left: str, rows: int, columns: int, formula: str) -> None:
+    """An array formula spilling over ``rows`` x ``columns`` from ``top_left``."""
+    first = ws[top_left]
+    last = f"{get_column_letter(first.column + columns - 1)}{first.row + rows - 1}"
+    ws[top_left] = ArrayFormula(f"{top_left}:{last}", formula)
+
+
+def build_workbook() -> Workbook:
+    wb = Workbook()
+    inputs = wb.active
+    inputs.title = "Inputs"
+    _headers(inputs, 1, ("Name", "Value", "Unit", "Note"))
+    for row, (name, value, unit, note) in enumerate(INPUTS, start=2):
+        inputs.cell(row, 1, name)
+        cell = inputs.cell(row, 2, value)
+        cell.fill = INPUT_FILL
+        inputs.cell(row, 3, unit)
+        inputs.cell(row, 4, note)
+        wb.defined_names[name] = DefinedName(name, attr_text=f"Inputs!$B${row}")
+
+    functions = wb.create_sheet("Functions")
+    _headers(functions, 1, ("Function", "Formula as typed", "Result", "Unit", "What it answers"))
+    for row, (formula, unit, note) in enumerate(CALLS, start=2):
+        functions.cell(row, 1, formula[1:formula.index("(")])
+        functions.cell(row, 2, formula[1:])  # text without "=": shows the formula, is not one
+        functions.cell(row, 3, formula)
+        functions.cell(row, 4, unit)
+        functions.cell(row, 5, note)
+
+    arrays = wb.create_sheet("Arrays")
+    arrays["A1"] = "A column of scenarios: one call per column, results spill"
+    arrays["A1"].font = HEADER
+    _headers(arrays, 2, ("Params", "Tokens", "TRAIN_FLOPS", "TRAIN_GPU_HOURS", "TRAIN_COST", "WEIGHTS_GB"))
+    first, last = 3, 2 + len(SCENARIOS)
+    for row, (params, tokens) in enumerate(SCENARIOS, start=first):
+        arrays.cell(row, 1, params).fill = INPUT_FILL
+        arrays.cell(row, 2, tokens).fill = INPUT_FILL
+    n = len(SCENARIOS)
+    _array(arrays, f"C{first}", n, 1, f"=TRAIN_FLOPS(A{first}:A{last},B{first}:B{last})")
+    _array(arrays, f"D{first}", n, 1, f"=TRAIN_GPU_HOURS(C{first}:C{last},GPU,MFU)")
+    _array(arrays, f"E{first}", n, 1, f"=TRAIN_COST(C{first}:C{last},GPU,Price,MFU)")
+    _array(arrays, f"F{first}", n, 1, f"=WEIGHTS_GB(A{first}:A{last})")
+
+    top = last + 2
+    arrays.cell(top, 1, "A grid: contexts down, batch sizes across -> KV cache in GB").font = HEADER
+    arrays.cell(top + 1, 1, "context \\ batch").font = HEADER
+    for col, batch in enumerate(GRID_BATCHES, start=2):
+        arrays.cell(top + 1, col, batch).fill = INPUT_FILL
+    for row, context in enumerate(GRID_CONTEXTS, start=top + 2):
+        arrays.cell(row, 1, context).fill = INPUT_FILL
+    rows_ref = f"A{top + 2}:A{top + 1 + len(GRID_CONTEXTS)}"
+    cols_ref = f"{get_column_letter(2)}{top + 1}:{get_column_letter(1 + len(GRID_BATCHES))}{top + 1}"
+    arrays.cell(top, 6, "Result").font = HEADER
+    _array(arrays, f"F{top + 2}", len(GRID_CONTEXTS), len(GRID_BATCHES), f"=KV_CACHE_GB(Model,{rows_ref},{cols_ref})")
+
+    top = top + 3 + len(GRID_CONTEXTS)
+    arrays.cell(top, 1, "A column of model ids (mapped one by one)").font = HEADER
+    _headers(arrays, top + 1, ("Model", "MODEL_PARAMS", "active", "GPUS_NEEDED", "TPOT_MS"))
+    first, last = top + 2, top + 1 + len(MODEL_IDS)
+    for row, model in enumerate(MODEL_IDS, start=first):
+        arrays.cell(row, 1, model).fill = INPUT_FILL
+    ids = f"A{first}:A{last}"
+    _array(arrays, f"B{first}", len(MODEL_IDS), 1, f"=MODEL_PARAMS({ids})")
+    _array(arrays, f"C{first}", len(MODEL_IDS), 1, f"=MODEL_PARAMS({ids},\"active\")")
+    _array(arrays, f"D{first}", len(MODEL_IDS), 1, f"=GPUS_NEEDED({ids},GPU,\"fp8\",Context)")
+    _array(arrays, f"E{first}", len(MODEL_IDS), 1, f"=TPOT_MS({ids},GPU,8,\"fp8\")")
+
+    tables = wb.create_sheet("Tables")
+    tables["A1"] = "PLAN: cheapest set-ups serving Rate requests/s of SmallModel"
+    tables["A1"].font = HEADER
+    _array(tables, "A2", PLAN_TOP + 1, PLAN_COLUMNS,
+           f"=PLAN(SmallModel,Rate,1024,256,500,50,\"h100-sxm,a100-80gb,l40s\",\"bf16,fp8\",{PLAN_TOP})")
+    top = PLAN_TOP + 4
+    tables.cell(top, 1, "MODEL_INFO(Model)").font = HEADER
+    tables.cell(top, 4, "GPU_SPEC(GPU)").font = HEADER
+    _array(tables, f"A{top + 1}", INFO_ROWS, 2, "=MODEL_INFO(Model)")
+    _array(tables, f"D{top + 1}", INFO_ROWS, 2, "=GPU_SPEC(GPU)")
+
+    for ws, widths in ((inputs, (14, 24, 14, 60)), (functions, (20, 62, 16, 14, 48)),
+                       (arrays, (18, 16, 16, 16, 16, 16, 16, 16)), (tables, (22, 22, 12, 22, 22))):
+        for index, width in enumerate(widths, start=1):
+            ws.column_dimensions[get_column_letter(index)].width = width
+    return wb
+
+
+def write(path: str | Path) -> Path:
+    """Write the workbook to ``path`` atomically; returns the path."""
+    path = Path(path)
+    with atomic_write(path) as tmp:
+        build_workbook().save(tmp)
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    target = Path(args[0]) if args else Path(__file__).resolve().parents[2] / "workbooks" / FILENAME
+    print(write(target))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
