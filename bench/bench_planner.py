@@ -1,7 +1,7 @@
 """Planner throughput: configurations evaluated per second (target ≥ 100,000).
 
 Run: ``python -m bench.bench_planner`` (prints the figure and updates bench/README.md's planner
-section). The bench runner calls :func:`bench_planner`.
+section). The bench runner calls :func:`run`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ README = Path(__file__).resolve().parent / "README.md"
 MARKER = "<!-- section:planner -->"
 
 
-def bench_planner(repeats: int = 3) -> dict:
+def run(repeats: int = 3) -> dict:
     """Best of ``repeats`` full searches of Llama 3.1 70B over GPUS × PRECISIONS × TP × BATCHES."""
     plan("llama-3.1-70b", 10, gpus=GPUS[:1], precisions=("fp8",), tp_degrees=(1,), batches=(1,))  # warm caches
     best = float("inf")
@@ -55,7 +55,7 @@ def _update_readme(figures: dict) -> None:
 
 
 def main() -> None:
-    figures = bench_planner()
+    figures = run()
     print(f"planner: {figures['configurations']:,} configurations in {figures['seconds']:.3f} s = "
           f"{figures['configurations_per_s']:,.0f}/s (target {TARGET:,}/s)")
     _update_readme(figures)

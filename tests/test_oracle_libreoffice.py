@@ -1,0 +1,97 @@
+"""LibreOffice as an outside oracle for the native formulas of the shipped workbooks.
+
+xlcompute evaluates each shipped workbook headlessly (the `formulas` engine with the
+xlcompute functions registered). The xlcompute cells are then replaced by those values,
+LibreOffice recalculates the copy (dedicated profile with ``OOXMLRecalcMode=0``, "always
+recalculate", see ../shared/notes/xlwings.md §4), and every native formula cell must equal
+xlcompute's evaluation. LibreOffice knows nothing of xlcompute, so this checks our engine's
+native Excel arithmetic (ROUNDUP, MAX, SUM, date arithmetic, defined names) independently.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import openpyxl
+import pytest
+from openpyxl.utils.datetime import to_excel
+
+from xlcompute.workbook.evaluate import evaluate
+from xlcompute.workbook.generate import SHIPPED
+
+REPO = Path(__file__).resolve().parents[1]
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+
+pytestmark = [
+    pytest.mark.libreoffice,
+    pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed; "
+                                              "apt-get install libreoffice-calc-nogui (.ci/run does)"),
+]
+
+RECALC_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
+ xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+</oor:items>
+"""
+
+
+def libreoffice_recalculate(paths: list[Path], outdir: Path, profile: Path) -> list[Path]:
+    """Recalculate ``paths`` with LibreOffice into ``outdir`` (one soffice call, own profile)."""
+    user = profile / "user"
+    user.mkdir(parents=True, exist_ok=True)
+    (user / "registrymodifications.xcu").write_text(RECALC_ALWAYS, encoding="utf-8")
+    subprocess.run([SOFFICE, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--calc",
+                    "--convert-to", "xlsx", "--outdir", str(outdir), *map(str, paths)],
+                   check=True, capture_output=True, timeout=180)
+    return [outdir / p.name for p in paths]
+
+
+def _as_number(value):
+    if isinstance(value, (_dt.datetime, _dt.date)):
+        return to_excel(value)
+    return value
+
+
+@pytest.fixture(scope="module")
+def oracle(tmp_path_factory):
+    """name -> (xlcompute evaluation, LibreOffice's recalculated workbook with values)."""
+    work = tmp_path_factory.mktemp("oracle")
+    copies, evaluations = [], {}
+    for name in SHIPPED:
+        ev = evaluate(REPO / "workbooks" / name)
+        assert ev.issues == []
+        wb = openpyxl.load_workbook(REPO / "workbooks" / name)
+        for cell in ev.xlcompute_cells:
+            wb[cell.sheet][cell.cell] = cell.value
+        copy = work / name
+        wb.save(copy)
+        copies.append(copy)
+        evaluations[name] = ev
+    outdir = work / "out"
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    recalculated = libreoffice_recalculate(copies, outdir, work / f"profile-{worker}")
+    return {p.name: (evaluations[p.name], openpyxl.load_workbook(p, data_only=True)) for p in recalculated}
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED))
+def test_every_native_formula_cell_equals_libreoffice(oracle, name):
+    ev, lo = oracle[name]
+    xl_cells = {(c.sheet, c.cell) for c in ev.xlcompute_cells}
+    native = [key for key in ev.formulas if key not in xl_cells]
+    assert len(native) >= 15, "the shipped workbook exercises native Excel arithmetic"
+    mismatches = []
+    for sheet, cell in native:
+        ours = ev.values[(sheet, cell)]
+        theirs = _as_number(lo[sheet][cell].value)
+        if isinstance(ours, (int, float)) and isinstance(theirs, (int, float)):
+            if not math.isclose(ours, theirs, rel_tol=1e-9, abs_tol=1e-9):
+                mismatches.append(f"{sheet}!{cell}: xlcompute {ours!r}, LibreOffice {theirs!r}")
+        elif ours != theirs:
+            mismatches.append(f"{sheet}!{cell}: xlcompute {ours!r}, LibreOffice {theirs!r}")
+    assert mismatches == []

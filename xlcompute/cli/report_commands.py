@@ -1,0 +1,119 @@
+"""``xlcompute new``, ``xlcompute check`` and ``xlcompute report``: scenario workbooks to PDF quotes."""
+
+from __future__ import annotations
+
+import os
+import sys
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+
+import click
+
+from ..core.errors import XlcomputeError
+from . import main
+
+
+@main.command()
+@click.option("--kind", type=click.Choice(["training", "inference", "both"]), default="training", show_default=True,
+              help="What the quote covers.")
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
+def new(kind: str, force: bool, output: Path) -> None:
+    """Write a starter scenario workbook OUTPUT.xlsx (inputs, estimate, quote)."""
+    from ..workbook.generate import write_workbook  # noqa: PLC0415
+
+    if output.suffix.lower() != ".xlsx":
+        raise XlcomputeError(f"{output}: expected a file name ending in .xlsx.")
+    if output.exists() and not force:
+        raise XlcomputeError(f"{output}: exists already; pass --force to overwrite it.")
+    write_workbook(output, kind)
+    click.echo(f"Wrote {output} ({kind}). Edit the orange input cells on the Inputs and Quote sheets, "
+               f"then run: xlcompute report {output}")
+
+
+@main.command()
+@click.argument("workbook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def check(workbook: Path) -> None:
+    """List every problem of a scenario WORKBOOK, with its sheet and cell."""
+    from ..workbook.check import check_workbook  # noqa: PLC0415
+
+    evaluation, problems = check_workbook(workbook)
+    stale = evaluation.stale if evaluation is not None else []
+    for cell in stale:
+        click.echo(f"stale: {cell.address}: the workbook shows {cell.value!r}, xlcompute computes "
+                   f"{cell.recomputed!r} from the current inputs (recalculate in Excel)")
+    for problem in problems:
+        click.echo(f"{workbook}: {problem}", err=True)
+    if problems:
+        click.echo(f"{workbook}: {len(problems)} problem(s).", err=True)
+        raise SystemExit(1)
+    mode = "cached values" if evaluation.mode == "cached" else "evaluated headlessly"
+    click.echo(f"{workbook}: OK ({len(evaluation.xlcompute_cells)} xlcompute cells, {mode}"
+               f"{f', {len(stale)} stale' if stale else ''}).")
+
+
+def _render_one(source: str, output: str, html: bool, templates: str | None) -> tuple[str, str, list[str]]:
+    """Worker for batches: (source, output or '', stale cells); errors come back as text."""
+    from ..report.render import report_workbook  # noqa: PLC0415
+
+    try:
+        result = report_workbook(source, output, html=html, templates=templates)
+    except XlcomputeError as exc:
+        return source, "", [f"error: {exc}"]
+    except Exception as exc:  # noqa: BLE001 - one bad workbook must not stop the batch
+        return source, "", [f"error: unexpected {type(exc).__name__}: {exc}"]
+    return source, str(result.pdf), result.stale
+
+
+@main.command()
+@click.argument("workbooks", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="Output PDF (one workbook) or directory ending in / (several). Default: beside each workbook.")
+@click.option("--html", is_flag=True, help="Also write the HTML the PDF is rendered from.")
+@click.option("--templates", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Directory of templates that override the packaged ones (proposal.html, proposal.css, ...).")
+@click.option("-j", "--jobs", type=int, default=0, help="Parallel processes for several workbooks (default: CPUs).")
+def report(workbooks: tuple[Path, ...], output: Path | None, html: bool, templates: Path | None, jobs: int) -> None:
+    """Render scenario WORKBOOKS to PDF cost proposals."""
+    from ..report.render import report_workbook  # noqa: PLC0415
+
+    as_directory = output is not None and (str(output).endswith(os.sep) or output.is_dir() or len(workbooks) > 1)
+    if output is not None and as_directory:
+        if output.suffix.lower() == ".pdf":
+            raise XlcomputeError(f"-o {output}: several workbooks need an output directory, not a file.")
+        output.mkdir(parents=True, exist_ok=True)
+    elif output is not None and output.suffix.lower() != ".pdf":
+        raise XlcomputeError(f"-o {output}: expected a file name ending in .pdf, or a directory ending in /.")
+
+    def target(source: Path) -> Path:
+        if output is None:
+            return source.with_suffix(".pdf")
+        return output / f"{source.stem}.pdf" if as_directory else output
+
+    targets = [target(s) for s in workbooks]
+    if len(set(targets)) != len(targets):
+        raise XlcomputeError("two workbooks have the same name; they would write the same PDF.")
+
+    if len(workbooks) == 1:
+        result = report_workbook(workbooks[0], targets[0], html=html, templates=templates)
+        for line in result.stale:
+            click.echo(f"stale: {line}", err=True)
+        click.echo(f"Wrote {result.pdf} ({result.pages} pages)")
+        return
+
+    failures = 0
+    workers = jobs or min(len(workbooks), os.cpu_count() or 1)
+    tasks = [(str(s), str(t), html, str(templates) if templates else None) for s, t in zip(workbooks, targets)]
+    with ProcessPoolExecutor(max_workers=workers) as pool, \
+            click.progressbar(length=len(tasks), label="Rendering", file=sys.stderr) as bar:
+        futures = [pool.submit(_render_one, *task) for task in tasks]
+        for future in as_completed(futures):
+            source, written, notes = future.result()
+            bar.update(1)
+            if not written:
+                failures += 1
+            for note in notes:
+                click.echo(f"\n{source}: {note if not written else 'stale: ' + note}", err=True)
+    click.echo(f"Wrote {len(tasks) - failures} of {len(tasks)} PDF(s) to {output or 'beside the workbooks'}.")
+    if failures:
+        raise SystemExit(1)

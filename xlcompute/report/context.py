@@ -1,0 +1,303 @@
+"""The proposal's template context, built from an evaluated scenario workbook.
+
+Every number comes from the :class:`~xlcompute.workbook.evaluate.Evaluation` (the
+workbook's own values) or from the :class:`~xlcompute.core.formula.Step` trees of the
+recorded xlcompute calls; nothing is recomputed here except the chart series, which call
+the xlcompute functions again with one argument varied.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from openpyxl.utils import range_boundaries
+from openpyxl.utils.cell import get_column_letter
+
+from .. import __version__
+from ..core.errors import XlcomputeError
+from ..core.formula import Step
+from ..workbook import contract as c
+from ..workbook.evaluate import Evaluation
+from . import charts
+from .formatting import cell_value, excel_date, number, percent
+
+#: Step inputs that carry a convention the proposal states, with what each value means.
+CONVENTIONS = {
+    "flops_per_param_token": ("Training FLOPs per parameter per token", {
+        6: "6PD: forward 2 + backward 4 FLOPs per parameter per token (Kaplan et al. 2020)",
+        8: "8PD: adds a second forward pass for full activation recomputation (seed 004 eq. 1)",
+    }),
+    "mfu": ("Model FLOPs utilisation", {}),
+    "precision": ("Compute precision", {}),
+    "weight_precision": ("Weight precision", {}),
+    "kv_precision": ("KV-cache precision", {}),
+    "unit": ("Memory unit", {"GB": "decimal gigabytes, 1 GB = 10⁹ bytes", "GiB": "binary gibibytes, 1 GiB = 2³⁰ bytes"}),
+    "bytes_per_param": ("Training state bytes per parameter", {}),
+}
+MAX_SENSITIVITY_CHARTS = 2
+MEMORY_CONVENTION = "Memory is quoted in decimal gigabytes (1 GB = 10⁹ bytes), as GPU vendors quote HBM capacity."
+
+
+def _sheet_rows(ev: Evaluation, sheet: str) -> list[dict[str, Any]]:
+    """Rows of an Inputs/Estimate-style sheet: label (A), value (B), unit (C), note (D)."""
+    by_cell = {where: name for name, where in ev.names.items()}
+    rows = []
+    cells = sorted({cell for (s, cell) in ev.values if s == sheet and cell.startswith("B")},
+                   key=lambda ref: range_boundaries(ref)[1])
+    for ref in cells:
+        row = range_boundaries(ref)[1]
+        if row < 4 and (sheet, ref) not in by_cell:  # title and header rows
+            continue
+        key = (sheet, ref)
+        value = ev.values.get(key)
+        rows.append({
+            "label": ev.values.get((sheet, f"A{row}")) or by_cell.get(key, ref),
+            "name": by_cell.get(key, ""),
+            "address": f"{sheet}!{ref}",
+            "value": cell_value(value, ev.number_formats.get(key, "General")),
+            "unit": ev.values.get((sheet, f"C{row}")) or "",
+            "note": ev.values.get((sheet, f"D{row}")) or "",
+            "formula": ev.formulas.get(key, ""),
+        })
+    return rows
+
+
+def _line_items(ev: Evaluation) -> list[dict[str, Any]]:
+    if c.LINE_ITEMS_TABLE not in ev.tables:
+        raise XlcomputeError(f"{ev.path}: no Excel table named {c.LINE_ITEMS_TABLE!r} on the Quote sheet.")
+    sheet, ref = ev.tables[c.LINE_ITEMS_TABLE]
+    min_col, min_row, max_col, max_row = range_boundaries(ref)
+    header = [str(ev.values.get((sheet, f"{get_column_letter(col)}{min_row}")) or "").strip()
+              for col in range(min_col, max_col + 1)]
+    columns = {title.lower(): get_column_letter(min_col + i) for i, title in enumerate(header)}
+    items = []
+    for row in range(min_row + 1, max_row + 1):
+        def get(title: str) -> Any:
+            return ev.values.get((sheet, f"{columns[title.lower()]}{row}"))
+
+        if get("Description") is None and get("Amount") is None:
+            continue
+        fmt = ev.number_formats.get((sheet, f"{columns['quantity']}{row}"), "General")
+        items.append({
+            "description": get("Description") or "",
+            "quantity": cell_value(get("Quantity"), fmt),
+            "unit": get("Unit") or "",
+            "unit_price": get("Unit price"),
+            "amount": get("Amount"),
+        })
+    return items
+
+
+def _step_dicts(step: Step) -> list[dict[str, Any]]:
+    """The core formula steps of one Excel-function call (the synthetic root dropped)."""
+    if step.info.equation:
+        return [step.to_dict()]
+    return [child.to_dict() for child in step.children]
+
+
+def _mark_repeats(tree: dict[str, Any], seen: dict[str, str], address: str) -> dict[str, Any]:
+    """Mark a step already shown in full earlier (same formula, same inputs) with where it was;
+    its sub-steps are dropped, so a shared sub-calculation (e.g. the parameter count) is
+    printed once per report."""
+    key = json.dumps([tree["function"], tree["inputs"]], sort_keys=True, default=str)
+    if key in seen:
+        return {**tree, "steps": [], "repeat_of": seen[key]}
+    seen.setdefault(key, address)
+    return {**tree, "repeat_of": "", "steps": [_mark_repeats(child, seen, address) for child in tree["steps"]]}
+
+
+def _walk(tree: dict[str, Any]):
+    yield tree
+    for child in tree["steps"]:
+        yield from _walk(child)
+
+
+def _breakdowns(ev: Evaluation) -> list[dict[str, Any]]:
+    labels = {(row["address"]): row for sheet in (c.INPUTS_SHEET, c.ESTIMATE_SHEET, c.QUOTE_SHEET)
+              for row in _sheet_rows(ev, sheet)}
+    out = []
+    seen: dict[str, str] = {}
+    for xl_cell in ev.xlcompute_cells:
+        row = labels.get(xl_cell.address, {})
+        fmt = ev.number_formats.get((xl_cell.sheet, xl_cell.cell), "General")
+        calls = []
+        for call, step in xl_cell.steps(ev.functions):
+            calls.append({
+                "function": call.function,
+                "args": [number(a) if isinstance(a, (int, float)) else str(a) for a in call.args],
+                "result": number(call.result) if isinstance(call.result, (int, float)) else str(call.result),
+                "steps": [_mark_repeats(tree, seen, xl_cell.address) for tree in _step_dicts(step)],
+            })
+        out.append({
+            "label": row.get("label") or xl_cell.address,
+            "unit": row.get("unit", ""),
+            "address": xl_cell.address,
+            "formula": xl_cell.formula,
+            "value": cell_value(xl_cell.value, fmt),
+            "recomputed": cell_value(xl_cell.recomputed, fmt),
+            "stale": xl_cell.stale,
+            "error": xl_cell.error,
+            "calls": calls,
+        })
+    return out
+
+
+def _conventions(breakdowns: list[dict[str, Any]]) -> tuple[list[dict[str, str]], list[str], list[str]]:
+    """Conventions, assumptions and references found in the recorded formula steps."""
+    conventions: dict[tuple[str, str], dict[str, str]] = {}
+    assumptions: list[str] = []
+    references: list[str] = []
+    for item in breakdowns:
+        for call in item["calls"]:
+            for tree in call["steps"]:
+                for step in _walk(tree):
+                    if step["assumptions"] and step["assumptions"] not in assumptions:
+                        assumptions.append(step["assumptions"])
+                    if step["reference"] and step["reference"] not in references:
+                        references.append(step["reference"])
+                    for arg in step["inputs"]:
+                        if arg["name"] not in CONVENTIONS:
+                            continue
+                        title, meanings = CONVENTIONS[arg["name"]]
+                        value = arg["value"]
+                        shown = percent(value) if arg["name"] == "mfu" else number(value)
+                        key = (title, shown)
+                        if key not in conventions:
+                            conventions[key] = {"title": title, "value": shown,
+                                                "meaning": meanings.get(value, arg["description"]),
+                                                "formula": step["title"]}
+    return list(conventions.values()), assumptions, references
+
+
+def _sources(ev: Evaluation) -> list[dict[str, str]]:
+    """Catalog entries behind the ids the workbook's xlcompute calls used, with source and date."""
+    try:
+        from .. import catalog  # noqa: PLC0415
+    except ImportError:  # pragma: no cover - the catalog is part of the package
+        return []
+    lookups = [("Model", getattr(catalog, "get_model", None)), ("GPU", getattr(catalog, "get_gpu", None))]
+    found: dict[tuple[str, str], dict[str, str]] = {}
+    for xl_cell in ev.xlcompute_cells:
+        for call in xl_cell.calls:
+            if call.function == "GPU_PRICE" and hasattr(catalog, "get_price"):
+                try:
+                    price = catalog.get_price(*call.args)
+                except Exception:  # noqa: BLE001 - an unknown id is reported by the cell itself
+                    price = None
+                if price is not None:
+                    label = " / ".join(str(a) for a in call.args if a is not None)
+                    found[("Price", label)] = _source_row("Price", label, price)
+            for arg in call.args:
+                if not isinstance(arg, str) or not arg or arg.startswith("#"):
+                    continue
+                for kind, lookup in lookups:
+                    if lookup is None or (kind, arg) in found:
+                        continue
+                    try:
+                        item = lookup(arg)
+                    except Exception:  # noqa: BLE001 - not an id of this kind
+                        continue
+                    found[(kind, arg)] = _source_row(kind, arg, item)
+    return sorted(found.values(), key=lambda r: (r["kind"], r["id"]))
+
+
+def _source_row(kind: str, ident: str, item: Any) -> dict[str, str]:
+    return {
+        "kind": kind,
+        "id": str(getattr(item, "id", "") or ident),
+        "name": str(getattr(item, "name", "") or getattr(item, "provider", "") or ""),
+        "source": str(getattr(item, "source", "") or ""),
+        "date": str(getattr(item, "date", "") or ""),
+    }
+
+
+def _charts(ev: Evaluation, items: list[dict[str, Any]], totals: dict[str, Any], currency: str,
+            estimate: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    amounts = [i["amount"] for i in items if isinstance(i["amount"], (int, float))]
+    if amounts:
+        out.append({"id": "cost", "caption": "Amount of each line item, before margin, discount and tax.",
+                    "svg": charts.cost_by_line_item([i["description"] for i in items if isinstance(i["amount"], (int, float))],
+                                                    amounts, currency)})
+    build_up = [("Subtotal", totals["subtotal"]), ("Margin", totals["margin_amount"]),
+                ("Discount", -totals["discount_amount"]), ("Tax", totals["tax_amount"]), ("Total", totals["total"])]
+    if all(isinstance(v, (int, float)) for _, v in build_up):
+        out.append({"id": "build-up", "caption": "From the cost subtotal to the total price.",
+                    "svg": charts.price_build_up(build_up, currency)})
+    rows = {r["address"]: r for r in estimate}
+    charted = set()
+    for xl_cell in ev.xlcompute_cells:
+        if len(xl_cell.calls) != 1 or xl_cell.error or len(charted) == MAX_SENSITIVITY_CHARTS:
+            continue
+        call = xl_cell.calls[0]
+        if call.function in charted:
+            continue
+        row = rows.get(xl_cell.address, {})
+        svg = charts.sensitivity(ev.functions[call.function], call.args, str(row.get("label") or call.function),
+                                 str(row.get("unit") or ""), call.result)
+        if svg is not None:
+            charted.add(call.function)
+            out.append({"id": "sensitivity", "svg": svg,
+                        "caption": f"{row.get('label') or call.function} ({xl_cell.address}) recomputed with "
+                                   f"{call.function} for other values of one input; the marker is this quote."})
+    return out
+
+
+def build_context(ev: Evaluation) -> dict[str, Any]:
+    """Everything the proposal template shows, from one evaluated workbook."""
+    def named(name: str) -> Any:
+        return ev.value(name)
+
+    currency = str(named("CURRENCY") or "")
+    totals = {key: named(key.upper()) for key in
+              ("subtotal", "margin_amount", "discount_amount", "net_amount", "tax_amount", "total")}
+    rates = {key: named(key.upper()) for key in ("margin", "discount", "tax_rate")}
+    items = _line_items(ev)
+    inputs = _sheet_rows(ev, c.INPUTS_SHEET)
+    estimate = _sheet_rows(ev, c.ESTIMATE_SHEET)
+    breakdowns = _breakdowns(ev)
+    stale_addresses = {b["address"] for b in breakdowns if b["stale"]}
+    for row in estimate + inputs:
+        row["stale"] = row["address"] in stale_addresses
+        row["xlcompute"] = any(b["address"] == row["address"] for b in breakdowns)
+    conventions, assumptions, references = _conventions(breakdowns)
+    shown = {conv["title"] for conv in conventions}
+    for name, (title, meaning) in c.CONVENTION_INPUTS.items():
+        if name in ev.names and title not in shown and ev.value(name) is not None:
+            value = ev.value(name)
+            conventions.append({"title": title, "value": percent(value) if name == "MFU" else number(value),
+                                "meaning": meaning, "formula": ev.where(name)})
+    quote = {
+        "customer": str(named("CUSTOMER") or ""),
+        "number": str(named("QUOTE_NUMBER") or ""),
+        "date": excel_date(named("QUOTE_DATE")),
+        "valid_until": excel_date(named("VALID_UNTIL")),
+        "prepared_by": str(named("PREPARED_BY") or ""),
+        "currency": currency,
+    }
+    title = f"Quote {quote['number']} for {quote['customer']}"
+    return {
+        "title": title,
+        "subject": f"Compute cost proposal: {currency} {totals['total']:,.2f}" if isinstance(totals["total"], (int, float))
+        else "Compute cost proposal",
+        "generator": f"xlcompute {__version__}",
+        "workbook": ev.path.name,
+        "mode": ev.mode,
+        "quote": quote,
+        "summary": {"total": totals["total"], "gpus": named("GPU_COUNT"), "duration_days": named("DURATION_DAYS")},
+        "totals": totals,
+        "rates": rates,
+        "line_items": items,
+        "inputs": inputs,
+        "estimate": estimate,
+        "breakdowns": breakdowns,
+        "stale": [b for b in breakdowns if b["stale"]],
+        "issues": [str(i) for i in ev.issues],
+        "conventions": conventions,
+        "memory_convention": MEMORY_CONVENTION,
+        "assumptions": assumptions,
+        "references": references,
+        "sources": _sources(ev),
+        "charts": _charts(ev, items, {**totals}, currency, estimate),
+    }

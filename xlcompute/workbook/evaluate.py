@@ -1,0 +1,475 @@
+"""Evaluate a scenario workbook: cached values or the `formulas` engine, and the xlcompute cells.
+
+Two modes, chosen by what the file holds:
+
+- **cached**: Excel (or LibreOffice) saved the workbook, so formula cells carry cached
+  values. Those are used as they are, and every *xlcompute* cell (a formula calling an
+  xlcompute function) is recomputed with the core from the cached values of its inputs; a
+  cell whose cached value differs is **stale** (someone changed an input and did not
+  recalculate, or the workbook was saved by an older xlcompute).
+- **headless**: no cached values (written by openpyxl or a script). The whole workbook is
+  evaluated with the ``formulas`` package (a real Excel formula engine), with the xlcompute
+  functions registered under their Excel names and the ``XLC.`` / ``_xldudf_`` aliases.
+
+Either way every xlcompute cell is then evaluated on its own, with the same engine, from
+the values of its inputs, while its calls of xlcompute functions are recorded; the report's
+breakdown is ``explain(FUNCTIONS[name], *args)`` of each recorded call. A formula the
+engine cannot parse, a function it does not know and a cell that evaluates to an Excel
+error are all listed as :class:`CellIssue` with their sheet and cell.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import functools
+import datetime as _dt
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from openpyxl.formula.tokenizer import Token, Tokenizer
+from openpyxl.utils import range_boundaries
+from openpyxl.utils.cell import get_column_letter
+from openpyxl.utils.datetime import to_excel
+
+from ..core.formula import Step, explain
+from .safe import WorkbookError, find_external_links, open_workbook
+
+#: Relative difference above which a cached xlcompute value counts as stale.
+STALE_TOLERANCE = 1e-9
+#: Prefixes under which a saved workbook may carry an add-in function's name.
+ALIAS_PREFIXES = ("XLC.", "_XLDUDF_", "_xldudf_")
+
+
+@dataclass(frozen=True)
+class CellIssue:
+    """A problem found while evaluating: where, and what."""
+
+    sheet: str
+    cell: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.sheet}!{self.cell}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Call:
+    """One call of an xlcompute function made while evaluating a cell."""
+
+    function: str
+    args: tuple[Any, ...]
+    result: Any
+
+
+@dataclass
+class XlcomputeCell:
+    """A formula cell calling xlcompute functions, with its recomputation and breakdown."""
+
+    sheet: str
+    cell: str
+    formula: str
+    value: Any  # the value the workbook shows (cached, or from the headless engine)
+    recomputed: Any = None  # the value the core gives from the cell's inputs
+    stale: bool = False
+    error: str = ""
+    _calls: list[Call] | None = field(default=None, repr=False)
+    _recompute: Callable[[], None] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def address(self) -> str:
+        return f"{self.sheet}!{self.cell}"
+
+    @property
+    def calls(self) -> list[Call]:
+        """The xlcompute calls the cell makes (recorded on first use in headless mode)."""
+        if self._calls is None and self._recompute is not None:
+            self._recompute()
+        return self._calls or []
+
+    def steps(self, functions: dict[str, Callable[..., Any]]) -> list[tuple[Call, Step]]:
+        """The breakdown of every recorded call: ``explain`` runs the same functions again."""
+        return [(call, explain(functions[call.function], *call.args)) for call in self.calls
+                if call.function in functions]
+
+
+@dataclass
+class Evaluation:
+    """Values of every cell of a workbook and what is known about its xlcompute cells."""
+
+    path: Path
+    mode: str  # "cached" or "headless"
+    values: dict[tuple[str, str], Any]
+    formulas: dict[tuple[str, str], str]
+    names: dict[str, tuple[str, str]]  # single-cell defined names -> (sheet, cell)
+    number_formats: dict[tuple[str, str], str]
+    xlcompute_cells: list[XlcomputeCell]
+    issues: list[CellIssue]
+    functions: dict[str, Callable[..., Any]]
+    tables: dict[str, tuple[str, str]] = field(default_factory=dict)  # Excel tables -> (sheet, ref)
+    sheets: list[str] = field(default_factory=list)
+
+    @property
+    def stale(self) -> list[XlcomputeCell]:
+        return [c for c in self.xlcompute_cells if c.stale]
+
+    def value(self, name: str, default: Any = None) -> Any:
+        """The value of a single-cell defined name."""
+        where = self.names.get(name.upper())
+        return self.values.get(where, default) if where else default
+
+    def where(self, name: str) -> str:
+        sheet, cell = self.names[name.upper()]
+        return f"{sheet}!{cell}"
+
+
+# --------------------------------------------------------------------------------------------
+# The xlcompute functions and their registration with the `formulas` engine
+# --------------------------------------------------------------------------------------------
+
+_RECORDER: contextvars.ContextVar[list[Call] | None] = contextvars.ContextVar("xlcompute_calls", default=None)
+_REGISTERED: dict[str, Callable[..., Any]] = {}
+
+
+def xlcompute_functions() -> dict[str, Callable[..., Any]]:
+    """The Excel functions by upper-case Excel name (from :mod:`xlcompute.udfs`)."""
+    from ..udfs import FUNCTIONS  # noqa: PLC0415 - imports xlwings and numpy; only when evaluating
+
+    return {name.upper(): fn for name, fn in FUNCTIONS.items()}
+
+
+def _plain(value: Any) -> Any:
+    """An engine value as a Python value: EMPTY -> None, numpy scalars -> float/int/str."""
+    from schedula.utils.cst import EMPTY  # noqa: PLC0415
+
+    if value is EMPTY:
+        return None
+    if getattr(value, "shape", None) == () and hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+def _recording(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    def call(*args: Any) -> Any:
+        args = tuple(_plain(a) for a in args)
+        try:
+            result = fn(*args)
+        except Exception as exc:  # noqa: BLE001 - an Excel function never crashes the engine
+            result = f"#VALUE! {exc}"
+        if isinstance(result, int) and not isinstance(result, bool):
+            result = float(result)  # Excel numbers are doubles; big ints overflow numpy's int64
+        calls = _RECORDER.get()
+        if calls is not None:
+            calls.append(Call(name, args, result))
+        return result
+
+    call.__name__ = name
+    return call
+
+
+def register(functions: dict[str, Callable[..., Any]]) -> None:
+    """Register ``functions`` with the ``formulas`` engine (idempotent), with their aliases."""
+    import formulas  # noqa: PLC0415
+    from formulas.functions import wrap_ufunc  # noqa: PLC0415
+
+    table = formulas.get_functions()
+    for name, fn in functions.items():
+        if _REGISTERED.get(name) is fn:
+            continue
+        # Arguments pass through unconverted: model and GPU ids are text.
+        wrapped = wrap_ufunc(_recording(name, fn), input_parser=lambda *a: a, args_parser=lambda *a: a)
+        for alias in (name, *(p + name for p in ALIAS_PREFIXES)):
+            table[alias] = wrapped
+        _REGISTERED[name] = fn
+
+
+@contextlib.contextmanager
+def _quiet_engine() -> Iterator[None]:
+    """Silence the progress bar ``formulas`` prints while compiling a workbook."""
+    from formulas.excel import ExcelModel  # noqa: PLC0415
+
+    module = ExcelModel.complete.__globals__["tqdm"]
+    original = module.tqdm
+
+    class _Silent:
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            pass
+
+        def __enter__(self) -> "_Silent":
+            return self
+
+        def __exit__(self, *exc: Any) -> bool:
+            return False
+
+        def update(self, *args: Any, **kwargs: Any) -> None:
+            return None
+
+    module.tqdm = _Silent
+    try:
+        yield
+    finally:
+        module.tqdm = original
+
+
+# --------------------------------------------------------------------------------------------
+# Reading the workbook
+# --------------------------------------------------------------------------------------------
+
+_ENGINE_KEY = re.compile(r"^'\[[^\]]*\](?P<sheet>.*)'!(?P<ref>\$?[A-Z]+\$?\d+)$")
+
+
+def functions_used(formula: str) -> list[str]:
+    """Upper-case names of the functions a formula calls (openpyxl's Excel tokenizer)."""
+    try:
+        tokens = Tokenizer(formula).items
+    except Exception:  # noqa: BLE001 - an unreadable formula is reported by the engine
+        return []
+    return [t.value[:-1].upper() for t in tokens if t.type == Token.FUNC and t.subtype == Token.OPEN]
+
+
+def _base_name(function: str) -> str:
+    for prefix in ALIAS_PREFIXES:
+        if function.upper().startswith(prefix.upper()):
+            return function[len(prefix):].upper()
+    return function.upper()
+
+
+def _excel_value(value: Any) -> Any:
+    """A cell value as the engine sees it: dates and times as Excel serial numbers."""
+    return to_excel(value) if isinstance(value, (_dt.datetime, _dt.date, _dt.time)) else value
+
+
+def _is_error(value: Any) -> bool:
+    return (isinstance(value, str) and value.startswith("#")) or type(value).__name__ == "XlError"
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a == b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        if math.isnan(a) or math.isnan(b):
+            return False
+        return math.isclose(a, b, rel_tol=STALE_TOLERANCE, abs_tol=1e-12)
+    return str(a) == str(b)
+
+
+def evaluate(path: str | Path, functions: dict[str, Callable[..., Any]] | None = None, *,
+             workbook: Any = None) -> Evaluation:
+    """Evaluate the workbook at ``path`` (never modified); see the module docstring.
+
+    ``workbook`` is the same file already opened (formulas, not values), to save a read.
+    """
+    path = Path(path)
+    functions = xlcompute_functions() if functions is None else {k.upper(): v for k, v in functions.items()}
+    register(functions)
+
+    wb = workbook if workbook is not None else open_workbook(path)
+    links = find_external_links(wb)
+    if links:  # the formula engine would open the linked files: never read other files
+        raise WorkbookError(path, "the workbook links to other files, which xlcompute never opens",
+                            expected="a self-contained workbook", found=f"external links to {', '.join(links)}",
+                            hint="Break the links in Excel (Data > Edit Links > Break Link) and save")
+    cached = open_workbook(path, data_only=True)
+    values: dict[tuple[str, str], Any] = {}
+    formulas_: dict[tuple[str, str], str] = {}
+    number_formats: dict[tuple[str, str], str] = {}
+    has_cache = False
+    for ws in wb.worksheets:
+        cached_ws = cached[ws.title]
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.value is None:
+                    continue
+                key = (ws.title, cell.coordinate)
+                number_formats[key] = cell.number_format
+                value = cell.value
+                if isinstance(value, str) and value.startswith("=") and cell.data_type == "f":  # not text typed as '=...
+                    formulas_[key] = value
+                    value = cached_ws[cell.coordinate].value
+                    has_cache = has_cache or value is not None
+                elif hasattr(value, "text"):  # ArrayFormula / DataTableFormula
+                    formulas_[key] = str(value.text)
+                    value = cached_ws[cell.coordinate].value
+                    has_cache = has_cache or value is not None
+                values[key] = value
+    ranges = _name_ranges(wb)
+    names = {name: where for name, where in ranges.items() if ":" not in where[1]}
+    sheet_titles = {ws.title.upper(): ws.title for ws in wb.worksheets}
+
+    issues: list[CellIssue] = []
+    known = _engine_functions()
+    for (sheet, cell), text in formulas_.items():
+        for function in functions_used(text):
+            if function not in known and _base_name(function) not in functions:
+                issues.append(CellIssue(sheet, cell, f"the formula engine has no function {function}() in {text}"))
+
+    mode = "cached" if has_cache else "headless"
+    if not has_cache and formulas_:
+        issues.extend(_evaluate_headless(path, values, formulas_, sheet_titles))
+
+    xl_cells: list[XlcomputeCell] = []
+    for (sheet, cell), text in formulas_.items():
+        if not any(_base_name(f) in functions for f in functions_used(text)):
+            continue
+        value = values.get((sheet, cell))
+        xl_cell = XlcomputeCell(sheet, cell, text, value, recomputed=value if mode == "headless" else None)
+        xl_cell._recompute = functools.partial(_recompute, xl_cell, values, ranges, sheet_titles)
+        # Headless: the engine computed the cell with the same functions; its calls are
+        # recorded only when a breakdown asks (or to explain an error). Cached: recompute
+        # now, to compare with what Excel saved.
+        if mode == "cached" or _is_error(xl_cell.value):
+            xl_cell._recompute()
+        if mode == "cached" and not xl_cell.error and not _same(xl_cell.value, xl_cell.recomputed):
+            xl_cell.stale = True
+        xl_cells.append(xl_cell)
+        if xl_cell.error:
+            issues.append(CellIssue(sheet, cell, xl_cell.error))
+
+    for (sheet, cell) in formulas_:
+        value = values.get((sheet, cell))
+        if _is_error(value) and not any(i.sheet == sheet and i.cell == cell for i in issues):
+            issues.append(CellIssue(sheet, cell, f"evaluates to the error {value} ({formulas_[(sheet, cell)]})"))
+    order = {title: i for i, title in enumerate(wb.sheetnames)}
+    issues.sort(key=lambda i: (order.get(i.sheet, 99), _cell_order(i.cell)))
+    tables = {name: (ws.title, ref) for ws in wb.worksheets for name, ref in ws.tables.items()}
+    return Evaluation(path, mode, values, formulas_, names, number_formats, xl_cells, issues, functions,
+                      tables, list(wb.sheetnames))
+
+
+def _cell_order(cell: str) -> tuple[int, int]:
+    min_col, min_row, _, _ = range_boundaries(cell)
+    return (min_row or 0, min_col or 0)
+
+
+def _engine_functions() -> set[str]:
+    import formulas  # noqa: PLC0415
+
+    return {name.upper() for name in formulas.get_functions()}
+
+
+def _name_ranges(wb: Any) -> dict[str, tuple[str, str]]:
+    """Workbook-level names with one destination -> (sheet, cell or range), upper-case names."""
+    ranges = {}
+    for name, defined in wb.defined_names.items():
+        destinations = list(defined.destinations)
+        if len(destinations) == 1:
+            sheet, ref = destinations[0]
+            ranges[name.upper()] = (sheet, ref.replace("$", ""))
+    return ranges
+
+
+def _evaluate_headless(path: Path, values: dict, formulas_: dict, sheet_titles: dict) -> list[CellIssue]:
+    """Evaluate every formula with the ``formulas`` engine; fill ``values`` in place."""
+    import formulas  # noqa: PLC0415
+
+    issues = []
+    with _quiet_engine():
+        try:
+            model = formulas.ExcelModel().loads(str(path)).finish()
+            solution = model.calculate()
+        except Exception as exc:  # noqa: BLE001 - the engine's failure is the user's answer
+            located = [CellIssue(sheet, cell, f"the formula engine cannot read {text} (structured references "
+                                              "such as Table[Column] and some newer functions are not supported)")
+                       for (sheet, cell), text in formulas_.items() if not _parses(text)]
+            return located or [CellIssue(*next(iter(formulas_)), f"the formula engine could not evaluate the "
+                                                                 f"workbook: {exc}")]
+    for key, ranges in solution.items():
+        match = _ENGINE_KEY.match(str(key))
+        if not match:
+            continue
+        sheet = sheet_titles.get(match["sheet"].upper())
+        ref = match["ref"].replace("$", "")
+        if sheet is None or (sheet, ref) not in formulas_:
+            continue
+        value = getattr(ranges, "value", ranges)
+        try:
+            value = value[0, 0]
+        except (TypeError, IndexError):
+            pass
+        values[(sheet, ref)] = _engine_value(value)
+    for key in formulas_:
+        if values.get(key) is None:
+            # A formula with no result: the engine could not compile it (e.g. a structured
+            # reference or a function it lacks).
+            try:
+                formulas.Parser().ast(formulas_[key])[1].compile()
+            except Exception as exc:  # noqa: BLE001
+                issues.append(CellIssue(key[0], key[1], f"the formula engine cannot evaluate {formulas_[key]}: {exc}"))
+    return issues
+
+
+def _parses(text: str) -> bool:
+    import formulas  # noqa: PLC0415
+
+    try:
+        formulas.Parser().ast(text)
+    except Exception:  # noqa: BLE001
+        return False
+    return True
+
+
+def _engine_value(value: Any) -> Any:
+    value = _plain(value)
+    return str(value) if type(value).__name__ == "XlError" else value
+
+
+def _input_value(ref: str, sheet: str, values: dict, ranges: dict, sheet_titles: dict) -> Any:
+    """The value(s) an engine input names: a cell, a range or a defined name."""
+    import numpy as np  # noqa: PLC0415
+
+    if "!" in ref:
+        sheet_part, ref = ref.rsplit("!", 1)
+        sheet = sheet_titles.get(sheet_part.strip("'").upper(), sheet_part.strip("'"))
+    elif ref.upper() in ranges and not re.fullmatch(r"\$?[A-Za-z]{1,3}\$?\d+", ref):
+        sheet, ref = ranges[ref.upper()]
+    ref = ref.replace("$", "")
+    if ":" not in ref:
+        value = values.get((sheet, ref))
+        return _blank() if value is None else _excel_value(value)
+    min_col, min_row, max_col, max_row = range_boundaries(ref)
+    grid = [[_excel_value(values.get((sheet, f"{get_column_letter(c)}{r}")))
+             if values.get((sheet, f"{get_column_letter(c)}{r}")) is not None else _blank()
+             for c in range(min_col, max_col + 1)] for r in range(min_row, max_row + 1)]
+    return np.array(grid, dtype=object)
+
+
+def _blank() -> Any:
+    from schedula.utils.cst import EMPTY  # noqa: PLC0415
+
+    return EMPTY
+
+
+def _recompute(xl_cell: XlcomputeCell, values: dict, ranges: dict, sheet_titles: dict) -> None:
+    """Evaluate one xlcompute cell from its inputs' values, recording the calls it makes."""
+    import formulas  # noqa: PLC0415
+
+    xl_cell._calls = []
+    try:
+        compiled = formulas.Parser().ast(xl_cell.formula)[1].compile()
+    except Exception as exc:  # noqa: BLE001
+        xl_cell.error = f"the formula engine cannot evaluate {xl_cell.formula}: {exc}"
+        return
+    args = [_input_value(ref, xl_cell.sheet, values, ranges, sheet_titles) for ref in compiled.inputs]
+    calls: list[Call] = []
+    token = _RECORDER.set(calls)
+    try:
+        result = compiled(*args)
+    except Exception as exc:  # noqa: BLE001
+        xl_cell.error = f"the formula engine failed on {xl_cell.formula}: {exc}"
+        return
+    finally:
+        _RECORDER.reset(token)
+    try:
+        result = result[0, 0] if getattr(result, "shape", ()) else result
+    except (TypeError, IndexError):
+        pass
+    xl_cell.recomputed = _engine_value(result)
+    xl_cell._calls = calls
+    failed = [c for c in calls if _is_error(c.result)]
+    if failed:
+        xl_cell.error = f"{failed[0].function}() returned {failed[0].result}"
+    elif _is_error(xl_cell.recomputed):
+        xl_cell.error = f"evaluates to the error {xl_cell.recomputed} ({xl_cell.formula})"
