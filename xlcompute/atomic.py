@@ -1,0 +1,77 @@
+"""Atomic output files: an existing output is replaced whole or not at all.
+
+``with atomic_write("quote.pdf") as tmp: render(tmp)`` writes to a temporary file in the
+same directory, fsyncs it and ``os.replace``\\ s it over ``quote.pdf`` only when the block
+succeeds; on any failure the temporary file is removed and ``quote.pdf`` is untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from .core.errors import XlcomputeError
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _fsync_directory(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:  # not supported on every platform / file system
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike, *, protect: Iterable[str | os.PathLike] = ()) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; move it onto ``path`` if the block succeeds.
+
+    ``protect`` lists input files that must never be overwritten (for example the workbook
+    being reported on): naming one of them as the output raises :class:`XlcomputeError`.
+    The block must write the temporary file; if it leaves it empty, nothing is replaced and
+    an error is raised.
+    """
+    target = Path(path)
+    for source in protect:
+        if _same_file(target, Path(source)) or target.resolve() == Path(source).resolve():
+            raise XlcomputeError(
+                f"{target}: refusing to write the output over the input file {source}; choose another output name."
+            )
+    directory = target.parent if str(target.parent) else Path(".")
+    if not directory.is_dir():
+        raise XlcomputeError(f"{target}: cannot write the output, the folder {directory} does not exist.")
+    if target.is_dir():
+        raise XlcomputeError(f"{target}: cannot write the output, a folder of that name exists.")
+    fd, name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=directory)
+    os.close(fd)
+    temporary = Path(name)
+    try:
+        yield temporary
+        if not temporary.exists() or temporary.stat().st_size == 0:
+            raise XlcomputeError(f"{target}: nothing was written, the output is unchanged.")
+        # mkstemp creates 0600; give the output the permissions a normal new file gets.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
+        with open(temporary, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+        _fsync_directory(directory)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise
