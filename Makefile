@@ -7,14 +7,19 @@ OUT ?= build/training_quote.pdf
 
 .PHONY: venv report test bench clean system-deps
 
-# WeasyPrint needs Pango; install it from Debian only when it is missing.
+# WeasyPrint needs Pango, and proposals need fonts (DejaVu; WenQuanYi for the Chinese titles of
+# cited sources). Install them from Debian only when missing.
 system-deps:
-	@ldconfig -p | grep -q libpango-1.0 || { apt-get update -qq && apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core >/dev/null; }
+	@need=""; \
+	ldconfig -p | grep -q libpango-1.0 || need="$$need libpango-1.0-0 libpangoft2-1.0-0"; \
+	fc-list 2>/dev/null | grep -qi dejavu || need="$$need fonts-dejavu-core"; \
+	fc-list 2>/dev/null | grep -qi wenquanyi || need="$$need fonts-wqy-microhei"; \
+	if [ -n "$$need" ]; then apt-get update -qq && apt-get install -y -qq --no-install-recommends $$need >/dev/null; fi
 
 $(BIN)/xlcompute: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[all,test]'
 	@touch $@
 
 venv: system-deps $(BIN)/xlcompute
