@@ -225,7 +225,8 @@ def grouped(table: list[Comparison]) -> list[dict[str, Any]]:
     """Rows grouped by framework, metric, model, GPU, TP and precision: count, median and worst error."""
     groups: dict[tuple[str, str, str], list[Comparison]] = {}
     for c in table:
-        framework = c.case[c.case.rindex("(") + 1:-1] if c.case.endswith(")") else ""
+        tail = c.case.rsplit(" batch ", 1)[-1]  # "max (TensorRT-LLM 0.14 (Triton))": the framework may nest parentheses
+        framework = tail.split(" (", 1)[1][:-1] if " (" in tail else ""
         groups.setdefault((framework, c.metric, c.case.split(" in ")[0]), []).append(c)
     out = []
     for (framework, metric, setup), rows in groups.items():
