@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import openpyxl
@@ -138,3 +139,78 @@ def test_check_names_a_file_that_is_not_a_workbook(tmp_path):
     assert result.exit_code == 2
     assert "notes.xlsx" in result.output
     assert "Traceback" not in result.output
+
+
+# --------------------------------------------------------------------------------------
+# Named inputs: type and bounds (contract.INPUT_NAMES), checked by `check` and `report`
+
+
+def test_every_generated_input_has_a_contract_rule():
+    from xlcompute.workbook.generate import INFERENCE_INPUTS, TRAINING_INPUTS
+
+    rules = {spec.name: spec for spec in c.INPUT_NAMES}
+    for row in TRAINING_INPUTS + INFERENCE_INPUTS:
+        assert row.name in rules, f"{row.name} has no rule in contract.INPUT_NAMES"
+        assert rules[row.name].kind == ("text" if row.choices else "number"), row.name
+    assert all(spec.sheet == c.INPUTS_SHEET for spec in c.INPUT_NAMES)
+
+
+def _with_inputs(tmp_path, values: dict, formats: dict | None = None, kind: str = "training"):
+    wb = build_workbook(kind)
+    for name, value in values.items():
+        (title, coord), = list(wb.defined_names[name].destinations)
+        cell = wb[title][coord.replace("$", "")]
+        cell.value = value
+        if formats and name in formats:
+            cell.number_format = formats[name]
+    path = tmp_path / f"{kind}.xlsx"
+    wb.save(path)
+    return path
+
+
+@pytest.mark.parametrize("name, value, number_format, expected", [
+    ("MFU", 1.5, None, "at most 1, found 1.5"),
+    ("MFU", 0, None, "greater than 0, found 0"),
+    ("NUM_GPUS", 10.5, None, "expected a whole number"),
+    ("NUM_GPUS", 2e6, None, "at most 1e+06, found 2e+06"),
+    ("TRAIN_TOKENS", 1e17, None, "at most 1e+16"),
+    # a number typed into a date-formatted cell reads as a date, never as a serial number
+    ("TRAIN_TOKENS", 45296, "yyyy-mm-dd", "found the date/time 2024-01-05"),
+    ("CONTINGENCY", -0.1, None, "at least 0, found -0.1"),
+    ("STORAGE_PRICE", True, None, "found the boolean TRUE"),
+    ("GPU_HOUR_PRICE", "=2000*1000", None, "expected a number (price per GPU-hour) from 0 up to 1e+06, found 2e+06 from the cell's formula"),
+    ("GPU_HOUR_PRICE", "=1/0", None, "found the Excel error #DIV/0! from the cell's formula"),
+    ("PREPARED_BY", "x" * 300, None, "at most 255 characters, found 300 characters"),
+])
+def test_check_rejects_named_inputs_of_the_wrong_type_or_out_of_bounds(tmp_path, name, value, number_format, expected):
+    path = _with_inputs(tmp_path, {name: value}, {name: number_format} if number_format else None)
+    wb = openpyxl.load_workbook(path)
+    (title, coord), = list(wb.defined_names[name].destinations)
+    _, problems = check_workbook(path)
+    first = problems[0]
+    assert (first.sheet, first.cell) == (title, coord.replace("$", "")), problems
+    assert name in first.message and expected in first.message, first.message
+    # the Excel errors it causes downstream are one summary line, not one line each
+    assert not [p for p in problems[1:] if "#" in p.message and "showing Excel errors" not in p.message], problems
+
+    result = CliRunner().invoke(main, ["check", str(path)])
+    assert result.exit_code == 1
+    assert result.output.startswith(f"{path}: {title}!{coord.replace('$', '')}: {name}")
+
+
+def test_serving_inputs_are_checked_too(tmp_path):
+    path = _with_inputs(tmp_path, {"BATCH": 0.5, "HOURS_PER_MONTH": 10_000}, kind="inference")
+    text = "\n".join(str(p) for p in check_workbook(path)[1])
+    assert "Inputs!B10: BATCH: expected a whole number (concurrent requests per replica), found 0.5" in text
+    assert "HOURS_PER_MONTH" in text and "at most 744" in text
+
+
+def test_a_bad_input_is_reported_first_and_its_downstream_errors_in_one_line(tmp_path):
+    path = _with_inputs(tmp_path, {"TRAIN_TOKENS": "fifteen trillion"})
+    _, problems = check_workbook(path)
+    assert len(problems) == 2, problems
+    assert str(problems[0]).startswith("Inputs!B7: TRAIN_TOKENS: expected a number (training tokens), "
+                                       "found the text 'fifteen trillion'")
+    summary = problems[1].message
+    count = int(re.search(r"and (\d+) cell\(s\) showing Excel errors", summary).group(1))
+    assert count >= 10 and "Quote!E24" in summary  # TOTAL, and the cells in between

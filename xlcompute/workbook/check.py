@@ -10,17 +10,19 @@ returned separately by :func:`~xlcompute.workbook.evaluate.Evaluation.stale`.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
+import logging
 import os
 import re
-from typing import Any
+from typing import Any, Iterator
 
 from openpyxl.utils import range_boundaries
 from openpyxl.utils.cell import get_column_letter
 
 from . import contract as c
 from .evaluate import CellIssue, Evaluation, evaluate
-from .safe import describe_value, open_workbook, safety_problems
+from .safe import EXCEL_ERRORS, WorkbookError, describe_value, open_workbook, read_number, read_text, resolve_cell, safety_problems
 
 
 def _kind_problem(kind: str, value: Any, number_format: str) -> str:
@@ -97,11 +99,170 @@ def _line_item_problems(ev: Evaluation) -> list[CellIssue]:
     return problems
 
 
+def _is_error(value: Any) -> bool:
+    """An Excel error value, or the ``"#VALUE! why"`` text an xlcompute function returns."""
+    return isinstance(value, str) and value.strip().split(" ", 1)[0] in EXCEL_ERRORS
+
+
+def _is_formula(cell: Any) -> bool:
+    value = getattr(cell, "value", None)
+    return getattr(cell, "data_type", None) == "f" or type(value).__name__ in ("ArrayFormula", "DataTableFormula")
+
+
+def _issue(specs: list[c.NamedCell], error: WorkbookError) -> CellIssue:
+    names = ", ".join(s.name for s in specs[:5]) + (f" and {len(specs) - 5} more" if len(specs) > 5 else "")
+    return CellIssue(error.sheet or specs[0].sheet, error.cell or "-", f"{names}: {error.detail}")
+
+
+def _read_input(wb: Any, spec: c.NamedCell, file: str) -> None:
+    """Read one named input with :func:`read_number`/:func:`read_text`; raise WorkbookError if bad."""
+    if spec.kind == "text":
+        read_text(wb, spec.name, file=file, label=spec.description, max_length=spec.max_length)
+        return
+    read_number(wb, spec.name, file=file, label=spec.description, minimum=spec.minimum, strict=spec.strict,
+                maximum=spec.maximum, integer=spec.integer)
+    sheet, cell, target = resolve_cell(wb, spec.name, file=file)
+    if getattr(target, "is_date", False):  # a date serial the reader did not turn into a date
+        raise WorkbookError(file, sheet=sheet, cell=cell, name=spec.name, expected=f"a number ({spec.description})",
+                            found=f"{describe_value(target.value)} formatted as a date ({target.number_format})",
+                            hint="Format the cell as a number (Home > Number Format > General)")
+
+
+def _evaluated_problem(spec: c.NamedCell, value: Any, number_format: str) -> str:
+    """What is wrong with the computed value of a named input that is a formula, or ''
+    (worded like :func:`read_number`: "expected ..., found ...")."""
+    from openpyxl.styles.numbers import is_date_format  # noqa: PLC0415
+
+    what = f"{'text' if spec.kind == 'text' else 'a number'} ({spec.description})"
+    if _is_error(value):
+        return (f"expected {what}, found the Excel error {value.strip().split(' ', 1)[0]} from the cell's formula; "
+                "fix the formula or type a value")
+    if spec.kind == "text":
+        too_long = isinstance(value, str) and len(value) > spec.max_length
+        return f"expected {what} of at most {spec.max_length} characters, found {len(value):,} characters" if too_long else ""
+    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+        return f"expected {what}, found {describe_value(value)} from the cell's formula"
+    low_ok = spec.minimum is None or (value > spec.minimum if spec.strict else value >= spec.minimum)
+    if not low_ok or (spec.maximum is not None and value > spec.maximum):
+        bounds = f" {'above' if spec.strict else 'from'} {spec.minimum:g}" if spec.minimum is not None else ""
+        bounds += f" up to {spec.maximum:g}" if spec.maximum is not None else ""
+        return f"expected {what}{bounds}, found {value:g} from the cell's formula"
+    if is_date_format(number_format):
+        return f"expected {what}, found {value:g} formatted as a date ({number_format}); format the cell as a number"
+    return ""
+
+
+def input_problems(wb: Any, file: str | os.PathLike, ev: Evaluation | None = None) -> list[CellIssue]:
+    """Problems of the named inputs of :data:`~xlcompute.workbook.contract.INPUT_NAMES` and the
+    Quote sheet's text cells: wrong type, out of bounds, dates where numbers belong, text too long.
+
+    Constant cells are read with :func:`read_number`/:func:`read_text`; cells holding a formula
+    are checked on their computed value when ``ev`` is given (and skipped otherwise).
+    """
+    file = os.fspath(file)
+    defined = {name.upper() for name in wb.defined_names}
+    problems = []
+    errors: list[tuple[WorkbookError, list[c.NamedCell]]] = []
+    for spec in c.INPUT_NAMES + tuple(s for s in c.QUOTE_NAMES if s.kind == "text"):
+        if spec.name not in defined:
+            continue  # optional inputs; required names are checked by check_evaluation
+        try:
+            sheet, cell, target = resolve_cell(wb, spec.name, file=file)
+            if not _is_formula(target):
+                _read_input(wb, spec, file)
+                continue
+        except WorkbookError as error:
+            same = next((i for i, (e, _) in enumerate(errors) if e.detail == error.detail), None)
+            if same is None:
+                errors.append((error, [spec]))
+            else:
+                errors[same][1].append(spec)  # one line for, say, fifteen names on a missing sheet
+            continue
+        if ev is not None:
+            message = _evaluated_problem(spec, ev.values.get((sheet, cell)), ev.number_formats.get((sheet, cell), "General"))
+            if message:
+                problems.append(CellIssue(sheet, cell, f"{spec.name}: {message}."))
+    return [_issue(specs, error) for error, specs in errors] + problems
+
+
+def _summarise_errors(ev: Evaluation, inputs: list[CellIssue], problems: list[CellIssue]) -> list[CellIssue]:
+    """``problems`` with those of cells showing Excel errors folded into one line after the bad
+    inputs: a bad input makes every formula below it show #VALUE!, and the input is the news."""
+    bad = {(p.sheet, p.cell) for p in inputs}
+    errors: list[str] = []
+    kept = []
+    for p in problems:
+        if _is_error(ev.values.get((p.sheet, p.cell))):
+            if (p.sheet, p.cell) not in bad and f"{p.sheet}!{p.cell}" not in errors:
+                errors.append(f"{p.sheet}!{p.cell}")
+            continue
+        if (p.sheet, p.cell) not in bad:  # the input's own line already says what is wrong there
+            kept.append(p)
+    if errors:
+        first = inputs[0]
+        listed = ", ".join(errors[:8]) + (f" and {len(errors) - 8} more" if len(errors) > 8 else "")
+        kept.insert(0, CellIssue(first.sheet, first.cell,
+                                 f"and {len(errors)} cell(s) showing Excel errors, most likely caused by the "
+                                 f"input problem(s) above (check again once fixed): {listed}"))
+    return inputs + kept
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@contextlib.contextmanager
+def _engine_warnings() -> Iterator[list[str]]:
+    """Collect what the ``formulas`` engine logs (it would print "Error in loading ..." to stderr)."""
+    logger = logging.getLogger("formulas")
+    handler, propagate = _Collect(), logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        yield handler.messages
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+
+
+#: The cell in a ``formulas`` warning: `'[book.xlsx]SHEET'!B9` or `SHEET!B9`.
+_ENGINE_REF = re.compile(r"`'?(?:\[[^\]]*\])?(?P<sheet>[^'!`\[]+)'?!(?P<cell>\$?[A-Z]{1,3}\$?\d+)")
+
+
+def _engine_problems(messages: list[str], sheets: list[str]) -> list[CellIssue]:
+    """The engine's warnings as problems, one per reason: the cells its formulas refer to but
+    it could not load (a missing sheet, another file), which it evaluates as #REF!."""
+    titles = {t.upper(): t for t in sheets}
+    reasons: dict[str, list[str]] = {}
+    for message in messages:
+        head, _, why = message.partition("\n")
+        match = _ENGINE_REF.search(head)
+        where = f"{titles.get(match['sheet'].upper(), match['sheet'])}!{match['cell'].replace('$', '')}" if match else ""
+        reasons.setdefault(" ".join((why or head).split()).strip("'\" ").rstrip("."), []).append(where)
+    problems = []
+    for reason, cells in reasons.items():
+        located = [w for w in cells if w]
+        sheet, _, cell = (located[0] if located else f"{c.ESTIMATE_SHEET}!-").partition("!")
+        listed = ", ".join(located[:8]) + (f" and {len(located) - 8} more" if len(located) > 8 else "")
+        problems.append(CellIssue(sheet, cell, f"the formula engine cannot load cells that formulas refer to "
+                                               f"({reason}); they evaluate to #REF!" + (f": {listed}" if listed else "")))
+    return problems
+
+
 def check_workbook(path: str | os.PathLike) -> tuple[Evaluation | None, list[CellIssue]]:
-    """Evaluate the workbook at ``path`` and list every problem (file-level ones first)."""
+    """Evaluate the workbook at ``path`` and list every problem: file-level ones first, then
+    bad named inputs (with the Excel errors they cause summarised), then everything else."""
     wb = open_workbook(path)
-    problems = [CellIssue(p.sheet or "-", p.cell or "-", str(p)) for p in safety_problems(wb, file=path)]
+    problems = [CellIssue(p.sheet or "-", p.cell or "-", p.detail) for p in safety_problems(wb, file=path)]
     if problems:
         return None, problems  # external links or cycles: the engine must not evaluate it
-    ev = evaluate(path, workbook=wb)
-    return ev, check_evaluation(ev)
+    with _engine_warnings() as warnings:
+        ev = evaluate(path, workbook=wb)
+    inputs = input_problems(wb, path, ev)
+    problems = _engine_problems(warnings, ev.sheets) + check_evaluation(ev)
+    return ev, _summarise_errors(ev, inputs, problems) if inputs else problems

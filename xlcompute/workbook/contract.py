@@ -33,13 +33,21 @@ class NamedCell:
     """A defined name the contract requires: where it lives and what it must hold.
 
     ``kind`` is ``"text"``, ``"number"``, ``"fraction"`` (0 <= x < 1), ``"date"`` or
-    ``"currency"`` (an ISO 4217 code such as ``USD``).
+    ``"currency"`` (an ISO 4217 code such as ``USD``). The bounds apply to the inputs that
+    :func:`~xlcompute.workbook.check.input_problems` reads with
+    :func:`~xlcompute.workbook.safe.read_number` (``minimum`` excluded when ``strict``) and
+    :func:`~xlcompute.workbook.safe.read_text` (at most ``max_length`` characters).
     """
 
     name: str
     sheet: str
     kind: str
     description: str
+    minimum: float | None = 0.0
+    maximum: float | None = None
+    strict: bool = True
+    integer: bool = False
+    max_length: int = 255
 
 
 #: Named cells of the Quote sheet: metadata, pricing terms and totals.
@@ -59,6 +67,60 @@ QUOTE_NAMES = (
     NamedCell("NET_AMOUNT", QUOTE_SHEET, "number", "amount before tax"),
     NamedCell("TAX_AMOUNT", QUOTE_SHEET, "number", "tax amount"),
     NamedCell("TOTAL", QUOTE_SHEET, "number", "total price including tax"),
+)
+
+#: Longest text any named cell may hold: a customer name, a catalog id (Excel's own limit for
+#: a defined name is 255 characters too); longer text breaks the PDF's layout.
+MAX_TEXT = 255
+#: Upper bounds that no real quote reaches, so a wrong unit or a stray exponent is caught:
+#: 1e16 tokens is ~700x Llama 3's 15.6T training tokens; 1e6 GPUs is ~10x the largest
+#: clusters announced (xAI Colossus ~1e5); 1e6 per GPU-hour is ~1e5x list prices.
+MAX_TOKENS = 1e16
+MAX_GPUS = 1e6
+MAX_PRICE = 1e6
+
+
+def _text(name: str, description: str) -> NamedCell:
+    return NamedCell(name, INPUTS_SHEET, "text", description)
+
+
+def _number(name: str, description: str, minimum: float = 0.0, maximum: float | None = None, *,
+            strict: bool = True, integer: bool = False) -> NamedCell:
+    return NamedCell(name, INPUTS_SHEET, "number", description, minimum, maximum, strict, integer)
+
+
+#: Named inputs of the Inputs sheet, for every kind of scenario (training, serving, both). A
+#: workbook defines those its kind needs; each one it defines must hold a value of the right
+#: kind within the bounds ("number" inputs are never dates). Catalog ids are checked against
+#: the catalog by the xlcompute functions that use them.
+INPUT_NAMES = (
+    _text("MODEL", "catalog id of the trained model"),
+    _text("GPU", "catalog id of the training GPU"),
+    _text("PRECISION", "compute precision"),
+    _number("TRAIN_TOKENS", "training tokens", 0, MAX_TOKENS),
+    _number("FLOPS_PER_PARAM_TOKEN", "FLOPs per parameter per token", 0, 100),
+    _number("MFU", "model FLOPs utilisation, a fraction of peak", 0, 1),
+    _number("NUM_GPUS", "GPUs in the cluster", 0, MAX_GPUS, integer=True),
+    _text("PROVIDER", "catalog id of the cloud provider"),
+    _text("PRICING", "pricing (on_demand, spot or capacity_block)"),
+    _number("GPU_HOUR_PRICE", "price per GPU-hour", 0, MAX_PRICE, strict=False),
+    _number("CONTINGENCY", "contingency, a fraction of the GPU-hours", 0, 1, strict=False),
+    _number("STORAGE_TB", "storage [TB]", 0, 1e6, strict=False),
+    _number("STORAGE_PRICE", "storage price per TB-month", 0, MAX_PRICE, strict=False),
+    _number("ENGINEERING_DAYS", "engineering days", 0, 1e4, strict=False),
+    _number("ENGINEERING_RATE", "engineering day rate", 0, MAX_PRICE, strict=False),
+    _text("SERVE_MODEL", "catalog id of the served model"),
+    _text("SERVE_GPU", "catalog id of the serving GPU"),
+    _text("WEIGHT_PRECISION", "precision of the served weights"),
+    _number("REQUESTS_PER_S", "requests per second", 0, 1e7),
+    _number("PROMPT_TOKENS", "prompt tokens per request", 0, 1e7),
+    _number("OUTPUT_TOKENS", "output tokens per request", 0, 1e7),
+    _number("BATCH", "concurrent requests per replica", 0, 1e5, integer=True),
+    _text("SERVE_PROVIDER", "catalog id of the serving provider"),
+    _number("SERVE_GPU_HOUR_PRICE", "serving price per GPU-hour", 0, MAX_PRICE, strict=False),
+    _number("TERM_MONTHS", "contract term [months]", 0, 1200),
+    _number("HOURS_PER_MONTH", "hours per month", 0, 744),
+    _number("SUPPORT_RATE", "support rate per month", 0, 1e8, strict=False),
 )
 
 #: Named cells of the Estimate sheet that the proposal's summary shows.
