@@ -411,11 +411,6 @@ def test_libreoffice_shows_written_strings_as_text(tmp_path):
 
 SHIPPED = Path(__file__).resolve().parents[1] / "workbooks" / "training_quote.xlsx"
 
-#: Cases the report pipeline does not reject yet (see the safety report); each is an
-#: expected failure until fixed, and turns the suite red once fixed so the entry is removed.
-CLI_GAPS: dict[tuple[str, str], str] = {}
-
-
 @pytest.fixture(scope="session")
 def cli_base(tmp_path_factory) -> Path:
     """A copy of the shipped training quote: a workbook that satisfies the scenario contract."""
@@ -465,16 +460,11 @@ def _cli_problems(command: str, case, out_dir: Path) -> list[str]:
 def test_cli_rejects_every_bad_workbook_cleanly(cli_corpus, command, tmp_path):
     failures = []
     for case in cli_corpus.values():
-        if case.stage == "ok" or (command, case.name) in CLI_GAPS:
+        if case.stage == "ok":
             continue
         failures += _cli_problems(command, case, tmp_path / case.path.stem)
     assert not failures, "\n".join(failures)
 
-
-@pytest.mark.parametrize("command, name", sorted(CLI_GAPS))
-def test_cli_known_gaps(cli_corpus, command, name, tmp_path, request):
-    request.applymarker(pytest.mark.xfail(strict=True, reason=CLI_GAPS[(command, name)]))
-    assert not _cli_problems(command, cli_corpus[name], tmp_path / "out")
 
 
 def test_cli_errors_come_from_a_real_process_without_traceback(cli_corpus, tmp_path):
