@@ -227,3 +227,85 @@ def test_sliding_window_never_exceeds_full_attention(context, window, windowed):
     capped = full.with_changes(sliding_window=window, sliding_window_layers=windowed)
     assert kv_cache_bytes(capped, context) <= kv_cache_bytes(full, context) * (1 + 1e-12)
     assert kv_cache_bytes(capped, context) >= kv_cache_bytes(full, min(context, window)) * (1 - 1e-12)
+
+
+# --- Breakdowns show the resolved numbers (L, n_kv, d_head, bytes per element), not only names ---------------------
+
+
+def _inputs(step) -> dict:
+    return {step.info.terms[name].symbol: value for name, value in step.inputs.items()}
+
+
+def test_kv_per_token_breakdown_shows_layers_heads_head_dim_and_bytes():
+    # Llama-2-70B (published config): 80 layers, 8 KV heads, head dim 128; bf16 = 2 bytes.
+    arch = _arch("Llama-2-70B")
+    step = explain(kv_cache_bytes_per_token, arch, "bf16")
+    precision, gqa = step.children
+    assert precision.name == "precision_bytes" and precision.inputs == {"element_precision": "bf16"} and precision.result == 2
+    assert gqa.name == "kv_bytes_per_token_gqa"
+    assert _inputs(gqa) == {"L": 80, "n_kv": 8, "d_head": 128, "B": 2.0}
+    assert gqa.result == step.result == 327_680
+
+
+def test_kv_per_token_breakdown_mla():
+    step = explain(kv_cache_bytes_per_token, DEEPSEEK_V3, "fp8")
+    precision, mla = step.children
+    assert precision.result == 1.0
+    assert mla.name == "kv_bytes_per_token_mla"
+    assert _inputs(mla) == {"L": 61, "d_c": 512, "d_rope": 64, "B": 1.0}
+    assert mla.result == 35_136
+
+
+def test_kv_cache_breakdown_shows_sliding_window_split():
+    arch = _arch("Mistral-7B-v0.1", sliding_window=4096, sliding_window_layers=16)
+    step = explain(kv_cache_bytes, arch, 32768, 2)
+    per_token, window = step.children
+    assert per_token.name == "kv_cache_bytes_per_token"
+    assert window.name == "kv_cache_bytes_sliding_window"
+    assert _inputs(window) == {"m_kv": 131_072, "L": 32, "L_w": 16, "W": 4096, "ctx": 32768, "b": 2}
+    assert window.result == step.result == 2 * 131_072 / 2 * (32768 + 4096)
+    # Without a window there is no split step: M_kv = b · ctx · m_kv.
+    plain = explain(kv_cache_bytes, _arch("Llama-2-70B"), 1000, 2)
+    assert [c.name for c in plain.children] == ["kv_cache_bytes_per_token"]
+    assert plain.result == 2 * 1000 * 327_680
+
+
+def test_weights_breakdown_resolves_precision_to_bytes():
+    step = explain(weights_bytes, 7e10, "fp8")
+    assert [(c.name, c.inputs, c.result) for c in step.children] == [("precision_bytes", {"element_precision": "fp8"}, 1.0)]
+    assert step.result == 7e10
+    assert explain(weights_bytes, 7e9, 4.5).children[0].result == 0.5625
+
+
+def test_rendered_breakdowns_show_numbers_not_only_names():
+    from xlcompute.cli.render import render_step
+
+    text = render_step(explain(kv_cache_bytes_per_token, _arch("Llama-2-70B")))
+    assert "Bytes per element: B = 2 B/element" in text
+    assert "precision = bf16" in text
+    for line in ("L      = 80 layers", "n_kv   = 8 heads", "d_head = 128", "B      = 2 B/element"):
+        assert line in text
+    assert "bf16 B/element" not in text  # a name is never printed with a unit
+    assert "fp8 B/parameter" not in render_step(explain(weights_bytes, 7e10, "fp8"))
+
+
+def test_new_memory_formulas_have_complete_metadata():
+    import inspect
+
+    from xlcompute.core import REGISTRY
+
+    for name in ("precision_bytes", "kv_bytes_per_token_gqa", "kv_bytes_per_token_mla", "kv_cache_bytes_sliding_window"):
+        fn = REGISTRY[name]
+        info = fn.__formula__
+        assert info.title and info.equation and info.reference and info.result.unit
+        assert set(info.terms) == set(inspect.signature(fn).parameters)
+        assert all(t.symbol and t.unit and t.description for t in info.terms.values())
+        assert "[" in inspect.getdoc(fn)
+
+
+def test_kv_breakdown_keeps_arrays_vectorised():
+    arch = _arch("Llama-2-70B")
+    contexts = np.array([1024.0, 8192.0, 131072.0])
+    assert (kv_cache_bytes(arch, contexts) == contexts * 327_680).all()
+    windowed = _arch("Mistral-7B-v0.1", sliding_window=4096)
+    assert kv_cache_bytes(windowed, contexts).tolist() == [1024 * 131_072, 4096 * 131_072, 4096 * 131_072]

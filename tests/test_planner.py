@@ -12,7 +12,7 @@ from xlcompute.catalog import get_price
 from xlcompute.cli import main
 from xlcompute.core.errors import XlcomputeError
 from xlcompute.planner import COLUMNS, DEFAULT_BATCHES, pareto_mask, plan, plan_table
-from xlcompute.serving import tokens_per_s, tpot_ms
+from xlcompute.serving import tokens_per_s, tpot_ms, ttft_ms
 
 GPUS = ["h100-sxm", "a100-80gb"]
 
@@ -48,6 +48,9 @@ def test_plan_row_agrees_with_the_point_functions(result):
                                                                 batch=r.batch))
     price = get_price(r.gpu).usd_per_gpu_hour
     assert r.usd_per_million_tokens == pytest.approx(r.gpus * price / (4 * 256 * 3600) * 1e6)
+    # one TTFT definition: the prefill of one prompt, as TTFT_MS computes it
+    for row in result.cheapest + result.frontier:
+        assert row.ttft_ms == pytest.approx(ttft_ms("llama-3.1-70b", row.gpu, row.tp, row.precision, 1024))
 
 
 def test_frontier_is_monotone(result):
@@ -84,6 +87,29 @@ def test_bad_input():
         plan("llama-3.1-8b", 0)
     with pytest.raises(XlcomputeError):
         plan("llama-3.1-8b", 1, gpus=["no-such-gpu"])
+
+
+@pytest.mark.parametrize("options, expected", [
+    (["--precision", "fp9"], "Error: --precision: unknown precision 'fp9'"),
+    (["--pricing", "weekly"], "Error: --pricing: expected one of"),
+    (["--provider", "nope"], "Error: --provider: no on_demand prices from 'nope'"),
+    (["--rate", "0"], "Error: --rate: must be greater than 0"),
+    (["--input", "0"], "Error: --input: must be greater than 0"),
+    (["--output", "-1"], "Error: --output: must be greater than 0"),
+])
+def test_cli_plan_errors_once_naming_the_option(options, expected):
+    args = ["plan", "llama-3.1-8b", "--rate", "1", *options]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    assert result.output.startswith(expected)
+    assert result.output.count("Error") == 1 and len(result.output) < 600  # once, not once per GPU
+
+
+def test_cli_plan_model_that_fits_nowhere():
+    result = CliRunner().invoke(main, ["plan", "deepseek-v3", "--rate", "1", "--gpu", "l4"])
+    assert result.exit_code == 2
+    assert "deepseek-v3 does not fit on up to 8 GPUs" in result.output
+    assert "No configuration meets the service level" not in result.output and "frontier" not in result.output
 
 
 def test_cli_plan_table_json_and_chart(tmp_path):

@@ -14,13 +14,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xlcompute.core import training
+from xlcompute.core import communication, inference, memory, training
 from xlcompute.core.architecture import ModelArch
 from xlcompute.core.units import FLOP_PER_PF_DAY, GB, GIB, SECONDS_PER_HOUR, memory_unit_bytes
 
-memory = pytest.importorskip("xlcompute.core.memory")
-inference = pytest.importorskip("xlcompute.core.inference")
-communication = pytest.importorskip("xlcompute.core.communication")
 
 settings.register_profile("xlcompute", max_examples=150, deadline=None, derandomize=True)
 settings.load_profile("xlcompute")

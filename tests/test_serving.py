@@ -12,7 +12,9 @@ from xlcompute.core.efficiency import DEFAULT_SERVING_EFFICIENCY as EFF, Serving
 from xlcompute.core.errors import XlcomputeError
 from xlcompute.core.formula import explain
 from xlcompute.core.hardware import Accelerator
+from xlcompute import serving
 from xlcompute.serving import max_batch, setup, tokens_per_s, tpot_ms, ttft_ms
+from xlcompute.udfs import FUNCTIONS as F
 
 # A tiny dense model and GPU whose step times can be computed by hand.
 TOY = ModelArch("toy", hidden_size=1024, num_layers=10, num_attention_heads=8, intermediate_size=4096,
@@ -69,7 +71,9 @@ def test_explain_breaks_the_decode_step_into_its_terms():
 def test_max_batch_by_hand():
     shape = core.serving_shape(TOY)
     per_sequence = shape.kv_elements_per_token * 2 * 2048
-    free = EFF.kv_memory_fraction * 10 * 2**30 - shape.total_params * 2  # a vendor GB of HBM is a GiB
+    # one live layer of a 2048-token prefill chunk, FlashAttention: s·h·34 bytes (Korthikanti et al. 2022, Table 2)
+    activations = 2048 * TOY.hidden_size * 34
+    free = EFF.kv_memory_fraction * 10 * 2**30 - shape.total_params * 2 - activations  # a vendor GB of HBM is a GiB
     assert core.max_batch_size(shape, TOY_GPU, 1, 2048) == min(EFF.max_batch, int(free // per_sequence))
     # fp8 KV halves the bytes per sequence
     assert core.max_batch_size(shape, TOY_GPU, 1, 2048, kv_precision="fp8") >= 2 * core.max_batch_size(
@@ -144,3 +148,59 @@ def test_efficiency_overrides_and_bad_input():
         tpot_ms("llama-3.1-8b", "h100-sxm", precision="fp7")
     with pytest.raises(XlcomputeError):
         tpot_ms("no-such-model", "h100-sxm")
+
+
+# --- one fit criterion: GPUs needed, max batch, TTFT/TPOT refuse what does not fit ---------------------------
+
+
+@pytest.mark.parametrize("model, gpu, precision, tokens, batch", [
+    ("llama-3.1-70b", "h100-sxm", "fp8", 1800, 120),
+    ("llama-3.1-70b", "h100-sxm", "bf16", 4096, 1),
+    ("llama-3.1-8b", "a100-80gb", "bf16", 8192, 64),
+    ("mixtral-8x7b", "h100-sxm", "fp8", 2048, 300),
+    ("deepseek-v3", "h200", "fp8", 4096, 16),
+])
+def test_gpus_needed_and_max_batch_agree(model, gpu, precision, tokens, batch):
+    """GPUS_NEEDED's memory answer is the fewest GPUs on which max_batch admits the batch (one criterion)."""
+    n = serving.gpus_for_memory(model, gpu, precision, tokens, batch)
+    s = serving.setup(model, gpu, precision)
+
+    def fits(gpus: int) -> float:
+        return core.kv_batch_capacity(s.shape, s.gpu, gpus, tokens, s.weight_precision, s.kv_precision, s.efficiency)
+
+    assert fits(n) >= batch
+    assert n == 1 or fits(n - 1) < batch
+    assert n == 1 or serving.max_batch(model, gpu, n - 1, precision, tokens - 1, 1) < batch
+    # the Excel face gives the same number with the same default KV precision (fp8 weights -> fp8 cache)
+    assert F["GPUS_NEEDED"](model, gpu, precision, tokens, batch) == n
+
+
+def test_default_kv_precision_is_one_rule():
+    assert [core.default_kv_precision(p) for p in ("bf16", "fp16", "fp8", "int8", "int4", "fp4")] == \
+        ["bf16", "fp16", "fp8", "bf16", "bf16", "fp8"]
+    assert serving.default_kv_precision is core.default_kv_precision
+    assert serving.setup("llama-3.1-70b", "h100-sxm", "fp8").kv_precision == "fp8"
+
+
+def test_issue_example_70b_fp8_two_h100():
+    """70B fp8 on 2 x H100 at 1,800 tokens: the batch that fits and the GPUs for it are the same statement."""
+    fits = serving.max_batch("llama-3.1-70b", "h100-sxm", 2, "fp8", 1000, 800)
+    assert F["GPUS_NEEDED"]("llama-3.1-70b", "h100-sxm", "fp8", 1800, fits) == 2
+    assert F["GPUS_NEEDED"]("llama-3.1-70b", "h100-sxm", "fp8", 1800, fits + 1) == 3
+
+
+@pytest.mark.parametrize("call", [
+    lambda: serving.tpot_ms("llama-3.1-70b", "h100-sxm", 1),
+    lambda: serving.ttft_ms("llama-3.1-70b", "h100-sxm", 1),
+    lambda: serving.tokens_per_s("llama-3.1-70b", "h100-sxm", 1),
+    lambda: serving.tpot_ms("llama-3.1-8b", "h100-sxm", 1, "bf16", 128_000, 64),
+])
+def test_speed_refuses_what_does_not_fit(call):
+    with pytest.raises(XlcomputeError, match=r"^gpus: .*does not fit on .*use more GPUs, a lower precision"):
+        call()
+
+
+def test_speed_functions_work_where_the_batch_fits():
+    fits = serving.max_batch("llama-3.1-8b", "h100-sxm", 1, "bf16", 128_000, 1)
+    assert serving.tpot_ms("llama-3.1-8b", "h100-sxm", 1, "bf16", 128_001, fits) > 0
+    assert F["TPOT_MS"]("llama-3.1-70b", "h100-sxm", 1).startswith("#VALUE! gpus:")

@@ -186,30 +186,84 @@ def test_kv_cache_gb_gqa_and_batch():
 
 
 def test_infer_memory_and_gpus_needed():
-    model = catalog.get_model("llama-3.1-70b")
+    """Recomputed by hand. Llama 3.1 70B config.json (published.json: 80 layers, hidden 8192, 8 KV heads of 128;
+    70,553,706,496 parameters); H100 SXM: 80 GB of HBM3, which the driver reports as 81,559 MiB, i.e. 80 x 2^30 bytes.
+    Fit rule (vLLM gpu_memory_utilization, Kwon et al. 2023): the engine takes f = 0.95 of device memory (the fitted
+    kv_memory_fraction) and must hold weights + one layer's prefill activations per GPU + the KV cache."""
+    params, gpu_bytes, f = 70_553_706_496, 80 * 2**30, 0.95
+    weights = params * 2                                   # bf16
+    kv = 4096 * 80 * 2 * 8 * 128 * 2                       # 4,096 tokens x L x (K, V) x n_kv x d_head x 2 bytes
+    act_one_gpu = 2048 * 8192 * 34                         # Korthikanti Table 2, selective: s·h·34 bytes, 2,048 chunk
+    assert F["INFER_MEMORY_GB"]("llama-3.1-70b") == pytest.approx((weights + kv + act_one_gpu) / 1e9, rel=1e-12)
+    # 1 GPU: 81.6 GB usable < 141.1 GB of weights. 2 GPUs: 163.2 GB >= 141.1 + 1.3 (KV) + 0.7 (activations,
+    # s·h·(10 + 24/2) on each of 2 GPUs): 2 GPUs. (The old 0.9 x 80e9 test said 3 with a wrong comment.)
+    act_two_gpus = 2 * 2048 * 8192 * (10 + 24 / 2)
+    assert f * 1 * gpu_bytes < weights
+    assert f * 2 * gpu_bytes >= weights + kv + act_two_gpus
+    assert F["GPUS_NEEDED"]("llama-3.1-70b", "h100-sxm") == 2
+    # vLLM's default 0.9: 154.6 GB still holds 143.2 GB
+    assert F["GPUS_NEEDED"]("llama-3.1-70b", "h100-sxm", usable_fraction=0.9) == 2
+    # 64 sequences of 4,096 tokens add 64 x 1.34 GB = 85.9 GB of KV cache: 229 GB needs 3 GPUs (3 x 81.6 = 244.8)
+    assert F["GPUS_NEEDED"]("llama-3.1-70b", "h100-sxm", "bf16", 4096, 64) == 3
+    # A request rate makes compute bind: 100 requests/s of 4096 tokens (seed 004 eq. 11, utilisation 0.4).
     h100 = catalog.get_gpu("h100-sxm")
-    needed = memory.serving_memory_bytes(model.total_params, model.arch, 4096, 1)
-    assert F["INFER_MEMORY_GB"]("llama-3.1-70b") == pytest.approx(needed / 1e9)
-    gpus = F["GPUS_NEEDED"]("llama-3.1-70b", "h100-sxm")
-    assert gpus == inference.gpus_for_memory(needed, h100.memory_bytes)
-    assert gpus == 3  # 141 GB of bf16 weights do not fit in 2 x 80 GB x 0.9
-    # A request rate makes compute bind: 100 requests/s of 4096 tokens.
-    flops = inference.request_flops(model.active_params, 4096)
-    assert F["GPUS_NEEDED"]("llama-3.1-70b", "h100-sxm", "bf16", 4096, 1, 100) == inference.gpus_needed(
-        needed, h100.memory_bytes, 100, flops, 1.0, h100.peak_flops("bf16"))
-    assert F["GPUS_NEEDED"]("llama-3.1-70b", "h100-sxm", "bf16", 4096, 1, 100) > gpus
-    # More memory per GPU, fewer GPUs; fp8 weights halve them.
-    assert F["GPUS_NEEDED"]("llama-3.1-70b", "h200") == 2
-    assert F["GPUS_NEEDED"]("llama-3.1-70b", "h100-sxm", "fp8") == 2
+    flops = 2 * params * 4096                              # dense: every parameter is active
+    by_compute = math.ceil(100 * flops / (h100.peak_flops("bf16") * 0.4 * 1.0))
+    assert F["GPUS_NEEDED"]("llama-3.1-70b", "h100-sxm", "bf16", 4096, 1, 100) == by_compute > 2
+    # More memory per GPU, fewer GPUs: one H200 (141 GB = 141 x 2^30 bytes x 0.95 = 143.8 GB) holds 141.1 GB + 2 GB.
+    assert F["GPUS_NEEDED"]("llama-3.1-70b", "h200") == 1
+    assert F["GPUS_NEEDED"]("llama-3.1-70b", "h100-sxm", "fp8") == 1
+
+
+def test_gpus_needed_follows_the_weights_kv_precision():
+    # fp8 weights keep an fp8 KV cache by default (one rule, core.serving.default_kv_precision); bf16 can be forced
+    assert F["INFER_MEMORY_GB"]("llama-3.1-70b", 4096, 1, "fp8") == pytest.approx(
+        F["INFER_MEMORY_GB"]("llama-3.1-70b", 4096, 1, "fp8", "fp8"))
+    assert F["INFER_MEMORY_GB"]("llama-3.1-70b", 4096, 1, "fp8", "bf16") > F["INFER_MEMORY_GB"](
+        "llama-3.1-70b", 4096, 1, "fp8")
+    fits_fp8 = serving.max_batch("llama-3.1-70b", "h100-sxm", 2, "fp8", 1000, 800)
+    assert F["GPUS_NEEDED"]("llama-3.1-70b", "h100-sxm", "fp8", 1800, fits_fp8) == 2
+    assert F["GPUS_NEEDED"]("llama-3.1-70b", "h100-sxm", "fp8", 1800, fits_fp8, kv_precision="bf16") > 2
 
 
 def test_seed_003_deepseek_gpus_for_weights():
-    # Seed 003 §01: 685B parameters x 2 bytes = 1370 GB over 80 GB H100s ~ 18 GPUs (weights only);
-    # with KV cache, activations, 10 % overhead and 90 % usable memory the answer is larger.
+    # Seed 003 §01: 685B parameters x 2 bytes = 1370 GB over 80 GB H100s ~ 18 GPUs (weights only, 80e9 bytes each).
     weights_gb = F["WEIGHTS_GB"](685e9)
     assert weights_gb == pytest.approx(1370)
     assert inference.gpus_for_memory(weights_gb * 1e9, 80e9, 1.0) == 18
-    assert F["GPUS_NEEDED"]("deepseek-v3", "h100-sxm") > 18
+    # The catalog's 671.0B (without the 14B MTP module) x 2 bytes = 1342 GB over 0.95 x 80 x 2^30 = 81.6 GB per GPU
+    # = 16.4, and the MLA cache (61 layers x 576 x 2 bytes x 4096 tokens = 0.29 GB, replicated on every GPU) plus
+    # activations still fit on 17: 17 x 81.6 = 1387 GB >= 1342 + 17 x 0.29 + 17 x 0.4 GB.
+    assert F["GPUS_NEEDED"]("deepseek-v3", "h100-sxm") == 17
+
+
+def test_model_info_head_dim_for_mla():
+    # DeepSeek-V3 config.json: qk_nope_head_dim 128, qk_rope_head_dim 64, v_head_dim 128 (hidden / heads = 56 is no head)
+    assert F["MODEL_INFO"]("deepseek-v3", "head_dim") == 192
+    assert "value head dim 128" in F["MODEL_INFO"]("deepseek-v3", "mla_head_dims")
+    assert F["MODEL_INFO"]("llama-3.1-70b", "head_dim") == 128
+
+
+@pytest.mark.parametrize("call, excel_name", [
+    (lambda: F["GPUS_NEEDED"]("llama-3.1-70b", "h100-sxm", "bf16", 4096, 0), "concurrent_requests"),
+    (lambda: F["TRAIN_DAYS"](1e24, 0, "h100-sxm"), "gpus"),
+    (lambda: F["TTFT_MS"]("llama-3.1-8b", "h100-sxm", 0), "gpus"),
+    (lambda: F["TRAIN_MEMORY_GB"](-1), "model"),
+    (lambda: F["COST_PER_MTOK"]("llama-3.1-8b", "h100-sxm", 0), "gpus"),
+    (lambda: F["GPUS_NEEDED"]("llama-3.1-8b", "h100-sxm", usable_fraction=1.5), "usable_fraction"),
+    (lambda: F["INFER_FLOPS"]("llama-3.1-8b", -5), "tokens"),
+    (lambda: F["INFER_MEMORY_GB"]("llama-3.1-8b", 4096, 1, "fp9"), "precision"),
+])
+def test_errors_name_the_excel_argument(call, excel_name):
+    assert call().startswith(f"#VALUE! {excel_name}: ")
+
+
+def test_mfu_doc_comes_from_the_fitted_table():
+    from xlcompute.core.efficiency import TRAINING_MFU
+
+    for generation, mfu in TRAINING_MFU.items():
+        assert f"{mfu.base:.2f} for {generation}" in udfs._MFU_DOC
+    assert "0.38" not in udfs._MFU_DOC
 
 
 # --- serving speed and cost -------------------------------------------------------------------
@@ -390,7 +444,7 @@ def test_range_errors_stay_in_their_element():
 
 def test_text_ranges_map_element_by_element():
     out = F["GPUS_NEEDED"]([["llama-3.1-8b"], ["llama-3.1-70b"], ["nope-7b"]], "h100-sxm")
-    assert out[0][0] == 1 and out[1][0] == 3 and out[2][0].startswith("#VALUE! model: unknown model 'nope-7b'")
+    assert out[0][0] == 1 and out[1][0] == 2 and out[2][0].startswith("#VALUE! model: unknown model 'nope-7b'")
     out = F["TPOT_MS"]("llama-3.1-8b", [["h100-sxm", "a100-80gb"]])
     assert out[0][0] < out[0][1]  # H100 decodes faster
     assert F["MODEL_PARAMS"]([["llama-3.1-8b"], ["mistral-7b"]]) == [
@@ -585,3 +639,20 @@ def test_the_module_imports_nothing_heavier_than_core_catalog_serving_and_xlwing
             "print(sorted(m for m in sys.modules if m.startswith(heavy)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_calc_with_a_gpu_id_uses_the_same_mfu_as_train_gpu_hours():
+    """`xlcompute calc gpu_hours --peak-flops-per-gpu h100-sxm` and TRAIN_GPU_HOURS agree (fitted Hopper MFU)."""
+    from click.testing import CliRunner
+
+    from xlcompute.cli import main
+
+    out = CliRunner().invoke(main, ["calc", "gpu_hours", "--flops", "1e24", "--peak-flops-per-gpu", "h100-sxm", "--json"])
+    assert out.exit_code == 0, out.output
+    hopper = training_mfu("hopper").base
+    expected = 1e24 / (catalog.get_gpu("h100-sxm").peak_flops("bf16") * hopper * 3600)
+    assert json.loads(out.output)["result"]["value"] == pytest.approx(expected, rel=1e-12)
+    assert F["TRAIN_GPU_HOURS"](1e24, "h100-sxm") == pytest.approx(expected, rel=1e-12)
+    # a number for the peak keeps the core's documented generic default (0.4)
+    out = CliRunner().invoke(main, ["calc", "gpu_hours", "--flops", "1e24", "--peak-flops-per-gpu", "1e15", "--json"])
+    assert json.loads(out.output)["result"]["value"] == pytest.approx(1e24 / (1e15 * 0.4 * 3600))

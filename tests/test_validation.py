@@ -125,3 +125,21 @@ def test_mfu_cli():
     assert json.loads(given.output)["implied_mfu"] == pytest.approx(0.345, abs=0.002)
     bad = runner.invoke(main, ["mfu", "no such run"])
     assert bad.exit_code == 2 and "no published run" in bad.output
+
+
+def test_validate_text_has_headers_and_predicted_before_measured():
+    from xlcompute.validation import _fmt, render, serving_table, training_table
+
+    serving, training = serving_table(), training_table()
+    lines = render(serving, training).splitlines()
+    assert lines[0].startswith("Serving: predicted vs measured")
+    header = lines[2].split()
+    assert header == ["id", "case", "metric", "predicted", "measured", "error", "source"]
+    first = serving[0]
+    row = next(line for line in lines if line.startswith(first.id + " "))
+    numbers = row.split("[")[0].split()[-3:]
+    assert numbers == [_fmt(first.predicted), _fmt(first.measured), f"{first.error:+.0%}"]
+    # Columns line up under their headers.
+    assert row.index(numbers[1]) + len(numbers[1]) == lines[2].index("measured") + len("measured")
+    training_head = next(i for i, line in enumerate(lines) if line.startswith("Training: predicted vs published"))
+    assert lines[training_head + 2].split()[3:6] == ["predicted", "published", "error"]

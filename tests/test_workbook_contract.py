@@ -214,3 +214,54 @@ def test_a_bad_input_is_reported_first_and_its_downstream_errors_in_one_line(tmp
     summary = problems[1].message
     count = int(re.search(r"and (\d+) cell\(s\) showing Excel errors", summary).group(1))
     assert count >= 10 and "Quote!E24" in summary  # TOTAL, and the cells in between
+
+
+# --------------------------------------------------------------------------------------
+# Workbooks that are not scenario workbooks (e.g. the Excel function demo): one clear line
+
+
+def test_function_demo_is_not_a_scenario_workbook_one_problem():
+    demo = WORKBOOKS / "excel_functions.xlsx"
+    evaluation, problems = check_workbook(demo)
+    assert evaluation is None and len(problems) == 1
+    text = str(problems[0])
+    assert text.startswith("not a scenario workbook: it has sheets Inputs, Functions")
+    assert "a scenario needs Inputs, Estimate and Quote" in text and "The workbook contract" in text
+    assert "-!-" not in text
+    result = CliRunner().invoke(main, ["check", str(demo)])
+    assert result.exit_code == 1
+    assert "1 problem(s)" in result.output and "no defined name" not in result.output
+
+
+def test_report_refuses_a_non_scenario_workbook_in_one_line(tmp_path):
+    wb = openpyxl.Workbook()
+    wb.active.title = "Sheet1"
+    wb.active["A1"] = "=1+1"
+    path = tmp_path / "plain.xlsx"
+    wb.save(path)
+    result = CliRunner().invoke(main, ["report", str(path), "-o", str(tmp_path / "plain.pdf")])
+    assert result.exit_code != 0
+    assert "not a scenario workbook: it has sheets Sheet1;" in result.output
+    assert "missing sheet" not in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "plain.pdf").exists()
+
+
+def test_a_scenario_missing_one_sheet_still_lists_its_problems(tmp_path):
+    # A real scenario with a renamed sheet keeps its defined names: report the details, not "not a scenario".
+    wb = build_workbook("training")
+    wb[c.QUOTE_SHEET].title = "Quotes"
+    path = tmp_path / "renamed.xlsx"
+    wb.save(path)
+    _, problems = check_workbook(path)
+    text = "\n".join(str(p) for p in problems)
+    assert "not a scenario workbook" not in text
+    assert "missing sheet 'Quote'" in text
+
+
+def test_cell_issue_without_a_place_prints_only_its_message():
+    from xlcompute.workbook.evaluate import CellIssue
+
+    assert str(CellIssue("-", "-", "external link to a.xlsx")) == "external link to a.xlsx"
+    assert str(CellIssue("", "", "m")) == "m"
+    assert str(CellIssue("Quote", "-", "no table")) == "Quote: no table"
+    assert str(CellIssue("Quote", "B9", "bad")) == "Quote!B9: bad"

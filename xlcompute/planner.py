@@ -11,10 +11,11 @@ memory (see :func:`xlcompute.core.serving.pipeline_time_per_token_s`).
 Per configuration:
 
 - TPOT = decode step time at batch B and mean context S_in + S_out/2;
-- TTFT = prefill of one prompt + one decode step (a new request waits for the step in flight);
+- TTFT = prefill of one prompt (:func:`xlcompute.core.serving.prefill_time_s`, admission and
+  first-token return included, no queueing): the one definition TTFT_MS uses too;
 - replicas = ⌈rate / (X/S_out)⌉ with X the replica's output tokens/s at batch B;
-- $/M tokens = replicas · N · price / (rate · S_out · 3600) · 10⁶ (what the workload pays,
-  idle capacity of the last replica included).
+- $/M tokens = cost_per_million_tokens(price, replicas · N, rate · S_out) (what the workload
+  pays, idle capacity of the last replica included).
 
 The Pareto frontier keeps each configuration that no cheaper one beats on tokens/s per request.
 Layer: after the catalog (prices and GPUs come from it); imports numpy.
@@ -28,7 +29,10 @@ from typing import Any, Sequence
 import numpy as np
 
 from .core import serving as core
-from .core.errors import XlcomputeError, check_number, check_positive
+from .core.errors import XlcomputeError, check_choice, check_number, check_positive
+from .core.inference import cost_per_million_tokens
+from .core.training import whole_count
+from .core.units import normalise_precision
 from . import serving as api
 
 DEFAULT_TP = (1, 2, 4, 8)
@@ -111,16 +115,15 @@ def evaluate_grid(s: api.Setup, tp: np.ndarray, batch: np.ndarray, input_tokens:
     prefill_one = core.prefill_time_s(s.shape, s.gpu, tp2, 1.0, input_tokens, s.weight_precision, s.compute_precision,
                                       s.efficiency)
     throughput = core.throughput_tokens_per_s(s.shape, s.gpu, tp2, b2, input_tokens, output_tokens, *args)
-    replicas = np.ceil(requests_per_s * output_tokens / throughput)
-    usd_per_hour = replicas * tp2 * usd_per_gpu_hour
+    replicas = whole_count(requests_per_s * output_tokens / throughput)
     return {
         "fits": np.broadcast_to(fits, tpot.shape),
         "tpot_s": tpot,
-        "ttft_s": prefill_one + tpot,
+        "ttft_s": np.broadcast_to(prefill_one, tpot.shape),
         "throughput": throughput,
         "replicas": replicas,
-        "usd_per_hour": usd_per_hour,
-        "usd_per_million": usd_per_hour / (requests_per_s * output_tokens * 3600.0) * 1e6,
+        "usd_per_hour": replicas * tp2 * usd_per_gpu_hour,
+        "usd_per_million": cost_per_million_tokens(usd_per_gpu_hour, replicas * tp2, requests_per_s * output_tokens),
         "tp": np.broadcast_to(tp2, tpot.shape),
         "batch": np.broadcast_to(b2, tpot.shape),
     }
@@ -133,6 +136,25 @@ def pareto_mask(cost: np.ndarray, speed: np.ndarray) -> np.ndarray:
     keep = np.zeros(cost.shape, dtype=bool)
     keep[order] = speed[order] > best_before
     return keep
+
+
+def _check_prices(provider: str | None, pricing: str) -> None:
+    """Reject an unknown pricing model or provider once, before the per-GPU loop."""
+    from .catalog import list_prices
+    from .catalog._data import lookup_key
+    from .catalog.prices import PRICING_MODELS, _pricing_key
+
+    key = _pricing_key(pricing)
+    check_choice("pricing", key, PRICING_MODELS)
+    if provider is not None:
+        rows = list_prices()
+        providers = sorted({p.provider for p in rows})
+        wanted = lookup_key(provider)
+        if not any(lookup_key(p.provider) == wanted and p.pricing == key for p in rows):
+            known = sorted({p.provider for p in rows if p.pricing == key})
+            raise XlcomputeError(f"provider: no {key} prices from {provider!r} in the catalog; providers with "
+                                 f"{key} prices: {', '.join(known) or 'none'}.", argument="provider",
+                                 suggestions=known or providers)
 
 
 def plan(model: Any, requests_per_s: float, input_tokens: int = 1024, output_tokens: int = 256,
@@ -157,6 +179,10 @@ def plan(model: Any, requests_per_s: float, input_tokens: int = 1024, output_tok
     batch = np.asarray(sorted({int(b) for b in batches}), dtype=int)
     if tp.size == 0 or tp.min() < 1 or batch.size == 0 or batch.min() < 1:
         raise XlcomputeError("tp_degrees and batches: expected whole numbers of at least 1.", argument="tp_degrees")
+    precisions = [normalise_precision(p, "precisions") for p in precisions]
+    if not precisions:
+        raise XlcomputeError("precisions: expected at least one precision, e.g. bf16.", argument="precisions")
+    _check_prices(provider, pricing)
     model_id, arch = api.resolve_arch(model)
     chunks: list[dict[str, np.ndarray]] = []
     labels: list[tuple[str, str, float]] = []
@@ -177,9 +203,18 @@ def plan(model: Any, requests_per_s: float, input_tokens: int = 1024, output_tok
                 continue
             grid = evaluate_grid(s, tp, batch, input_tokens, output_tokens, requests_per_s, price)
             evaluated += grid["tpot_s"].size
+            if not grid["fits"].any():
+                skipped.append(f"{accelerator.id} {s.weight_precision}: {model_id} does not fit on up to "
+                               f"{int(tp.max())} x {accelerator.id} with one {input_tokens + output_tokens}-token "
+                               f"sequence")
+                continue
             chunks.append(grid)
             labels.append((accelerator.id, s.weight_precision, price))
     if not chunks:
+        if evaluated:  # priced GPUs were searched: the model fits on none of them
+            raise XlcomputeError(f"gpus: {model_id} does not fit on up to {int(tp.max())} GPUs of the type(s) "
+                                 f"searched; use GPUs with more memory, a lower precision or fewer tokens per request ("
+                                 + "; ".join(skipped) + ").", argument="gpus")
         raise XlcomputeError("gpus: no GPU with a price to plan with; " + "; ".join(skipped), argument="gpus")
     flat = {key: np.concatenate([c[key].ravel() for c in chunks]) for key in chunks[0]}
     label_index = np.concatenate([np.full(c["tpot_s"].size, i) for i, c in enumerate(chunks)])

@@ -11,11 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from .core import serving as core
+from .core import inference, serving as core
 from .core.architecture import ModelArch
 from .core.efficiency import DEFAULT_SERVING_EFFICIENCY, ServingEfficiency
 from .core.errors import XlcomputeError, check_number, check_positive
 from .core.hardware import Accelerator
+from .core.params import params_active
 from .core.units import normalise_precision
 
 PRECISIONS = ("bf16", "fp16", "fp8", "int8", "int4", "fp4")
@@ -63,11 +64,8 @@ def resolve_gpu(gpu: Any) -> Accelerator:
     return get_gpu(gpu)
 
 
-def default_kv_precision(precision: str) -> str:
-    """KV-cache precision a serving stack uses with ``precision`` weights: fp8 engines keep an fp8
-    cache (TensorRT-LLM sets it automatically); weight-only int8/int4 keep a bf16 cache."""
-    name = normalise_precision(precision)
-    return {"fp8": "fp8", "fp16": "fp16", "fp4": "fp8"}.get(name, "bf16")
+#: The one KV-cache precision rule (see :func:`xlcompute.core.serving.default_kv_precision`).
+default_kv_precision = core.default_kv_precision
 
 
 def _efficiency(efficiency: Any) -> ServingEfficiency:
@@ -97,12 +95,35 @@ def _check_gpus(gpus: Any) -> int:
     return int(gpus)
 
 
+def _require_fit(s: Setup, tp: int, sequence_tokens: Any, batch: Any, tokens_argument: str,
+                 pipeline_stages: int = 1) -> None:
+    """Raise when the weights and ``batch`` KV caches of ``sequence_tokens`` do not fit (the max_batch_size rule)."""
+    fits = core.pipeline_max_batch(s.shape, s.gpu, tp, pipeline_stages, sequence_tokens, s.weight_precision,
+                                   s.kv_precision, s.efficiency)
+    if fits >= batch:
+        return
+    where = f"{tp} x {s.gpu.id}" if pipeline_stages == 1 else f"{pipeline_stages} stages of {tp} x {s.gpu.id}"
+    room = (f"room for {int(fits)} sequence(s) of {sequence_tokens:g} tokens, not batch = {batch:g}" if fits >= 1 else
+            f"no room for one {sequence_tokens:g}-token sequence ({tokens_argument})")
+    raise XlcomputeError(
+        f"gpus: {s.model_id} at {s.weight_precision} (KV cache {s.kv_precision}) does not fit on {where}: {room}; "
+        f"use more GPUs, a lower precision or a smaller batch.", argument="gpus")
+
+
 def ttft_ms(model: Any, gpu: Any, gpus: int = 1, precision: str = "bf16", prompt_tokens: int = 1024, batch: int = 1,
             kv_precision: str | None = None, compute_precision: str | None = None, efficiency: Any = None) -> float:
-    """Time to first token [ms]: prefill of ``batch`` prompts of ``prompt_tokens`` on ``gpus``-way tensor parallelism."""
+    """Time to first token [ms]: prefill of ``batch`` prompts of ``prompt_tokens`` on ``gpus``-way tensor parallelism.
+
+    One definition on every face (TTFT_MS, the planner): the prefill time of
+    :func:`xlcompute.core.serving.prefill_time_s`, request admission and first-token return
+    included, no queueing. Raises when the weights and the prompts' KV cache do not fit.
+    """
     s = setup(model, gpu, precision, kv_precision, compute_precision, efficiency)
+    tp = _check_gpus(gpus)
     check_positive("batch", batch)
-    seconds = core.prefill_time_s(s.shape, s.gpu, _check_gpus(gpus), batch, prompt_tokens, s.weight_precision,
+    check_positive("prompt_tokens", prompt_tokens)
+    _require_fit(s, tp, prompt_tokens, batch, "prompt_tokens")
+    seconds = core.prefill_time_s(s.shape, s.gpu, tp, batch, prompt_tokens, s.weight_precision,
                                   s.compute_precision, s.efficiency)
     return 1000.0 * seconds
 
@@ -119,7 +140,9 @@ def tpot_ms(model: Any, gpu: Any, gpus: int = 1, precision: str = "bf16", contex
     s = setup(model, gpu, precision, kv_precision, compute_precision, efficiency)
     tp = _check_gpus(gpus)
     check_positive("batch", batch)
+    check_positive("context_tokens", context_tokens)
     check_number("pipeline_stages", pipeline_stages, minimum=1.0, integer=True)
+    _require_fit(s, tp, context_tokens, batch, "context_tokens", int(pipeline_stages))
     if draft_model is not None:
         draft = setup(draft_model, s.gpu, precision, kv_precision, compute_precision, s.efficiency)
         verify = core.decode_step_time_s(s.shape, s.gpu, tp, batch, context_tokens, s.weight_precision, s.kv_precision,
@@ -159,15 +182,45 @@ def tokens_per_s(model: Any, gpu: Any, gpus: int = 1, precision: str = "bf16", i
     if batch is None or batch == "":
         batch = core.max_batch_size(s.shape, s.gpu, tp, input_tokens + output_tokens, s.weight_precision,
                                     s.kv_precision, s.efficiency)
-        if batch < 1:
-            raise XlcomputeError(
-                f"gpus: {s.model_id} at {s.weight_precision} does not fit on {tp} x {s.gpu.id} with room for one "
-                f"{input_tokens + output_tokens}-token sequence; use more GPUs or a lower precision.", argument="gpus")
+    check_number("batch", batch, minimum=0.0)
+    _require_fit(s, tp, input_tokens + output_tokens, batch if batch >= 1 else 1, "input_tokens + output_tokens")
     check_positive("batch", batch)
     per_replica = core.throughput_tokens_per_s(s.shape, s.gpu, tp, batch, input_tokens, output_tokens, s.weight_precision,
                                                s.kv_precision, s.compute_precision, s.efficiency)
     return replicas * per_replica
 
 
-__all__ = ["PRECISIONS", "Setup", "default_kv_precision", "max_batch", "resolve_arch", "resolve_gpu", "setup",
+def gpus_for_memory(model: Any, gpu: Any, precision: str = "bf16", context_tokens: float = 4096, batch: float = 1,
+                    kv_precision: str | None = None, usable_fraction: float | None = None) -> int:
+    """Fewest GPUs whose memory holds the weights and ``batch`` KV caches of ``context_tokens`` [GPUs].
+
+    The same fit criterion as :func:`max_batch` (:func:`xlcompute.core.serving.kv_batch_capacity`):
+    ``usable_fraction`` None = the engine's memory fraction ``kv_memory_fraction`` of the
+    serving efficiency; ``kv_precision`` None follows the weights (:func:`default_kv_precision`).
+    """
+    changes = None if usable_fraction is None else {"kv_memory_fraction": usable_fraction}
+    s = setup(model, gpu, precision, kv_precision, None, changes)
+    return core.gpus_for_batch(s.shape, s.gpu, batch, context_tokens, s.weight_precision, s.kv_precision, s.efficiency)
+
+
+def gpus_needed(model: Any, gpu: Any, precision: str = "bf16", context_tokens: float = 4096, batch: float = 1,
+                requests_per_s: float | None = None, kv_precision: str | None = None,
+                usable_fraction: float | None = None, utilization: float = 0.4) -> int:
+    """Whole GPUs to serve [GPUs]: :func:`gpus_for_memory`, or more if compute binds at ``requests_per_s``.
+
+    With a request rate R, R users each send one request of ``context_tokens`` per second
+    (seed 004 eq. 11, :func:`xlcompute.core.inference.gpus_needed` with t_c = 1 s).
+    """
+    by_memory = gpus_for_memory(model, gpu, precision, context_tokens, batch, kv_precision, usable_fraction)
+    if requests_per_s is None:
+        return by_memory
+    _, arch = resolve_arch(model)
+    accelerator = resolve_gpu(gpu)
+    flops = inference.request_flops(float(params_active(arch)), context_tokens)
+    by_throughput = inference.gpus_for_throughput(requests_per_s, flops, 1.0, accelerator.peak_flops(precision),
+                                                  utilization)
+    return max(by_memory, by_throughput)
+
+
+__all__ = ["PRECISIONS", "Setup", "default_kv_precision", "gpus_for_memory", "gpus_needed", "max_batch", "resolve_arch", "resolve_gpu", "setup",
            "tokens_per_s", "tpot_ms", "ttft_ms"]

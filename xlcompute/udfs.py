@@ -42,7 +42,7 @@ import xlwings as xw
 
 from . import __version__, catalog, planner, serving
 from .core import communication, inference, memory, training
-from .core.efficiency import training_mfu
+from .core.efficiency import DEFAULT_SERVING_EFFICIENCY, TRAINING_MFU, training_mfu
 from .core.errors import XlcomputeError, check_choice, check_number, unknown_id
 from .core.hardware import Accelerator
 
@@ -111,6 +111,39 @@ def _excel_error(value: Any) -> str | None:
     return None
 
 
+#: Core argument names as the Excel functions call them (an error names what the user typed).
+EXCEL_ARGUMENT_NAMES: dict[str, str] = {
+    "num_gpus": "gpus", "tp": "gpus", "params": "model", "active_params": "model", "arch": "model",
+    "weight_precision": "precision", "kv_memory_fraction": "usable_fraction", "users": "requests_per_s",
+    "sequence_tokens": "context_tokens",
+}
+#: Per-function exceptions to :data:`EXCEL_ARGUMENT_NAMES`.
+EXCEL_ARGUMENT_NAMES_BY_FUNCTION: dict[str, dict[str, str]] = {
+    "GPUS_NEEDED": {"batch": "concurrent_requests"},
+    "INFER_FLOPS": {"io_tokens": "tokens"},
+}
+
+
+def excel_argument(function: str, argument: str, excel_arguments: Any = ()) -> str:
+    """The Excel argument of ``function`` a core ``argument`` stands for (itself if the Excel function has it)."""
+    special = EXCEL_ARGUMENT_NAMES_BY_FUNCTION.get(function, {})
+    if argument in special:
+        return special[argument]
+    if argument in excel_arguments:
+        return argument
+    return EXCEL_ARGUMENT_NAMES.get(argument, argument)
+
+
+def _renamed(exc: XlcomputeError, function: str, excel_arguments: Any) -> XlcomputeError:
+    """``exc`` with its core argument name replaced by the Excel function's."""
+    core_name = exc.argument or str(exc).split(":", 1)[0]
+    excel_name = excel_argument(function, core_name, excel_arguments)
+    message = str(exc)
+    if excel_name == core_name or not message.startswith(core_name + ":"):
+        return exc
+    return XlcomputeError(excel_name + message[len(core_name):], argument=excel_name, suggestions=exc.suggestions)
+
+
 def error_value(exc: BaseException, function: str = "") -> str:
     """The Excel-visible error text for an exception: ``"#VALUE! tokens: must be ..."``."""
     if isinstance(exc, XlcomputeError):
@@ -158,6 +191,8 @@ def _call_one(core: Callable[..., Any], udf: Callable[..., Any], kwargs: dict[st
             call[name] = value
     try:
         result = core(**call)
+    except XlcomputeError as exc:
+        return error_value(_renamed(exc, udf.__name__, defaults.keys() | kwargs.keys()), udf.__name__)
     except Exception as exc:  # noqa: BLE001 - every failure becomes a cell value (error_value)
         return error_value(exc, udf.__name__)
     # Excel numbers are doubles; a Python int above 2**31 would reach COM as a 64-bit integer.
@@ -395,28 +430,23 @@ def _kv_cache(model, context_tokens, batch=1, kv_precision="bf16", unit=None):
     return _in_unit(memory.kv_cache_bytes(_model(model).arch, context_tokens, batch, kv_precision), unit)
 
 
-def _serving_memory(model, context_tokens, batch=1, precision="bf16", kv_precision="bf16"):
+def _serving_memory(model, context_tokens, batch=1, precision="bf16", kv_precision=None):
     found = _model(model)
-    return memory.serving_memory_bytes(found.total_params, found.arch, context_tokens, batch, precision, kv_precision)
+    kv = serving.default_kv_precision(precision) if kv_precision is None else kv_precision
+    # No multiplicative overhead: the runtime's share is the GPU memory outside the usable fraction (GPUS_NEEDED).
+    return memory.serving_memory_bytes(found.total_params, found.arch, context_tokens, batch, precision, kv,
+                                       overhead_fraction=0.0)
 
 
-def _infer_memory(model, context_tokens, batch=1, precision="bf16", kv_precision="bf16", unit=None):
+def _infer_memory(model, context_tokens, batch=1, precision="bf16", kv_precision=None, unit=None):
     return _in_unit(_serving_memory(model, context_tokens, batch, precision, kv_precision), unit)
 
 
 def _gpus_needed(model, gpu, precision="bf16", context_tokens=4096, concurrent_requests=1, requests_per_s=None,
-                 kv_precision="bf16", usable_fraction=None, utilization=None):
-    accelerator = _gpu(gpu)
-    needed = _serving_memory(model, context_tokens, concurrent_requests, precision, kv_precision)
-    options = {k: v for k, v in (("usable_fraction", usable_fraction),) if v is not None}
-    if requests_per_s is None:
-        return inference.gpus_for_memory(needed, accelerator.memory_bytes, **options)
-    if utilization is not None:
-        options["utilization"] = utilization
-    # A request rate R is U concurrent users each sending one request per t_c = 1 s (seed 004 eq. 11).
-    return inference.gpus_needed(needed, accelerator.memory_bytes, requests_per_s,
-                                 inference.request_flops(_params(model, "active"), context_tokens), 1.0,
-                                 accelerator.peak_flops(precision), **options)
+                 kv_precision=None, usable_fraction=None, utilization=None):
+    options = {} if utilization is None else {"utilization": utilization}
+    return serving.gpus_needed(model, _gpu(gpu), precision, context_tokens, concurrent_requests, requests_per_s,
+                               kv_precision, usable_fraction, **options)
 
 
 def _cost_per_mtok(model, gpu, gpus=1, precision="bf16", input_tokens=1024, output_tokens=256, batch=None,
@@ -453,6 +483,12 @@ def _model_fields(model: Any) -> dict[str, Any]:
     fields = {k: v for k, v in found.to_dict().items() if not isinstance(v, (dict, list))}
     fields.update({k: v for k, v in found.arch.to_dict().items() if k not in ("id", "name")})
     fields["hf_repos"] = "; ".join(found.hf_repos)
+    arch = found.arch
+    if arch.is_mla:  # hidden / heads means nothing for MLA: report the query/key head dim, as attention uses it
+        fields["head_dim"] = arch.qk_nope_head_dim + arch.qk_rope_head_dim
+        fields["mla_head_dims"] = (f"MLA: query/key head dim {fields['head_dim']} ({arch.qk_nope_head_dim} no-RoPE + "
+                                   f"{arch.qk_rope_head_dim} RoPE), value head dim {arch.v_head_dim}, KV cache "
+                                   f"latent {arch.kv_lora_rank} + RoPE key {arch.qk_rope_head_dim} per token per layer")
     return fields
 
 
@@ -501,9 +537,13 @@ _MODEL_OR_PARAMS_DOC = ("Model: catalog id (e.g. llama-3.1-70b), Hugging Face re
                         "parameter count. Cell or range.")
 _GPU_DOC = "GPU: catalog id, e.g. h100-sxm, a100-80gb, mi300x. Cell or range."
 _REPLICA_DOC = "GPUs of one replica (tensor parallel) [optional, default 1]."
-_MFU_DOC = ("Model FLOPs utilisation, 0-1 [optional, default: typical MFU of the GPU's generation, e.g. 0.40 "
-            "for A100, 0.38 for H100].")
+_MFU_DOC = ("Model FLOPs utilisation, 0-1 [optional, default: the typical MFU fitted for the GPU's generation, "
+            + ", ".join(f"{m.base:.2f} for {name}" for name, m in TRAINING_MFU.items()) + "].")
 _PRECISION_DOC = 'Precision: bf16, fp16, fp8, int8, int4 or bits per weight [optional, default "bf16"].'
+_KV_FOLLOWS_DOC = ('KV-cache precision [optional, default: follows the weights, fp8 for fp8 or fp4 weights, fp16 for '
+                   'fp16, otherwise bf16].')
+_USABLE_DOC = (f"Share of GPU memory the serving engine uses for weights, activations and KV cache [optional, "
+               f"default {DEFAULT_SERVING_EFFICIENCY.kv_memory_fraction:g}, as in TOKENS_PER_S].")
 _UNIT_DOC = 'Memory unit: GB (1e9 bytes), GiB, MB, MiB or TB [optional, default "GB"].'
 _PRICE_DOC = ("Price per GPU-hour in USD [optional, default: the catalog's median on-demand price of the GPU; "
               "see GPU_PRICE].")
@@ -665,10 +705,10 @@ def KV_CACHE_GB(model, context_tokens, batch=1, kv_precision="bf16", unit="GB"):
 @xw.arg("context_tokens", doc="Tokens in context per sequence [optional, default 4096].", **RANGE)
 @xw.arg("batch", doc="Concurrent sequences [optional, default 1].", **RANGE)
 @xw.arg("precision", doc=_PRECISION_DOC, **RANGE)
-@xw.arg("kv_precision", doc='KV-cache precision [optional, default "bf16"].', **RANGE)
+@xw.arg("kv_precision", doc=_KV_FOLLOWS_DOC, **RANGE)
 @xw.arg("unit", doc=_UNIT_DOC, **RANGE)
-def INFER_MEMORY_GB(model, context_tokens=4096, batch=1, precision="bf16", kv_precision="bf16", unit="GB"):
-    """Memory to serve the model = (weights + KV cache + activations) x 1.10 runtime overhead (seed 003)."""
+def INFER_MEMORY_GB(model, context_tokens=4096, batch=1, precision="bf16", kv_precision=None, unit="GB"):
+    """Memory the serving engine must hold = weights + KV cache + activations (seed 003); fits in the usable share of GPU memory."""
     return call(_infer_memory, INFER_MEMORY_GB, vectorised=True, model=model, context_tokens=context_tokens,
                 batch=batch, precision=precision, kv_precision=kv_precision, unit=unit)
 
@@ -682,12 +722,12 @@ def INFER_MEMORY_GB(model, context_tokens=4096, batch=1, precision="bf16", kv_pr
 @xw.arg("concurrent_requests", doc="Requests held in memory at once [optional, default 1].", **RANGE)
 @xw.arg("requests_per_s", doc="Request rate; given, compute can bind too [optional, default: none, "
                               "memory only].", **RANGE)
-@xw.arg("kv_precision", doc='KV-cache precision [optional, default "bf16"].', **RANGE)
-@xw.arg("usable_fraction", doc="Share of GPU memory usable [optional, default 0.9].", **RANGE)
+@xw.arg("kv_precision", doc=_KV_FOLLOWS_DOC, **RANGE)
+@xw.arg("usable_fraction", doc=_USABLE_DOC, **RANGE)
 @xw.arg("utilization", doc="Achieved share of peak compute [optional, default 0.4].", **RANGE)
 def GPUS_NEEDED(model, gpu, precision="bf16", context_tokens=4096, concurrent_requests=1, requests_per_s=None,
-                kv_precision="bf16", usable_fraction=None, utilization=None):
-    """Whole GPUs to serve: memory (weights + KV cache + overhead), or compute at a request rate if that binds."""
+                kv_precision=None, usable_fraction=None, utilization=None):
+    """Whole GPUs to serve: memory (weights + activations + KV cache in the usable share), or compute at a request rate."""
     return call(_gpus_needed, GPUS_NEEDED, model=model, gpu=gpu, precision=precision, context_tokens=context_tokens,
                 concurrent_requests=concurrent_requests, requests_per_s=requests_per_s, kv_precision=kv_precision,
                 usable_fraction=usable_fraction, utilization=utilization)

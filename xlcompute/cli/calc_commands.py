@@ -7,8 +7,10 @@
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import json
+import re
 from typing import Any, Callable
 
 import click
@@ -16,11 +18,26 @@ import click
 from ..core import REGISTRY
 from ..core.errors import XlcomputeError, closest
 from ..core.formula import explain
+from ..core.memory import to_memory_unit
 from . import main
 from .render import format_value, render_step
 
 _TRUE = {"true", "yes", "y", "1", "on"}
 _FALSE = {"false", "no", "n", "0", "off"}
+
+
+def _flag(name: str) -> str:
+    """The option as the user types it: ``request_flops`` -> ``--request-flops``."""
+    return "--" + name.replace("_", "-")
+
+
+def _relabel(exc: XlcomputeError, name: str) -> XlcomputeError:
+    """``exc`` reported against option ``--name`` ("model: unknown model ..." -> "--arch: unknown model ...")."""
+    text = str(exc)
+    head, sep, rest = text.partition(": ")
+    if sep and " " not in head:  # drop the core's own argument name
+        text = rest
+    return XlcomputeError(f"{_flag(name)}: {text}", argument=name, suggestions=exc.suggestions)
 
 
 def _formula(name: str) -> Callable[..., Any]:
@@ -44,7 +61,7 @@ def _split_args(tokens: list[str]) -> dict[str, str]:
         name, sep, value = token[2:].partition("=")
         if not sep:
             if i + 1 >= len(tokens):
-                raise XlcomputeError(f"--{name}: no value given.", argument=name)
+                raise XlcomputeError(f"{_flag(name)}: no value given.", argument=name)
             value = tokens[i + 1]
             i += 1
         values[name.replace("-", "_")] = value
@@ -93,27 +110,26 @@ def _number(name: str, text: str) -> float | int:
     try:
         value = float(text.replace("_", "").replace(",", ""))
     except ValueError as exc:
-        raise XlcomputeError(f"--{name}: expected a number, found {text!r}.", argument=name) from exc
+        raise XlcomputeError(f"{_flag(name)}: expected a number, found {text!r}.", argument=name) from exc
     return int(value) if value.is_integer() and abs(value) < 2**53 and "." not in text and "e" not in text.lower() \
         else value
 
 
 def _convert(name: str, parameter: inspect.Parameter, text: str) -> Any:
     kind = _kind(parameter)
-    if kind == "arch":
-        from ..catalog import get_model  # lazy: the catalog layer sits above the core
+    if kind in ("arch", "gpu"):
+        from ..catalog import get_gpu, get_model  # lazy: the catalog layer sits above the core
 
-        return get_model(text).arch
-    if kind == "gpu":
-        from ..catalog import get_gpu
-
-        return get_gpu(text)
+        try:
+            return get_model(text).arch if kind == "arch" else get_gpu(text)
+        except XlcomputeError as exc:
+            raise _relabel(exc, name) from None
     if kind == "bool":
         if text.lower() in _TRUE:
             return True
         if text.lower() in _FALSE:
             return False
-        raise XlcomputeError(f"--{name}: expected true or false, found {text!r}.", argument=name)
+        raise XlcomputeError(f"{_flag(name)}: expected true or false, found {text!r}.", argument=name)
     if kind == "number":
         try:
             return _number(name, text)
@@ -121,7 +137,7 @@ def _convert(name: str, parameter: inspect.Parameter, text: str) -> Any:
             try:
                 from_catalog = _from_catalog(name, text)
             except XlcomputeError as not_an_id:
-                raise XlcomputeError(f"--{name.replace('_', '-')}: expected a number or a catalog id, found {text!r}. "
+                raise XlcomputeError(f"{_flag(name)}: expected a number or a catalog id, found {text!r}. "
                                      f"{not_an_id}", argument=name, suggestions=not_an_id.suggestions) from None
             if from_catalog is None:
                 raise not_a_number
@@ -132,15 +148,39 @@ def _convert(name: str, parameter: inspect.Parameter, text: str) -> Any:
         return None if text.lower() == "none" else text
 
 
+# Formulas that also run from catalog ids, through the same id-level function the Excel
+# function uses: `calc gpus_needed --model llama-3.1-70b --gpu h100-sxm` (GPUS_NEEDED).
+_BY_ID = {"gpus_needed": ("xlcompute.serving", "gpus_needed")}
+# Option names of the Excel function that the id-level function spells differently.
+_ALIASES = {"concurrent_requests": "batch"}
+_EXCEL_NAMES = {target: name for name, target in _ALIASES.items()}
+_ID_HINTS = {"model": "a model id, e.g. llama-3.1-70b", "gpu": "a GPU id, e.g. h100-sxm"}
+
+
+def _by_id(name: str) -> Callable[..., Any]:
+    module, function = _BY_ID[name]
+    return getattr(importlib.import_module(module), function)
+
+
 def _usage(fn: Callable[..., Any]) -> str:
-    info = fn.__formula__
-    lines = [f"{info.name}: {info.title}", f"  {info.equation}", "  arguments:"]
+    info = getattr(fn, "__formula__", None)
+    title = info.title if info else re.sub(r":\w+:`([^`]*)`|``([^`]*)``", r"\1\2", (inspect.getdoc(fn) or "").split("\n")[0])
+    lines = [f"{fn.__name__}: {title}"] + ([f"  {info.equation}"] if info else []) + ["  arguments:"]
     for name, parameter in inspect.signature(fn).parameters.items():
-        term = info.terms[name]
+        term = info.terms[name] if info else None
         default = "" if parameter.default is inspect.Parameter.empty else f" (default {parameter.default!r})"
         kind = _kind(parameter)
-        what = {"arch": "a model id, e.g. llama-3.1-70b", "gpu": "a GPU id, e.g. h100-sxm"}.get(kind, term.unit)
-        lines.append(f"    --{name.replace('_', '-')}  {term.symbol} [{what}] {term.description}{default}")
+        what = {"arch": _ID_HINTS["model"], "gpu": _ID_HINTS["gpu"]}.get(kind, term.unit if term else "")
+        what = _ID_HINTS.get(name, what)
+        described = f"{term.symbol} [{what}] {term.description}" if term else f"[{what}]" if what else ""
+        shown = name if info else _EXCEL_NAMES.get(name, name)
+        lines.append(f"    {_flag(shown)}" + (f"  {described}" if described else "") + default)
+    if info and info.name in _BY_ID:
+        by_id = _by_id(info.name)
+        flags = " ".join(f"[{_flag(_EXCEL_NAMES.get(n, n))} ...]" for n, p in inspect.signature(by_id).parameters.items()
+                         if p.default is not inspect.Parameter.empty)
+        lines.append(f"  or from catalog ids (as the Excel function does): xlcompute calc {info.name} "
+                     f"--model ID --gpu ID {flags}")
     return "\n".join(lines)
 
 
@@ -149,14 +189,27 @@ def _arguments(fn: Callable[..., Any], raw: dict[str, str]) -> dict[str, Any]:
     unknown = [n for n in raw if n not in parameters]
     if unknown:
         hints = closest(unknown[0], parameters)
-        hint = f" Did you mean --{hints[0].replace('_', '-')}?" if hints else ""
-        raise XlcomputeError(f"--{unknown[0].replace('_', '-')}: {fn.__name__} has no such argument.{hint}\n"
+        hint = f" Did you mean {_flag(hints[0])}?" if hints else ""
+        raise XlcomputeError(f"{_flag(unknown[0])}: {fn.__name__} has no such argument.{hint}\n"
                              + _usage(fn), argument=unknown[0], suggestions=hints)
     missing = [n for n, p in parameters.items() if p.default is inspect.Parameter.empty and n not in raw]
     if missing:
-        flags = ", ".join("--" + n.replace("_", "-") for n in missing)
+        flags = ", ".join(_flag(n) for n in missing)
         raise XlcomputeError(f"{fn.__name__}: missing {flags}.\n" + _usage(fn), argument=missing[0])
-    return {name: _convert(name, parameters[name], text) for name, text in raw.items()}
+    converted = {name: _convert(name, parameters[name], text) for name, text in raw.items()}
+    # --- MFU default from the GPU (serving/udfs engineer; issue: calc vs TRAIN_GPU_HOURS) ---
+    # A GPU id given for the peak also sets the default MFU to its generation's fitted base, as the Excel functions do.
+    peak = raw.get("peak_flops_per_gpu")
+    if "mfu" in parameters and "mfu" not in raw and peak is not None:
+        try:
+            _number("peak_flops_per_gpu", peak)
+        except XlcomputeError:  # not a number, so a catalog id (already resolved above)
+            from ..catalog import get_gpu
+            from ..core.efficiency import training_mfu
+
+            converted["mfu"] = training_mfu(get_gpu(peak).generation).base
+    # --- end MFU default ---
+    return converted
 
 
 def _list(as_json: bool) -> None:
@@ -187,6 +240,11 @@ def calc(ctx: click.Context, formula_name: str | None, list_formulas: bool, as_j
     so do --params/--active-params (the model's counts) and --peak-flops-per-gpu,
     --peak-flops, --gpu-memory-bytes, --bandwidth-bytes-per-s (a GPU's bf16 dense peak,
     memory and bandwidth, e.g. h100-sxm). Run with only FORMULA to see its arguments.
+
+    Results in bytes are also shown in --unit (GB = 1e9 bytes by default; GiB, MB, MiB, TB).
+    gpus_needed also runs from catalog ids, as the Excel GPUS_NEEDED does:
+    xlcompute calc gpus_needed --model llama-3.1-70b --gpu h100-sxm --context-tokens 8192
+    --concurrent-requests 16
     """
     if list_formulas:
         _list(as_json)
@@ -195,13 +253,32 @@ def calc(ctx: click.Context, formula_name: str | None, list_formulas: bool, as_j
         raise XlcomputeError("calc: name a formula (e.g. `xlcompute calc train_flops --params 7e10 --tokens 1.4e12`)"
                              " or use --list.", argument="formula")
     fn = _formula(formula_name)
-    kwargs = _arguments(fn, _split_args(list(ctx.args)))
-    step = explain(fn, **kwargs)
-    if as_json:
-        click.echo(json.dumps(step.to_dict(), indent=2, ensure_ascii=False))
-        return
     info = fn.__formula__
+    raw = _split_args(list(ctx.args))
+    target = fn
+    if info.name in _BY_ID and "model" in raw:
+        target = _by_id(info.name)
+        parameters = inspect.signature(target).parameters
+        raw = {(_ALIASES[n] if n not in parameters and _ALIASES.get(n) in parameters else n): v for n, v in raw.items()}
+    memory_unit = raw.pop("unit", "GB") if "unit" not in inspect.signature(target).parameters else None
+    kwargs = _arguments(target, raw)
+    try:
+        step = explain(target, **kwargs)
+        in_unit = None
+        if info.result.unit == "B" and memory_unit is not None:
+            in_unit = to_memory_unit(step.result, memory_unit)
+    except XlcomputeError as exc:
+        if exc.argument in kwargs or exc.argument == "unit":
+            raise _relabel(exc, exc.argument) from None
+        raise
+    if as_json:
+        data = step.to_dict()
+        if in_unit is not None:
+            data["result"]["in_unit"] = {"unit": memory_unit, "value": in_unit}
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
     unit = "" if info.result.unit == "-" else info.result.unit
-    click.echo(f"{info.result.symbol} = {format_value(step.result)} {unit}".rstrip())
+    shown = f" = {format_value(in_unit)} {memory_unit}" if in_unit is not None else ""
+    click.echo(f"{info.result.symbol} = {format_value(step.result)} {unit}{shown}".rstrip())
     click.echo()
     click.echo(render_step(step))

@@ -46,17 +46,22 @@ def _unit(unit: str) -> str:
     return f" {unit}" if unit and unit != "-" else ""
 
 
-def _lines(step: Step, depth: int) -> list[str]:
+def _lines(step: Step, depth: int, seen: set[tuple[str, ...]]) -> list[str]:
     pad = _INDENT * depth
     info = step.info
     lines: list[str] = []
     if not info.equation and not info.terms:  # synthetic root from explain() of a plain function
         lines.append(f"{pad}{info.title} = {format_value(step.result)}")
         for child in step.children:
-            lines.extend(_lines(child, depth + 1))
+            lines.extend(_lines(child, depth + 1, seen))
         return lines
     result = info.result
-    lines.append(f"{pad}{info.title}: {result.symbol} = {format_value(step.result)}{_unit(result.unit)}")
+    headline = f"{pad}{info.title}: {result.symbol} = {format_value(step.result)}{_unit(result.unit)}"
+    key = (info.name, *(f"{name}={format_value(value)}" for name, value in step.inputs.items()))
+    if key in seen:  # the same call shown in full above (e.g. a parameter count used twice)
+        return [f"{headline}  (as above)"]
+    seen.add(key)
+    lines.append(headline)
     lines.append(f"{pad}  {info.equation}")
     width = max((len(info.terms[n].symbol) if n in info.terms else len(n) for n in step.inputs), default=0)
     for name, value in step.inputs.items():
@@ -70,10 +75,13 @@ def _lines(step: Step, depth: int) -> list[str]:
     if info.reference:
         lines.append(f"{pad}  source: {info.reference}")
     for child in step.children:
-        lines.extend(_lines(child, depth + 1))
+        lines.extend(_lines(child, depth + 1, seen))
     return lines
 
 
 def render_step(step: Step) -> str:
-    """The breakdown as indented text: title, result, equation, inputs, source, nested steps."""
-    return "\n".join(_lines(step, 0))
+    """The breakdown as indented text: title, result, equation, inputs, source, nested steps.
+
+    A step repeated with the same inputs is shown once in full, then as one line "(as above)".
+    """
+    return "\n".join(_lines(step, 0, set()))

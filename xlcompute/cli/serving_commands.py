@@ -69,6 +69,23 @@ def write_chart(result: Any, path: str) -> None:
     plt.close(fig)
 
 
+#: planner.plan's argument names as `xlcompute plan` spells them.
+PLAN_OPTIONS = {"requests_per_s": "--rate", "input_tokens": "--input", "output_tokens": "--output",
+                "ttft_ms_max": "--ttft-max", "tpot_ms_max": "--tpot-max", "gpus": "--gpu", "gpu": "--gpu",
+                "precisions": "--precision", "precision": "--precision", "provider": "--provider",
+                "pricing": "--pricing", "top": "--top"}
+
+
+def _as_plan_option(exc: XlcomputeError) -> XlcomputeError:
+    """``exc`` with the planner's argument name replaced by the CLI option (``requests_per_s:`` -> ``--rate:``)."""
+    name = exc.argument or ""
+    message = str(exc)
+    if name not in PLAN_OPTIONS or not message.startswith(name + ":"):
+        return exc
+    option = PLAN_OPTIONS[name]
+    return XlcomputeError(option + message[len(name):], argument=option, suggestions=exc.suggestions)
+
+
 @main.command()
 @click.argument("model")
 @click.option("--rate", "requests_per_s", type=float, required=True, help="Requests per second to serve.")
@@ -89,8 +106,11 @@ def plan(model: str, requests_per_s: float, input_tokens: int, output_tokens: in
     """Cheapest GPU configurations serving MODEL at --rate within the TTFT/TPOT limits, and the cost/speed frontier."""
     from ..planner import plan as run_plan
 
-    result = run_plan(model, requests_per_s, input_tokens, output_tokens, ttft_max, tpot_max, list(gpus) or None,
-                      precisions or ("bf16", "fp8"), provider=provider, pricing=pricing, top=top)
+    try:
+        result = run_plan(model, requests_per_s, input_tokens, output_tokens, ttft_max, tpot_max, list(gpus) or None,
+                          precisions or ("bf16", "fp8"), provider=provider, pricing=pricing, top=top)
+    except XlcomputeError as exc:
+        raise _as_plan_option(exc) from None
     if chart:
         write_chart(result, chart)
     if as_json:

@@ -98,7 +98,11 @@ def compute_demand_flops_per_s(flops_per_token: float, tokens_per_request: float
     assumptions="Memory splits evenly across GPUs (tensor/pipeline parallel), no per-GPU replication.",
 )
 def gpus_for_memory(memory_bytes: float, gpu_memory_bytes: float, usable_fraction: float = 0.9) -> int:
-    """Whole GPUs for memory n = ⌈M / (G·f)⌉ [GPUs]; M, G [B], f [-]."""
+    """Whole GPUs for memory n = ⌈M / (G·f)⌉ [GPUs]; M, G [B], f [-].
+
+    Seed 003's weights-over-memory count. GPUS_NEEDED uses the serving fit criterion instead
+    (:func:`xlcompute.core.serving.gpus_for_batch`, the same rule as max_batch_size).
+    """
     check_positive("memory_bytes", memory_bytes)
     check_positive("gpu_memory_bytes", gpu_memory_bytes)
     check_fraction("usable_fraction", usable_fraction)
@@ -300,7 +304,13 @@ def memory_time_s(num_bytes: float, bandwidth_bytes_per_s: float, efficiency: fl
 )
 def ttft_s(active_params: float, prompt_tokens: float, peak_flops: float, batch: float = 1,
            efficiency: float = 0.5, num_layers: float = 0, attn_dim: float = 0) -> float:
-    """TTFT = b·s_in·c / (X·η) [s], c from :func:`inference_flops_per_token` at context s_in/2."""
+    """TTFT = b·s_in·c / (X·η) [s], c from :func:`inference_flops_per_token` at context s_in/2.
+
+    Seed 003's first-order formula, kept as the seed states it (``xlcompute calc ttft_s``). The
+    Excel function TTFT_MS and the planner use the serving model instead
+    (:func:`xlcompute.core.serving.prefill_time_s`: roofline with fitted efficiencies, network and
+    fixed latency); the two are not mixed in any result.
+    """
     check_positive("prompt_tokens", prompt_tokens)
     check_positive("batch", batch)
     per_token = inference_flops_per_token(active_params, num_layers, prompt_tokens / 2.0, attn_dim)
@@ -329,7 +339,12 @@ def ttft_s(active_params: float, prompt_tokens: float, peak_flops: float, batch:
 def tpot_s(active_params: float, weight_bytes: float, kv_bytes: float, peak_flops: float,
            bandwidth_bytes_per_s: float, batch: float = 1, compute_efficiency: float = 0.5,
            bandwidth_efficiency: float = 0.8) -> float:
-    """TPOT = max(compute time of b·2·P_active, memory time of M_w + M_kv) [s]."""
+    """TPOT = max(compute time of b·2·P_active, memory time of M_w + M_kv) [s].
+
+    Seed 003's first-order roofline, kept as the seed states it. TPOT_MS and the planner use the
+    serving model instead (:func:`xlcompute.core.serving.decode_step_time_s`: fitted efficiencies,
+    MoE expert reads, all-reduce and fixed latency); the two are not mixed in any result.
+    """
     check_positive("batch", batch)
     check_number("weight_bytes", weight_bytes)
     check_number("kv_bytes", kv_bytes)

@@ -14,7 +14,7 @@ from typing import Any
 from .architecture import ModelArch
 from .errors import XlcomputeError, check_choice, check_number, check_positive
 from .formula import formula
-from .units import bytes_per_element, memory_unit_bytes
+from .units import memory_unit_bytes, precision_bytes
 
 #: Bytes per parameter of mixed-precision Adam model states: (parameter, gradient, optimizer).
 #: 16: ZeRO paper §3.1 (fp16 parameter 2 + fp16 gradient 2 + fp32 master, momentum, variance 12).
@@ -42,7 +42,7 @@ def _arch(argument: str, arch: Any) -> ModelArch:
     result=("M_w", "B", "bytes to hold the weights"),
     terms={
         "params": ("P", "parameters", "parameters stored (for MoE: total, all experts)"),
-        "precision": ("B", "B/parameter", "fp32 4, bf16/fp16 2, fp8/int8 1, int4 0.5, or a number of bits per weight"),
+        "precision": ("precision", "-", "weight precision: fp32, bf16/fp16, fp8/int8, int4, or bits per weight (4.5)"),
     },
     reference="Seed 003 §01 (parameters × bytes per parameter: 1B params at 2 B = 2 GB)",
     assumptions="Quantisation scales and zero points are included only through a fractional bits per weight "
@@ -51,7 +51,7 @@ def _arch(argument: str, arch: Any) -> ModelArch:
 def weights_bytes(params: float, precision: Any = "bf16") -> float:
     """Weights memory M_w = P · B [B]; ``params`` [parameters], ``precision`` a name or bits per weight."""
     check_positive("params", params)
-    return params * bytes_per_element(precision)
+    return params * precision_bytes(precision)
 
 
 @formula(
@@ -195,10 +195,50 @@ def training_total_memory_bytes(arch: ModelArch, params: float, seq_len: float, 
     return states + activations
 
 
-def _kv_layer_bytes_per_token(arch: ModelArch, bytes_per: float) -> float:
-    if arch.is_mla:  # one shared latent plus the decoupled RoPE key, no separate K and V
-        return (arch.kv_lora_rank + arch.qk_rope_head_dim) * bytes_per
-    return 2.0 * arch.num_kv_heads * arch.head_dim * bytes_per
+def _precision_bytes(argument: str, precision: Any) -> float:
+    """:func:`precision_bytes` as a breakdown step; a bad precision is reported as ``argument``."""
+    try:
+        return precision_bytes(precision)
+    except XlcomputeError as exc:  # "precision: unknown precision ..." -> "kv_precision: ..."
+        raise XlcomputeError(f"{argument}:{str(exc).partition(':')[2]}", argument=argument,
+                             suggestions=exc.suggestions) from None
+
+
+@formula(
+    title="KV cache per token (MHA/GQA/MQA)",
+    equation="m_kv = 2 · L · n_kv · d_head · B   (a key and a value per KV head per layer)",
+    result=("m_kv", "B/token", "KV-cache bytes per token of context"),
+    terms={
+        "num_layers": ("L", "layers", "layers with attention"),
+        "num_kv_heads": ("n_kv", "heads", "key/value heads (= attention heads for MHA, 1 for MQA)"),
+        "head_dim": ("d_head", "-", "dimension of one head"),
+        "bytes_per_element": ("B", "B/element", "bytes per cached value"),
+    },
+    reference="Seed 003 §01 (2·L·h·B for MHA); Kwon et al. 2023 (vLLM, arXiv:2309.06180) §3: OPT-13B 800 KB/token; "
+              "Ainslie et al. 2023 (GQA, arXiv:2305.13245)",
+)
+def kv_bytes_per_token_gqa(num_layers: float, num_kv_heads: float, head_dim: float, bytes_per_element: float) -> float:
+    """KV cache per token [B/token] = 2·L·n_kv·d_head·B for MHA, GQA and MQA."""
+    return num_layers * (2.0 * num_kv_heads * head_dim * bytes_per_element)
+
+
+@formula(
+    title="KV cache per token (MLA)",
+    equation="m_kv = L · (d_c + d_rope) · B   (one compressed latent and one RoPE key per layer)",
+    result=("m_kv", "B/token", "KV-cache bytes per token of context"),
+    terms={
+        "num_layers": ("L", "layers", "layers with attention"),
+        "kv_lora_rank": ("d_c", "-", "compressed KV latent dimension (kv_lora_rank)"),
+        "qk_rope_head_dim": ("d_rope", "-", "decoupled RoPE key dimension (qk_rope_head_dim)"),
+        "bytes_per_element": ("B", "B/element", "bytes per cached value"),
+    },
+    reference="DeepSeek-AI 2024 (DeepSeek-V2, arXiv:2405.04434) §2.1.3 (MLA): (d_c + d_h^R)·l elements per token",
+    assumptions="MLA caches the compressed latent and the RoPE key once per layer, not per head.",
+)
+def kv_bytes_per_token_mla(num_layers: float, kv_lora_rank: float, qk_rope_head_dim: float,
+                           bytes_per_element: float) -> float:
+    """KV cache per token [B/token] = L·(d_c + d_rope)·B for multi-head latent attention."""
+    return num_layers * ((kv_lora_rank + qk_rope_head_dim) * bytes_per_element)
 
 
 def _windowed_layers(arch: ModelArch) -> int:
@@ -214,12 +254,11 @@ def _windowed_layers(arch: ModelArch) -> int:
     result=("m_kv", "B/token", "KV-cache bytes per token of context (before any sliding-window cap)"),
     terms={
         "arch": ("arch", "-", "model architecture (layers, KV heads, head dim, MLA ranks)"),
-        "kv_precision": ("B", "B/element", "KV-cache precision, separate from the weights' (bf16 2, fp8 1)"),
+        "kv_precision": ("precision", "-", "KV-cache precision, separate from the weights' (bf16, fp8, ...)"),
     },
     reference="Seed 003 §01 (2·b·s·L·h·B for MHA); Kwon et al. 2023 (vLLM, arXiv:2309.06180) §3: OPT-13B 800 KB/token; "
               "Ainslie et al. 2023 (GQA, arXiv:2305.13245); "
               "DeepSeek-AI 2024 (DeepSeek-V2, arXiv:2405.04434) §2.1.3 (MLA)",
-    assumptions="MLA caches the compressed latent (kv_lora_rank) and the RoPE key once per layer, not per head.",
 )
 def kv_cache_bytes_per_token(arch: ModelArch, kv_precision: Any = "bf16") -> float:
     """KV cache per token [B/token]: 2·L·n_kv·d_head·B for MHA/GQA/MQA; L·(d_c + d_rope)·B for MLA.
@@ -230,18 +269,43 @@ def kv_cache_bytes_per_token(arch: ModelArch, kv_precision: Any = "bf16") -> flo
     arch = _arch("arch", arch)
     if arch.encoder_only:
         raise XlcomputeError(f"arch: {arch.id} is encoder-only and generates no KV cache.", argument="arch")
-    return arch.num_layers * _kv_layer_bytes_per_token(arch, bytes_per_element(kv_precision, "kv_precision"))
+    bytes_per = _precision_bytes("kv_precision", kv_precision)
+    if arch.is_mla:
+        return kv_bytes_per_token_mla(arch.num_layers, arch.kv_lora_rank, arch.qk_rope_head_dim, bytes_per)
+    return kv_bytes_per_token_gqa(arch.num_layers, arch.num_kv_heads, arch.head_dim, bytes_per)
+
+
+@formula(
+    title="KV cache with sliding-window layers",
+    equation="M_kv = b · (m_kv / L) · ((L − L_w) · ctx + L_w · min(ctx, W))",
+    result=("M_kv", "B", "KV-cache bytes for the batch"),
+    terms={
+        "bytes_per_token": ("m_kv", "B/token", "KV-cache bytes per token over all layers"),
+        "num_layers": ("L", "layers", "layers with attention"),
+        "windowed_layers": ("L_w", "layers", "layers with a sliding window (rolling buffer)"),
+        "window": ("W", "tokens", "sliding-window length"),
+        "context_tokens": ("ctx", "tokens", "tokens in context per sequence (prompt + generated)"),
+        "batch": ("b", "sequences", "sequences held at once"),
+    },
+    reference="Jiang et al. 2023 (Mistral 7B, arXiv:2310.06825) §2 rolling buffer cache",
+    assumptions="Windowed layers keep at most W tokens; the other layers keep the whole context.",
+)
+def kv_cache_bytes_sliding_window(bytes_per_token: float, num_layers: float, windowed_layers: float, window: float,
+                                  context_tokens: float, batch: float = 1) -> float:
+    """KV cache [B] = b·(m_kv/L)·((L − L_w)·ctx + L_w·min(ctx, W)); ``window`` W [tokens]."""
+    held = (num_layers - windowed_layers) * context_tokens + windowed_layers * _minimum(context_tokens, float(window))
+    return batch * (bytes_per_token / num_layers) * held
 
 
 @formula(
     title="KV cache",
-    equation="M_kv = b · Σ_layers m_layer · min(ctx, window_layer)",
+    equation="M_kv = b · ctx · m_kv;  with sliding-window layers: b · (m_kv / L) · ((L − L_w) · ctx + L_w · min(ctx, W))",
     result=("M_kv", "B", "KV-cache bytes for the batch"),
     terms={
         "arch": ("arch", "-", "model architecture"),
         "context_tokens": ("ctx", "tokens", "tokens in context per sequence (prompt + generated)"),
         "batch": ("b", "sequences", "sequences held at once"),
-        "kv_precision": ("B", "B/element", "KV-cache precision"),
+        "kv_precision": ("precision", "-", "KV-cache precision (bf16, fp8, ...)"),
     },
     reference="Seed 003 §01 (KV = 2·b·s·L·h·B); "
               "Jiang et al. 2023 (Mistral 7B, arXiv:2310.06825) §2 rolling buffer cache",
@@ -258,13 +322,11 @@ def kv_cache_bytes(arch: ModelArch, context_tokens: float, batch: float = 1, kv_
     check_positive("context_tokens", context_tokens)
     check_positive("batch", batch)
     per_token = kv_cache_bytes_per_token(arch, kv_precision)
-    per_layer = per_token / arch.num_layers
     windowed = _windowed_layers(arch)
-    full = arch.num_layers - windowed
-    held = full * context_tokens
     if windowed:
-        held = held + windowed * _minimum(context_tokens, float(arch.sliding_window))
-    return batch * per_layer * held
+        return kv_cache_bytes_sliding_window(per_token, arch.num_layers, windowed, arch.sliding_window,
+                                             context_tokens, batch)
+    return batch * per_token * context_tokens
 
 
 @formula(
@@ -303,8 +365,8 @@ def inference_activation_bytes(seq_len: float, batch: float, hidden_size: float,
         "arch": ("arch", "-", "model architecture"),
         "context_tokens": ("ctx", "tokens", "context per sequence (prompt + output)"),
         "batch": ("b", "sequences", "concurrent sequences"),
-        "weight_precision": ("B_w", "B/parameter", "weight precision"),
-        "kv_precision": ("B_kv", "B/element", "KV-cache precision"),
+        "weight_precision": ("precision_w", "-", "weight precision (bf16, fp8, int4, ...)"),
+        "kv_precision": ("precision_kv", "-", "KV-cache precision (bf16, fp8, ...)"),
         "prefill_chunk_tokens": ("s_chunk", "tokens", "tokens per prefill forward pass (chunked prefill budget)"),
         "overhead_fraction": ("f_overhead", "-",
                               "runtime overhead: CUDA context, allocator fragmentation, graphs"),

@@ -22,11 +22,11 @@ from typing import Any
 
 from .architecture import ModelArch
 from .efficiency import DEFAULT_SERVING_EFFICIENCY, ServingEfficiency
-from .errors import check_number, check_positive
+from .errors import XlcomputeError, check_number, check_positive
 from .formula import formula
 from .hardware import Accelerator
-from .inference import compute_time_s, memory_time_s
-from .memory import kv_cache_bytes_per_token
+from .inference import compute_time_s, inference_flops_per_token, memory_time_s
+from .memory import activation_memory_bytes, kv_cache_bytes_per_token
 from .params import params_active, params_embedding, params_mlp, params_output_head, params_total
 from .units import bytes_per_element, normalise_precision
 
@@ -72,6 +72,7 @@ class ServingShape:
     head_params: float
     num_layers: int
     hidden_size: int
+    num_heads: int
     attention_width: int
     kv_elements_per_token: float
     kv_shards: int
@@ -110,7 +111,7 @@ def serving_shape(arch: ModelArch) -> ServingShape:
         id=arch.id, total_params=total, active_params=active, dense_params=dense, expert_params=expert,
         num_experts=arch.num_experts, experts_per_token=arch.experts_per_token, moe_layers=moe_layers,
         unread_params=unread, head_params=head, num_layers=arch.num_layers, hidden_size=arch.hidden_size,
-        attention_width=width, kv_elements_per_token=float(kv_elements), kv_shards=max(1, kv_shards),
+        num_heads=arch.num_attention_heads, attention_width=width, kv_elements_per_token=float(kv_elements), kv_shards=max(1, kv_shards),
         sliding_window=arch.sliding_window, sliding_window_layers=windowed,
     )
 
@@ -123,6 +124,19 @@ _EFF = ("η", "", "efficiency settings (xlcompute.core.efficiency.ServingEfficie
 _WP = ("w", "", "weight precision (bytes per parameter)")
 _KP = ("kv", "", "KV-cache precision")
 _CP = ("c", "", "precision the matrix multiplications run at")
+
+
+def default_kv_precision(weight_precision: str) -> str:
+    """KV-cache precision a serving stack uses with ``weight_precision`` weights (the one default rule).
+
+    fp8 engines keep an fp8 cache (TensorRT-LLM and vLLM FP8 recipes quantise the KV cache with
+    the weights); fp4 weights (Blackwell NVFP4) pair with an fp8 cache; fp16 weights keep fp16;
+    bf16 and weight-only int8/int4 (AWQ, GPTQ) keep a bf16 cache. Every face uses this rule:
+    TTFT_MS & co., the planner, GPUS_NEEDED and INFER_MEMORY_GB (KV_CACHE_GB alone takes the cache
+    precision directly, default bf16).
+    """
+    name = normalise_precision(weight_precision)
+    return {"fp8": "fp8", "fp16": "fp16", "fp4": "fp8"}.get(name, "bf16")
 
 
 def compute_precision_for(precision: str, gpu: Accelerator) -> str:
@@ -270,7 +284,7 @@ def decode_step_time_s(shape: ServingShape, gpu: Accelerator, tp: Any = 1, batch
     check_number("context_tokens", context_tokens, minimum=0.0)
     tokens = batch * tokens_per_sequence
     context = _effective_context(shape, context_tokens)
-    flops = tokens * (2.0 * shape.active_params + 4.0 * shape.num_layers * shape.attention_width * context)
+    flops = tokens * inference_flops_per_token(shape.active_params, shape.num_layers, context, shape.attention_width)
     t_arith = compute_time_s(flops, tp * _peak(gpu, compute_precision), efficiency.flops_fraction(compute_precision))
     replication = _max(tp, shape.kv_shards) / shape.kv_shards
     kv_read = batch * context * shape.kv_elements_per_token * bytes_per_element(kv_precision, "kv_precision") * replication
@@ -307,8 +321,10 @@ def prefill_time_s(shape: ServingShape, gpu: Accelerator, tp: Any = 1, batch: An
     check_number("batch", batch, minimum=0.0)
     check_positive("prompt_tokens", prompt_tokens)
     context = _effective_context(shape, prompt_tokens)
-    per_sequence = (2.0 * (shape.active_params - shape.head_params) * prompt_tokens + 2.0 * shape.head_params
-                    + 2.0 * shape.num_layers * shape.attention_width * context * prompt_tokens)
+    # causal attention: the mean token attends to half the (effective) prompt; the head runs on the last token
+    per_sequence = (prompt_tokens * inference_flops_per_token(shape.active_params - shape.head_params,
+                                                              shape.num_layers, context / 2.0, shape.attention_width)
+                    + inference_flops_per_token(shape.head_params))
     t_arith = compute_time_s(batch * per_sequence, tp * _peak(gpu, compute_precision),
                              efficiency.flops_fraction(compute_precision))
     weights = weight_bytes_read(shape, batch * prompt_tokens, bytes_per_element(weight_precision, "weight_precision"))
@@ -323,37 +339,101 @@ def prefill_time_s(shape: ServingShape, gpu: Accelerator, tp: Any = 1, batch: An
 # ---------------------------------------------------------------------------------------------
 
 
+#: Tokens of the largest prefill forward pass the engine plans activation memory for (vLLM
+#: max_num_batched_tokens with chunked prefill, 2048 in vLLM 0.6; TensorRT-LLM max_num_tokens is larger).
+PREFILL_CHUNK_TOKENS = 2048
+
+_FIT_TERMS = {
+    "shape": _SHAPE,
+    "gpu": _GPU,
+    "tp": _TP,
+    "sequence_tokens": ("S", "tokens", "tokens each sequence holds at the end (prompt + output)"),
+    "weight_precision": _WP,
+    "kv_precision": _KP,
+    "efficiency": _EFF,
+}
+
+
+@formula(
+    title="Sequences whose KV cache fits (the fit criterion)",
+    equation="B_fit = ⌊(f · N · M − P · w − N · A(min(S, s_chunk), t = N)) / (r · K · S)⌋",
+    result=("B_fit", "sequences", "concurrent sequences whose full KV cache fits beside the weights and activations "
+                                  "(0: does not fit; no engine cap)"),
+    terms=_FIT_TERMS,
+    reference=("Kwon et al. 2023, vLLM (arXiv:2309.06180) §3 and gpu_memory_utilization (default 0.9): the engine "
+               "takes f of device memory, puts the weights and the profiled activation workspace in it and gives the "
+               "rest to the KV cache; TensorRT-LLM kv_cache_free_gpu_mem_fraction; activations: Korthikanti et al. "
+               "2022 (arXiv:2205.05198) Table 2, selective (FlashAttention) case, one layer live"),
+    assumptions=("M = vendor GB × 2^30 bytes (an '80 GB' H100 shows 81,559 MiB); f = kv_memory_fraction (the "
+                 "engine's share of device memory; the rest is CUDA context, NCCL buffers, fragmentation); "
+                 "K = KV bytes per token, r = max(N, KV heads)/KV heads (replicated KV heads); A = one layer's "
+                 "activations of a prefill chunk of s_chunk = 2048 tokens per GPU; every expert resident; "
+                 "each sequence reserves its final length (no eviction)."),
+)
+def kv_batch_capacity(shape: ServingShape, gpu: Accelerator, tp: Any = 1, sequence_tokens: Any = 2048,
+                      weight_precision: str = "bf16", kv_precision: str = "bf16",
+                      efficiency: ServingEfficiency = DEFAULT_SERVING_EFFICIENCY) -> Any:
+    check_number("tp", tp, minimum=1.0)
+    check_positive("sequence_tokens", sequence_tokens)
+    capacity = efficiency.kv_memory_fraction * tp * gpu.memory_bytes
+    chunk = _min(sequence_tokens, PREFILL_CHUNK_TOKENS)
+    activations = tp * activation_memory_bytes(chunk, 1, shape.hidden_size, shape.num_heads, 1, "selective", tp)
+    free = capacity - shape.total_params * bytes_per_element(weight_precision, "weight_precision") - activations
+    replication = _max(tp, shape.kv_shards) / shape.kv_shards
+    held = _effective_context(shape, sequence_tokens)  # sliding-window layers keep at most the window
+    per_sequence = replication * shape.kv_elements_per_token * bytes_per_element(kv_precision, "kv_precision") * held
+    return _max(free, 0.0) / per_sequence // 1
+
+
 @formula(
     title="Largest batch whose KV cache fits",
-    equation="B_max = min(B_cap, ⌊(f · N · M − P · w) / (r · K · (S_in + S_out))⌋)",
+    equation="B_max = min(B_cap, B_fit(N, S_in + S_out))",
     result=("B_max", "sequences", "concurrent sequences whose full KV cache fits beside the weights (0: does not fit)"),
-    terms={
-        "shape": _SHAPE,
-        "gpu": _GPU,
-        "tp": _TP,
-        "sequence_tokens": ("S_in + S_out", "tokens", "tokens each sequence holds at the end (prompt + output)"),
-        "weight_precision": _WP,
-        "kv_precision": _KP,
-        "efficiency": _EFF,
-    },
-    reference=("Kwon et al. 2023, vLLM (arXiv:2309.06180) §3 (KV cache bounds the batch; gpu_memory_utilization 0.9); "
-               "TensorRT-LLM kv_cache_free_gpu_mem_fraction"),
-    assumptions=("M = vendor GB × 2^30 bytes (an '80 GB' H100 shows 81,559 MiB); f = kv_memory_fraction of it for "
-                 "weights + KV (the rest: activations, workspace, CUDA context); every expert resident; "
-                 "each sequence reserves its final length (no eviction)."),
+    terms={**_FIT_TERMS, "sequence_tokens": ("S_in + S_out", "tokens", "tokens each sequence holds at the end "
+                                                                       "(prompt + output)")},
+    reference="kv_batch_capacity; B_cap = the engine's batch cap (TensorRT-LLM max runtime batch size 4096)",
 )
 def max_batch_size(shape: ServingShape, gpu: Accelerator, tp: Any = 1, sequence_tokens: Any = 2048,
                    weight_precision: str = "bf16", kv_precision: str = "bf16",
                    efficiency: ServingEfficiency = DEFAULT_SERVING_EFFICIENCY) -> Any:
-    check_number("tp", tp, minimum=1.0)
-    check_positive("sequence_tokens", sequence_tokens)
-    capacity = efficiency.kv_memory_fraction * tp * gpu.memory_bytes
-    free = capacity - shape.total_params * bytes_per_element(weight_precision, "weight_precision")
-    replication = _max(tp, shape.kv_shards) / shape.kv_shards
-    held = _effective_context(shape, sequence_tokens)  # sliding-window layers keep at most the window
-    per_sequence = replication * shape.kv_elements_per_token * bytes_per_element(kv_precision, "kv_precision") * held
-    fits = _max(free, 0.0) / per_sequence // 1
+    fits = kv_batch_capacity(shape, gpu, tp, sequence_tokens, weight_precision, kv_precision, efficiency)
     return _min(fits, efficiency.max_batch)
+
+
+#: Largest GPU count :func:`gpus_for_batch` searches (a few HGX racks).
+MAX_GPUS_SEARCHED = 4096
+
+
+@formula(
+    title="GPUs whose memory holds the weights and the batch's KV cache",
+    equation="n_mem = min{N ≥ 1 : B_fit(N, S) ≥ B}",
+    result=("n_mem", "GPUs", "fewest GPUs (one tensor-parallel group) on which weights, activations and B sequences' "
+                             "KV cache fit"),
+    terms={**{k: v for k, v in _FIT_TERMS.items() if k != "tp"},
+           "batch": ("B", "sequences", "concurrent sequences held in memory")},
+    reference="kv_batch_capacity (the same fit criterion as max_batch_size); seed 003 §01 (GPUs = memory / GPU memory)",
+    assumptions="KV heads are replicated when N exceeds them, as in kv_batch_capacity.",
+)
+def gpus_for_batch(shape: ServingShape, gpu: Accelerator, batch: float = 1, sequence_tokens: float = 4096,
+                   weight_precision: str = "bf16", kv_precision: str = "bf16",
+                   efficiency: ServingEfficiency = DEFAULT_SERVING_EFFICIENCY) -> int:
+    check_positive("batch", batch)
+    check_positive("sequence_tokens", sequence_tokens)
+    # B_fit grows with N (a replicated KV head costs less than the N·f·M it comes with), so bisect.
+    low, high = 1, 1
+    while kv_batch_capacity(shape, gpu, high, sequence_tokens, weight_precision, kv_precision, efficiency) < batch:
+        if high >= MAX_GPUS_SEARCHED:
+            raise XlcomputeError(
+                f"batch: {shape.id} with {batch:g} sequences of {sequence_tokens:g} tokens does not fit on "
+                f"{MAX_GPUS_SEARCHED} x {gpu.id}.", argument="batch")
+        low, high = high + 1, min(2 * high, MAX_GPUS_SEARCHED)
+    while low < high:
+        middle = (low + high) // 2
+        if kv_batch_capacity(shape, gpu, middle, sequence_tokens, weight_precision, kv_precision, efficiency) >= batch:
+            high = middle
+        else:
+            low = middle + 1
+    return high
 
 
 # ---------------------------------------------------------------------------------------------
@@ -466,7 +546,8 @@ def pipeline_max_batch(shape: ServingShape, gpu: Accelerator, tp: Any, stages: A
 
 
 __all__ = [
-    "ServingShape", "allreduce_time_s", "compute_precision_for", "decode_step_time_s", "fixed_time_s",
+    "MAX_GPUS_SEARCHED", "PREFILL_CHUNK_TOKENS", "ServingShape", "allreduce_time_s", "compute_precision_for",
+    "decode_step_time_s", "default_kv_precision", "fixed_time_s", "gpus_for_batch", "kv_batch_capacity",
     "max_batch_size", "moe_unique_experts", "pipeline_max_batch", "pipeline_time_per_token_s", "prefill_time_s",
     "serving_shape", "speculative_time_per_token_s", "speculative_tokens_per_step", "throughput_tokens_per_s",
     "weight_bytes_read",

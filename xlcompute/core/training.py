@@ -101,7 +101,9 @@ def training_time_s(flops: float, num_gpus: float, peak_flops_per_gpu: float, mf
     """Training wall-clock time t = C / (n·X·MFU) [s].
 
     ``flops`` C [FLOP], ``num_gpus`` n [GPUs], ``peak_flops_per_gpu`` X [FLOP/s], ``mfu`` [-]
-    (default 0.4: large dense runs on A100/H100 publish 0.3-0.55). Seed 004 writes t = C/(nX)
+    (generic default 0.4: large dense runs on A100/H100 publish 0.3-0.55; the faces that know the
+    GPU, the Excel functions and ``xlcompute calc`` given a GPU id, use the base MFU fitted for its
+    generation, :data:`xlcompute.core.efficiency.TRAINING_MFU`). Seed 004 writes t = C/(nX)
     with X the achieved throughput; we split X into the spec-sheet peak and MFU.
     """
     check_positive("flops", flops)
@@ -124,7 +126,10 @@ def training_time_s(flops: float, num_gpus: float, peak_flops_per_gpu: float, mf
     reference="Seed 004 eq. (2)",
 )
 def training_days(flops: float, num_gpus: float, peak_flops_per_gpu: float, mfu: float = 0.4) -> float:
-    """Training wall-clock time in days: t / 86400 [days], t from :func:`training_time_s`."""
+    """Training wall-clock time in days: t / 86400 [days], t from :func:`training_time_s`.
+
+    ``mfu`` default as in :func:`training_time_s` (GPU-aware faces use the fitted per-generation MFU).
+    """
     return training_time_s(flops, num_gpus, peak_flops_per_gpu, mfu) / SECONDS_PER_DAY
 
 
@@ -141,7 +146,10 @@ def training_days(flops: float, num_gpus: float, peak_flops_per_gpu: float, mfu:
     assumptions="Independent of the GPU count at constant MFU.",
 )
 def gpu_hours(flops: float, peak_flops_per_gpu: float, mfu: float = 0.4) -> float:
-    """Accelerator-hours H = C / (X·MFU·3600) [GPU·h]; ``flops`` [FLOP], ``peak_flops_per_gpu`` [FLOP/s]."""
+    """Accelerator-hours H = C / (X·MFU·3600) [GPU·h]; ``flops`` [FLOP], ``peak_flops_per_gpu`` [FLOP/s].
+
+    ``mfu`` default as in :func:`training_time_s` (GPU-aware faces use the fitted per-generation MFU).
+    """
     check_positive("flops", flops)
     check_positive("peak_flops_per_gpu", peak_flops_per_gpu)
     check_fraction("mfu", mfu)
@@ -150,7 +158,7 @@ def gpu_hours(flops: float, peak_flops_per_gpu: float, mfu: float = 0.4) -> floa
 
 @formula(
     title="GPUs for a deadline",
-    equation="n = ⌈C / (t · X · MFU)⌉",
+    equation="n = ⌈C / (t · 86400 · X · MFU)⌉",
     result=("n", "GPUs", "whole accelerators needed to finish in time"),
     terms={
         "flops": ("C", "FLOP", "total training compute"),
@@ -162,7 +170,10 @@ def gpu_hours(flops: float, peak_flops_per_gpu: float, mfu: float = 0.4) -> floa
     assumptions="MFU stays constant as n grows (optimistic at very large n).",
 )
 def gpus_for_deadline(flops: float, days: float, peak_flops_per_gpu: float, mfu: float = 0.4) -> int:
-    """Whole GPUs n = ⌈C / (t·86400·X·MFU)⌉ [GPUs]; ``days`` [days], ``flops`` [FLOP], X [FLOP/s]."""
+    """Whole GPUs n = ⌈C / (t·86400·X·MFU)⌉ [GPUs]; ``days`` [days], ``flops`` [FLOP], X [FLOP/s].
+
+    ``mfu`` default as in :func:`training_time_s` (GPU-aware faces use the fitted per-generation MFU).
+    """
     check_positive("flops", flops)
     check_positive("days", days)
     check_positive("peak_flops_per_gpu", peak_flops_per_gpu)

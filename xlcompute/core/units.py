@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from .errors import XlcomputeError, closest
+from .formula import formula
 
 GB = 1e9
 GIB = 2.0**30
@@ -79,6 +80,23 @@ def bytes_per_element(precision: Any, argument: str = "precision") -> float:
     if not 0 < bits <= 64:
         raise XlcomputeError(f"{argument}: bits per weight must be in (0, 64], found {bits:g}.", argument=argument)
     return bits / 8.0
+
+
+@formula(
+    title="Bytes per element",
+    equation="B = storage width of the precision: fp32 4, bf16/fp16 2, fp8/int8 1, fp6 0.75, int4/fp4 0.5; n bits → n/8",
+    result=("B", "B/element", "bytes per stored element (one weight or one KV-cache value)"),
+    terms={"element_precision": ("precision", "-", "precision name (bf16, fp8, int4, ...) or bits per element (4.5)")},
+    reference="Storage width of each type: IEEE 754-2019, bfloat16, OCP FP8 (E4M3/E5M2), OCP Microscaling (MXFP4/6)",
+)
+def precision_bytes(element_precision: Any) -> float:
+    """Bytes per stored element [B/element] of a precision (a name or bits), as a breakdown step.
+
+    The same lookup as :func:`bytes_per_element`; formulas call this one so that the breakdown
+    shows the resolved number ("bf16 → 2 B/element"), not only the name. (The argument is not
+    called ``precision`` so that the report does not list it as a compute-precision convention.)
+    """
+    return bytes_per_element(element_precision, "precision")
 
 
 def memory_unit_bytes(unit: str, argument: str = "unit") -> float:

@@ -254,16 +254,31 @@ def render(serving: list[Comparison], training: list[Comparison], fmt: str = "te
                 f"worst {s['worst']['id']} ({s['worst']['error']:+.0%})")
         lines.append(f"### {head}" if md else head)
         lines.append("")
-        cols = ("id", "case", "metric", "measured", "predicted", "error", "source")
         if md:
+            cols = ("id", "case", "metric", "measured", "predicted", "error", "source")
             lines.append("| " + " | ".join(cols) + " |")
             lines.append("|" + "---|" * len(cols))
-        for c in table:
-            cells = (c.id, c.case, c.metric, _fmt(c.measured), _fmt(c.predicted),
-                     f"{c.error:+.0%}" if c.predicted == c.predicted else "n/a", c.source)
-            lines.append("| " + " | ".join(cells) + " |" if md else "  ".join(cells[:6]) + f"  [{c.source}]")
+            for c in table:
+                cells = (c.id, c.case, c.metric, _fmt(c.measured), _fmt(c.predicted), _error(c), c.source)
+                lines.append("| " + " | ".join(cells) + " |")
+        else:
+            lines += _text_table(table, "measured" if title.endswith("measured") else "published")
         lines.append("")
     return "\n".join(lines)
+
+
+def _error(c: Comparison) -> str:
+    return f"{c.error:+.0%}" if c.predicted == c.predicted else "n/a"
+
+
+def _text_table(table: list[Comparison], reference: str) -> list[str]:
+    """Aligned columns with a header, predicted before measured as in the title ("predicted vs measured")."""
+    header = ("id", "case", "metric", "predicted", reference, "error", "source")
+    rows = [(c.id, c.case, c.metric, _fmt(c.predicted), _fmt(c.measured), _error(c), f"[{c.source}]") for c in table]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header) - 1)]
+    numeric = {3, 4, 5}
+    return ["  ".join([*(cell.rjust(w) if i in numeric else cell.ljust(w) for i, (cell, w) in enumerate(zip(r, widths))),
+                       r[-1]]).rstrip() for r in [header, *rows]]
 
 
 def mfu_defaults() -> dict[str, dict[str, Any]]:

@@ -254,10 +254,32 @@ def _engine_problems(messages: list[str], sheets: list[str]) -> list[CellIssue]:
     return problems
 
 
+def not_a_scenario(wb: Any) -> CellIssue | None:
+    """One file-level problem if ``wb`` is not a scenario workbook at all (e.g. the Excel function
+    demo), or None. It is not one when a contract sheet is missing and it has none of the
+    contract's defined names: listing each missing name would bury the one thing to say."""
+    sheets = list(wb.sheetnames)
+    if all(sheet in sheets for sheet in c.SHEETS):
+        return None
+    defined = {name.upper() for name in wb.defined_names}
+    for ws in wb.worksheets:
+        defined.update(name.upper() for name in getattr(ws, "defined_names", {}) or {})
+    if any(spec.name.upper() in defined for spec in c.REQUIRED_NAMES):
+        return None  # a scenario with a sheet missing or renamed: list its problems one by one
+    found = ", ".join(sheets) if sheets else "none"
+    return CellIssue("", "", f"not a scenario workbook: it has sheets {found}; a scenario needs "
+                             f"{', '.join(c.SHEETS[:-1])} and {c.SHEETS[-1]} — see README 'The workbook contract' "
+                             "(`xlcompute new` writes one to start from)")
+
+
 def check_workbook(path: str | os.PathLike) -> tuple[Evaluation | None, list[CellIssue]]:
     """Evaluate the workbook at ``path`` and list every problem: file-level ones first, then
-    bad named inputs (with the Excel errors they cause summarised), then everything else."""
+    bad named inputs (with the Excel errors they cause summarised), then everything else.
+    A workbook that is not a scenario workbook gets that one problem and is not evaluated."""
     wb = open_workbook(path)
+    wrong_kind = not_a_scenario(wb)
+    if wrong_kind is not None:
+        return None, [wrong_kind]
     problems = [CellIssue(p.sheet or "-", p.cell or "-", p.detail) for p in safety_problems(wb, file=path)]
     if problems:
         return None, problems  # external links or cycles: the engine must not evaluate it
