@@ -7,11 +7,13 @@ OUT ?= build/training_quote.pdf
 
 .PHONY: venv report test bench clean system-deps
 
-# WeasyPrint needs Pango, and proposals need fonts (DejaVu; WenQuanYi for the Chinese titles of
+# WeasyPrint needs Pango (and HarfBuzz's subsetter, which makes font embedding ~2 s faster per PDF
+# than its fontTools fallback), and proposals need fonts (DejaVu; WenQuanYi for the Chinese titles of
 # cited sources). Install them from Debian only when missing.
 system-deps:
 	@need=""; \
 	ldconfig -p | grep -q libpango-1.0 || need="$$need libpango-1.0-0 libpangoft2-1.0-0"; \
+	ldconfig -p | grep -q libharfbuzz-subset || need="$$need libharfbuzz-subset0"; \
 	fc-list 2>/dev/null | grep -qi dejavu || need="$$need fonts-dejavu-core"; \
 	fc-list 2>/dev/null | grep -qi wenquanyi || need="$$need fonts-wqy-microhei"; \
 	if [ -n "$$need" ]; then apt-get update -qq && apt-get install -y -qq --no-install-recommends $$need >/dev/null; fi

@@ -142,7 +142,7 @@ def test_calc_gpus_needed_from_catalog_ids_matches_excel_function():
     assert data["result"]["value"] == expected and 2 <= expected <= 4
     text = run(*args).output
     assert text.startswith(f"n = {expected} GPUs")
-    assert "KV cache per token" in text and "(as above)" in text  # memory from the core, repeats shown once
+    assert "KV elements per token" in text and "(as above)" in text  # memory from the core, repeats shown once
     usage = run("gpus_needed").output
     assert "--model ID --gpu ID" in usage and "--concurrent-requests" in usage
 

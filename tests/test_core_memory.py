@@ -240,20 +240,23 @@ def test_kv_per_token_breakdown_shows_layers_heads_head_dim_and_bytes():
     # Llama-2-70B (published config): 80 layers, 8 KV heads, head dim 128; bf16 = 2 bytes.
     arch = _arch("Llama-2-70B")
     step = explain(kv_cache_bytes_per_token, arch, "bf16")
-    precision, gqa = step.children
+    elements, precision = step.children
     assert precision.name == "precision_bytes" and precision.inputs == {"element_precision": "bf16"} and precision.result == 2
-    assert gqa.name == "kv_bytes_per_token_gqa"
-    assert _inputs(gqa) == {"L": 80, "n_kv": 8, "d_head": 128, "B": 2.0}
-    assert gqa.result == step.result == 327_680
+    (gqa,) = elements.children
+    assert gqa.name == "kv_elements_per_token_gqa"
+    assert _inputs(gqa) == {"L": 80, "n_kv": 8, "d_head": 128}
+    assert gqa.result == elements.result == 163_840
+    assert step.result == 327_680
 
 
 def test_kv_per_token_breakdown_mla():
     step = explain(kv_cache_bytes_per_token, DEEPSEEK_V3, "fp8")
-    precision, mla = step.children
+    elements, precision = step.children
     assert precision.result == 1.0
-    assert mla.name == "kv_bytes_per_token_mla"
-    assert _inputs(mla) == {"L": 61, "d_c": 512, "d_rope": 64, "B": 1.0}
-    assert mla.result == 35_136
+    (mla,) = elements.children
+    assert mla.name == "kv_elements_per_token_mla"
+    assert _inputs(mla) == {"L": 61, "d_c": 512, "d_rope": 64}
+    assert mla.result == step.result == 35_136  # fp8: one byte per element
 
 
 def test_kv_cache_breakdown_shows_sliding_window_split():
@@ -283,7 +286,7 @@ def test_rendered_breakdowns_show_numbers_not_only_names():
     text = render_step(explain(kv_cache_bytes_per_token, _arch("Llama-2-70B")))
     assert "Bytes per element: B = 2 B/element" in text
     assert "precision = bf16" in text
-    for line in ("L      = 80 layers", "n_kv   = 8 heads", "d_head = 128", "B      = 2 B/element"):
+    for line in ("L      = 80 layers", "n_kv   = 8 heads", "d_head = 128"):
         assert line in text
     assert "bf16 B/element" not in text  # a name is never printed with a unit
     assert "fp8 B/parameter" not in render_step(explain(weights_bytes, 7e10, "fp8"))
@@ -294,7 +297,8 @@ def test_new_memory_formulas_have_complete_metadata():
 
     from xlcompute.core import REGISTRY
 
-    for name in ("precision_bytes", "kv_bytes_per_token_gqa", "kv_bytes_per_token_mla", "kv_cache_bytes_sliding_window"):
+    for name in ("precision_bytes", "kv_elements_per_token", "kv_elements_per_token_gqa", "kv_elements_per_token_mla",
+                 "kv_cache_bytes_sliding_window"):
         fn = REGISTRY[name]
         info = fn.__formula__
         assert info.title and info.equation and info.reference and info.result.unit

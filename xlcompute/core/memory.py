@@ -205,40 +205,54 @@ def _precision_bytes(argument: str, precision: Any) -> float:
 
 
 @formula(
-    title="KV cache per token (MHA/GQA/MQA)",
-    equation="m_kv = 2 · L · n_kv · d_head · B   (a key and a value per KV head per layer)",
-    result=("m_kv", "B/token", "KV-cache bytes per token of context"),
+    title="KV elements per token (MHA/GQA/MQA)",
+    equation="e_kv = 2 · L · n_kv · d_head   (a key and a value per KV head per layer)",
+    result=("e_kv", "elements/token", "cached values per token of context"),
     terms={
         "num_layers": ("L", "layers", "layers with attention"),
         "num_kv_heads": ("n_kv", "heads", "key/value heads (= attention heads for MHA, 1 for MQA)"),
         "head_dim": ("d_head", "-", "dimension of one head"),
-        "bytes_per_element": ("B", "B/element", "bytes per cached value"),
     },
-    reference="Seed 003 §01 (2·L·h·B for MHA); Kwon et al. 2023 (vLLM, arXiv:2309.06180) §3: OPT-13B 800 KB/token; "
+    reference="Seed 003 §01 (2·L·h for MHA); Kwon et al. 2023 (vLLM, arXiv:2309.06180) §3: OPT-13B 800 KB/token; "
               "Ainslie et al. 2023 (GQA, arXiv:2305.13245)",
 )
-def kv_bytes_per_token_gqa(num_layers: float, num_kv_heads: float, head_dim: float, bytes_per_element: float) -> float:
-    """KV cache per token [B/token] = 2·L·n_kv·d_head·B for MHA, GQA and MQA."""
-    return num_layers * (2.0 * num_kv_heads * head_dim * bytes_per_element)
+def kv_elements_per_token_gqa(num_layers: float, num_kv_heads: float, head_dim: float) -> float:
+    """KV cache per token [elements/token] = 2·L·n_kv·d_head for MHA, GQA and MQA."""
+    return 2.0 * num_layers * num_kv_heads * head_dim
 
 
 @formula(
-    title="KV cache per token (MLA)",
-    equation="m_kv = L · (d_c + d_rope) · B   (one compressed latent and one RoPE key per layer)",
-    result=("m_kv", "B/token", "KV-cache bytes per token of context"),
+    title="KV elements per token (MLA)",
+    equation="e_kv = L · (d_c + d_rope)   (one compressed latent and one RoPE key per layer)",
+    result=("e_kv", "elements/token", "cached values per token of context"),
     terms={
         "num_layers": ("L", "layers", "layers with attention"),
         "kv_lora_rank": ("d_c", "-", "compressed KV latent dimension (kv_lora_rank)"),
         "qk_rope_head_dim": ("d_rope", "-", "decoupled RoPE key dimension (qk_rope_head_dim)"),
-        "bytes_per_element": ("B", "B/element", "bytes per cached value"),
     },
     reference="DeepSeek-AI 2024 (DeepSeek-V2, arXiv:2405.04434) §2.1.3 (MLA): (d_c + d_h^R)·l elements per token",
     assumptions="MLA caches the compressed latent and the RoPE key once per layer, not per head.",
 )
-def kv_bytes_per_token_mla(num_layers: float, kv_lora_rank: float, qk_rope_head_dim: float,
-                           bytes_per_element: float) -> float:
-    """KV cache per token [B/token] = L·(d_c + d_rope)·B for multi-head latent attention."""
-    return num_layers * ((kv_lora_rank + qk_rope_head_dim) * bytes_per_element)
+def kv_elements_per_token_mla(num_layers: float, kv_lora_rank: float, qk_rope_head_dim: float) -> float:
+    """KV cache per token [elements/token] = L·(d_c + d_rope) for multi-head latent attention."""
+    return num_layers * (kv_lora_rank + qk_rope_head_dim)
+
+
+@formula(
+    title="KV elements per token",
+    equation="MHA/GQA/MQA: e_kv = 2 · L · n_kv · d_head;  MLA: e_kv = L · (d_c + d_rope)",
+    result=("e_kv", "elements/token", "cached values per token of context (before any sliding-window cap)"),
+    terms={"arch": ("arch", "-", "model architecture (layers, KV heads, head dim, MLA ranks)")},
+    reference="See kv_elements_per_token_gqa and kv_elements_per_token_mla",
+)
+def kv_elements_per_token(arch: ModelArch) -> float:
+    """Cached values per token [elements/token], dispatching on the attention type of ``arch``."""
+    arch = _arch("arch", arch)
+    if arch.encoder_only:
+        raise XlcomputeError(f"arch: {arch.id} is encoder-only and generates no KV cache.", argument="arch")
+    if arch.is_mla:
+        return kv_elements_per_token_mla(arch.num_layers, arch.kv_lora_rank, arch.qk_rope_head_dim)
+    return kv_elements_per_token_gqa(arch.num_layers, arch.num_kv_heads, arch.head_dim)
 
 
 def _windowed_layers(arch: ModelArch) -> int:
@@ -250,7 +264,7 @@ def _windowed_layers(arch: ModelArch) -> int:
 
 @formula(
     title="KV cache per token",
-    equation="MHA/GQA/MQA: 2 · L · n_kv · d_head · B;  MLA: L · (d_c + d_rope) · B",
+    equation="m_kv = e_kv · B",
     result=("m_kv", "B/token", "KV-cache bytes per token of context (before any sliding-window cap)"),
     terms={
         "arch": ("arch", "-", "model architecture (layers, KV heads, head dim, MLA ranks)"),
@@ -261,18 +275,13 @@ def _windowed_layers(arch: ModelArch) -> int:
               "DeepSeek-AI 2024 (DeepSeek-V2, arXiv:2405.04434) §2.1.3 (MLA)",
 )
 def kv_cache_bytes_per_token(arch: ModelArch, kv_precision: Any = "bf16") -> float:
-    """KV cache per token [B/token]: 2·L·n_kv·d_head·B for MHA/GQA/MQA; L·(d_c + d_rope)·B for MLA.
+    """KV cache per token [B/token] = e_kv·B: 2·L·n_kv·d_head·B for MHA/GQA/MQA; L·(d_c + d_rope)·B for MLA.
 
     Seed 003 writes 2·L·h·B, which is the MHA case (n_kv·d_head = h); for GQA it overstates by
     n_heads/n_kv (8× for Llama-2-70B). Sliding-window layers are capped in :func:`kv_cache_bytes`.
     """
-    arch = _arch("arch", arch)
-    if arch.encoder_only:
-        raise XlcomputeError(f"arch: {arch.id} is encoder-only and generates no KV cache.", argument="arch")
-    bytes_per = _precision_bytes("kv_precision", kv_precision)
-    if arch.is_mla:
-        return kv_bytes_per_token_mla(arch.num_layers, arch.kv_lora_rank, arch.qk_rope_head_dim, bytes_per)
-    return kv_bytes_per_token_gqa(arch.num_layers, arch.num_kv_heads, arch.head_dim, bytes_per)
+    elements = kv_elements_per_token(arch)
+    return elements * _precision_bytes("kv_precision", kv_precision)
 
 
 @formula(

@@ -26,7 +26,7 @@ from .errors import XlcomputeError, check_number, check_positive
 from .formula import formula
 from .hardware import Accelerator
 from .inference import compute_time_s, inference_flops_per_token, memory_time_s
-from .memory import activation_memory_bytes, kv_cache_bytes_per_token
+from .memory import activation_memory_bytes, kv_elements_per_token
 from .params import params_active, params_embedding, params_mlp, params_output_head, params_total
 from .units import bytes_per_element, normalise_precision
 
@@ -98,7 +98,7 @@ def serving_shape(arch: ModelArch) -> ServingShape:
         head, unread = float(arch.vocab_size * arch.hidden_size), 0.0
     else:
         unread = float(params_embedding(arch.vocab_size, arch.hidden_size))
-    kv_elements = kv_cache_bytes_per_token(arch, 8)  # at 8 bits per element, bytes = elements
+    kv_elements = kv_elements_per_token(arch)
     if arch.is_mla:
         kv_shards = 1
         width = arch.num_attention_heads * (arch.qk_nope_head_dim + arch.qk_rope_head_dim)

@@ -9,8 +9,10 @@ date, and the charts and document identifier are deterministic.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,10 +46,17 @@ def render_html(context: dict[str, Any], dirs: list[Path]) -> str:
     from jinja2 import TemplateError  # noqa: PLC0415
 
     try:
-        return environment(dirs).get_template(MAIN_TEMPLATE).render(**context)
+        return _environment(tuple(dirs)).get_template(MAIN_TEMPLATE).render(**context)
     except TemplateError as exc:
         where = f" ({exc.filename}, line {exc.lineno})" if getattr(exc, "lineno", None) else ""
         raise XlcomputeError(f"template error{where}: {exc.message or exc}") from exc
+
+
+@functools.lru_cache(maxsize=8)
+def _environment(dirs: tuple[Path, ...]) -> Any:
+    """One Jinja environment per template path: a batch worker compiles the templates once
+    (Jinja still reloads a template whose file changed)."""
+    return environment(list(dirs))
 
 
 def write_pdf(html: str, dirs: list[Path], target: str | os.PathLike) -> int:
@@ -79,19 +88,18 @@ def default_output(source: Path) -> Path:
 
 
 def report_workbook(source: str | os.PathLike, output: str | os.PathLike | None = None, *,
-                    html: bool = False, templates: str | os.PathLike | None = None) -> ReportResult:
-    """Render ``source`` to ``output`` (default: the .pdf beside it); ``html`` also writes the HTML."""
+                    html: bool = False, templates: str | os.PathLike | None = None,
+                    overlap: bool = False) -> ReportResult:
+    """Render ``source`` to ``output`` (default: the .pdf beside it); ``html`` also writes the HTML.
+
+    ``overlap`` (the CLI's one-workbook run) prepares the HTML in a forked child process while
+    this one imports WeasyPrint: a cold run uses two cores (see bench/README.md).
+    """
     source = Path(source)
     pdf_path = Path(output) if output is not None else default_output(source)
     dirs = template_dirs(templates)
-    evaluation, problems = check_workbook(source)
-    if problems:
-        raise ReportProblems(source, problems)
-    context = build_context(evaluation)
-    text = render_html(context, dirs)
-    result = ReportResult(source, pdf_path, mode=evaluation.mode,
-                          stale=[f"{c.address}: workbook shows {c.value!r}, xlcompute computes {c.recomputed!r}"
-                                 for c in evaluation.stale])
+    prepared = _prepare_overlapped(source, pdf_path, dirs) if overlap and _can_overlap() else None
+    text, result = prepared or prepare(source, pdf_path, dirs)
     if html:
         result.html = pdf_path.with_suffix(".html")
         with atomic_write(result.html, protect=[source]) as tmp:
@@ -99,6 +107,73 @@ def report_workbook(source: str | os.PathLike, output: str | os.PathLike | None 
     with atomic_write(pdf_path, protect=[source]) as tmp:
         result.pages = write_pdf(text, dirs, tmp)
     return result
+
+
+def prepare(source: Path, pdf_path: Path, dirs: list[Path]) -> tuple[str, ReportResult]:
+    """Check and evaluate ``source`` and render its HTML (nothing is written)."""
+    evaluation, problems = check_workbook(source)
+    if problems:
+        raise ReportProblems(source, problems)
+    text = render_html(build_context(evaluation), dirs)
+    result = ReportResult(source, pdf_path, mode=evaluation.mode,
+                          stale=[f"{c.address}: workbook shows {c.value!r}, xlcompute computes {c.recomputed!r}"
+                                 for c in evaluation.stale])
+    return text, result
+
+
+def _can_overlap() -> bool:
+    """Two cores, ``fork`` available, and WeasyPrint not imported yet (else nothing to gain)."""
+    import multiprocessing  # noqa: PLC0415
+
+    return ((os.cpu_count() or 1) > 1 and "weasyprint" not in sys.modules
+            and "fork" in multiprocessing.get_all_start_methods())
+
+
+def _prepare_overlapped(source: Path, pdf_path: Path, dirs: list[Path]) -> tuple[str, ReportResult] | None:
+    """:func:`prepare` in a forked child while this process imports WeasyPrint.
+
+    None when the child did not succeed: the caller then prepares here, so that a bad
+    workbook raises exactly the error (and message) a plain run gives.
+    """
+    import multiprocessing  # noqa: PLC0415
+
+    context = multiprocessing.get_context("fork")
+    reader, writer = context.Pipe(duplex=False)
+    child = context.Process(target=_prepare_child, args=(writer, source, pdf_path, dirs), daemon=True)
+    child.start()
+    writer.close()
+    try:
+        import weasyprint  # noqa: F401,PLC0415 - the point: imported while the child works
+        outcome = reader.recv()
+    except EOFError:
+        outcome = None
+    finally:
+        reader.close()
+        child.join()
+    return outcome
+
+
+def _prepare_child(writer: Any, source: Path, pdf_path: Path, dirs: list[Path]) -> None:
+    try:
+        outcome = prepare(source, pdf_path, dirs)
+    except BaseException:  # noqa: BLE001 - reported by the parent's own run
+        outcome = None
+    try:
+        writer.send(outcome)
+    except Exception:  # noqa: BLE001 - e.g. not picklable: the parent prepares again
+        writer.send(None)
+    writer.close()
+
+
+def warm_up() -> None:
+    """Import everything a render needs (batch workers call this once, before their first task)."""
+    import weasyprint  # noqa: F401,PLC0415
+
+    from ..workbook.evaluate import register, xlcompute_functions  # noqa: PLC0415
+    from . import charts  # noqa: PLC0415
+
+    register(xlcompute_functions())
+    charts._pyplot()
 
 
 class ReportProblems(XlcomputeError):

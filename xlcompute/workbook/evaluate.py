@@ -24,8 +24,11 @@ import contextlib
 import contextvars
 import functools
 import datetime as _dt
+import importlib
 import math
 import re
+import sys
+import types
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -53,7 +56,8 @@ class CellIssue:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.sheet}!{self.cell}: {self.message}"
+        where = "!".join(part for part in (self.sheet, self.cell) if part and part != "-")  # "-": no sheet/cell
+        return f"{where}: {self.message}" if where else self.message
 
 
 @dataclass(frozen=True)
@@ -134,6 +138,48 @@ _RECORDER: contextvars.ContextVar[list[Call] | None] = contextvars.ContextVar("x
 _REGISTERED: dict[str, Callable[..., Any]] = {}
 
 
+#: scipy modules that ``formulas.functions.stat`` imports at load time but only uses inside
+#: statistical functions (KURT, NORM.DIST, FORECAST ...): importing them costs about 1 s.
+DEFERRED_SCIPY = ("scipy.stats", "scipy.linalg", "scipy.interpolate")
+
+
+class _DeferredModule(types.ModuleType):
+    """Stands in for a module while ``formulas`` loads its function table.
+
+    A name imported from it (``from scipy.interpolate import interp1d``) becomes a forwarder
+    and a module attribute (``stats.kurtosis``) is looked up in the real module, both imported
+    on first use: a workbook that calls no statistical function never imports scipy.
+    """
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        name = self.__name__
+        if sys.modules.get(name) is self:  # still loading the table: hand out a forwarder
+            def forward(*args: Any, **kwargs: Any) -> Any:
+                return getattr(importlib.import_module(name), attr)(*args, **kwargs)
+
+            forward.__name__ = attr
+            return forward
+        return getattr(importlib.import_module(name), attr)
+
+
+@functools.lru_cache(maxsize=None)
+def _formulas() -> Any:
+    """The ``formulas`` package with its function table loaded, scipy deferred (see above)."""
+    import formulas  # noqa: PLC0415
+
+    stand_ins = {name: _DeferredModule(name) for name in DEFERRED_SCIPY if name not in sys.modules}
+    sys.modules.update(stand_ins)
+    try:
+        formulas.get_functions()  # lru-cached by formulas: loaded once per process
+    finally:
+        for name, stand_in in stand_ins.items():
+            if sys.modules.get(name) is stand_in:
+                del sys.modules[name]
+    return formulas
+
+
 def xlcompute_functions() -> dict[str, Callable[..., Any]]:
     """The Excel functions by upper-case Excel name (from :mod:`xlcompute.udfs`)."""
     from ..udfs import FUNCTIONS  # noqa: PLC0415 - imports xlwings and numpy; only when evaluating
@@ -172,7 +218,7 @@ def _recording(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def register(functions: dict[str, Callable[..., Any]]) -> None:
     """Register ``functions`` with the ``formulas`` engine (idempotent), with their aliases."""
-    import formulas  # noqa: PLC0415
+    formulas = _formulas()
     from formulas.functions import wrap_ufunc  # noqa: PLC0415
 
     table = formulas.get_functions()
@@ -345,7 +391,7 @@ def _cell_order(cell: str) -> tuple[int, int]:
 
 
 def _engine_functions() -> set[str]:
-    import formulas  # noqa: PLC0415
+    formulas = _formulas()
 
     return {name.upper() for name in formulas.get_functions()}
 
@@ -363,7 +409,7 @@ def _name_ranges(wb: Any) -> dict[str, tuple[str, str]]:
 
 def _evaluate_headless(path: Path, values: dict, formulas_: dict, sheet_titles: dict) -> list[CellIssue]:
     """Evaluate every formula with the ``formulas`` engine; fill ``values`` in place."""
-    import formulas  # noqa: PLC0415
+    formulas = _formulas()
 
     issues = []
     with _quiet_engine():
@@ -402,7 +448,7 @@ def _evaluate_headless(path: Path, values: dict, formulas_: dict, sheet_titles: 
 
 
 def _parses(text: str) -> bool:
-    import formulas  # noqa: PLC0415
+    formulas = _formulas()
 
     try:
         formulas.Parser().ast(text)
@@ -444,7 +490,7 @@ def _blank() -> Any:
 
 def _recompute(xl_cell: XlcomputeCell, values: dict, ranges: dict, sheet_titles: dict) -> None:
     """Evaluate one xlcompute cell from its inputs' values, recording the calls it makes."""
-    import formulas  # noqa: PLC0415
+    formulas = _formulas()
 
     xl_cell._calls = []
     try:
