@@ -89,7 +89,8 @@ def _render_one(source: str, output: str, html: bool, templates: str | None) -> 
 @click.option("--html", is_flag=True, help="Also write the HTML the PDF is rendered from.")
 @click.option("--templates", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Directory of templates that override the packaged ones (proposal.html, proposal.css, ...).")
-@click.option("-j", "--jobs", type=int, default=0, help="Parallel processes for several workbooks (default: CPUs).")
+@click.option("-j", "--jobs", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Parallel processes for several workbooks; 0 = one per CPU.")
 def report(workbooks: tuple[Path, ...], output: Path | None, html: bool, templates: Path | None, jobs: int) -> None:
     """Render scenario WORKBOOKS to PDF cost proposals."""
     from ..report.render import report_workbook  # noqa: PLC0415

@@ -29,14 +29,16 @@ CONVENTIONS = {
         8: "8PD: adds a second forward pass for full activation recomputation (seed 004 eq. 1)",
     }),
     "mfu": ("Model FLOPs utilisation", {}),
-    "precision": ("Compute precision", {}),
+    "precision": ("Precision", {}),
     "weight_precision": ("Weight precision", {}),
     "kv_precision": ("KV-cache precision", {}),
     "unit": ("Memory unit", {"GB": "decimal gigabytes, 1 GB = 10⁹ bytes", "GiB": "binary gibibytes, 1 GiB = 2³⁰ bytes"}),
     "bytes_per_param": ("Training state bytes per parameter", {}),
 }
 MAX_SENSITIVITY_CHARTS = 2
-MEMORY_CONVENTION = "Memory is quoted in decimal gigabytes (1 GB = 10⁹ bytes), as GPU vendors quote HBM capacity."
+MEMORY_CONVENTION = ("Memory results are in decimal gigabytes (1 GB = 10⁹ bytes) unless a cell asks for GiB. "
+                     "A GPU's capacity is the vendor's figure, which is binary in fact: an \"80 GB\" H100 "
+                     "holds 80 × 2³⁰ bytes (nvidia-smi shows 81,559 MiB).")
 
 
 def _sheet_rows(ev: Evaluation, sheet: str) -> list[dict[str, Any]]:
