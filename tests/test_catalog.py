@@ -77,6 +77,20 @@ def test_model_catalog_has_the_required_models_with_sources_and_dates():
     ("google/gemma-2-9b-it", "gemma-2-9b"),
     ("microsoft/Phi-3-mini-4k-instruct", "phi-3-mini"),
     ("openai/gpt-oss-120b", "gpt-oss-120b"),
+    ("meta-llama/Llama-3.2-3B-Instruct", "llama-3.2-3b"),
+    ("meta-llama/Llama-3.2-1B", "llama-3.2-1b"),
+    ("Llama 3.2 1B", "llama-3.2-1b"),
+    ("Qwen/Qwen2.5-14B-Instruct", "qwen2.5-14b"),
+    ("Qwen/Qwen2.5-3B", "qwen2.5-3b"),
+    ("Qwen/Qwen3-14B", "qwen3-14b"),
+    ("Qwen/Qwen3-30B-A3B", "qwen3-30b-a3b"),
+    ("Qwen/Qwen3-30B-A3B-Instruct-2507", "qwen3-30b-a3b"),
+    ("google/gemma-3-27b-it", "gemma-3-27b"),
+    ("google/gemma-3-12b-pt", "gemma-3-12b"),
+    ("microsoft/phi-4", "phi-4"),
+    ("mistralai/Mistral-Small-24B-Instruct-2501", "mistral-small-3"),
+    ("moonshotai/Kimi-K2-Instruct", "kimi-k2"),
+    ("Kimi K2", "kimi-k2"),
     ("gpt-3", "gpt-3-175b"),
     ("bert-large-uncased", "bert-large"),
 ])
@@ -105,6 +119,8 @@ FIXTURE_TO_CATALOG = {
     "qwen2.5-7b": "qwen2.5-7b", "qwen3-235b-a22b": "qwen3-235b-a22b", "deepseek-v3": "deepseek-v3",
     "deepseek-v2": "deepseek-v2", "gemma-2-9b": "gemma-2-9b", "phi-3-mini": "phi-3-mini",
     "falcon-40b": "falcon-40b", "gpt-oss-20b": "gpt-oss-20b", "bert-large": "bert-large",
+    "llama-3.2-3b": "llama-3.2-3b", "qwen3-30b-a3b": "qwen3-30b-a3b", "gemma-3-12b": "gemma-3-12b",
+    "kimi-k2": "kimi-k2",
 }
 
 
@@ -206,6 +222,9 @@ def test_dense_is_half_of_the_sparse_datasheet_figure():
     ("A100", "a100-80gb"), ("a100 40gb", "a100-40gb"), ("NVIDIA A100 80GB PCIe", "a100-80gb-pcie"),
     ("MI300X", "mi300x"), ("AMD Instinct MI300X", "mi300x"), ("TPU v5e", "tpu-v5e"),
     ("GeForce RTX 4090", "rtx-4090"), ("4090", "rtx-4090"), ("H200", "h200"), ("Ascend 910B", "ascend-910b"),
+    ("B300", "b300"), ("HGX B300", "b300"), ("GB300 NVL72", "gb300"), ("AMD Instinct MI355X", "mi355x"),
+    ("MI250X", "mi250x"), ("Intel Gaudi 3", "gaudi-3"), ("Trillium", "tpu-v6e"), ("TPU v6e", "tpu-v6e"),
+    ("GeForce RTX 5090", "rtx-5090"), ("5090", "rtx-5090"),
 ])
 def test_forgiving_gpu_lookup(ref, expected):
     assert get_gpu(ref).id == expected
@@ -218,8 +237,33 @@ def test_unknown_gpu_names_the_argument():
 
 
 def test_unreliable_figures_say_so():
-    for gpu_id in ("ascend-910b", "h20", "h800"):
+    for gpu_id in ("ascend-910b", "h20", "h800", "b300", "gb300", "mi355x", "mi250x", "rtx-5090"):
         assert "UNRELIABLE" in get_gpu(gpu_id).notes
+
+
+def test_tpu_v6e_and_gaudi_3_equal_their_vendor_tables():
+    # docs.cloud.google.com/tpu/docs/v6e: 918 TFLOPs bf16, 1836 TOPs int8, 32 GB, 1638 GBps, ICI 800 GBps
+    tpu = get_gpu("tpu-v6e")
+    assert (tpu.dense_tflops["bf16"], tpu.dense_tflops["int8"]) == (918, 1836)
+    assert (tpu.memory_gb, tpu.memory_bandwidth_gbps, tpu.interconnect_gbps) == (32, 1638, 800)
+    # Intel Hot Chips 2024 Gaudi 3 slides: BF16 = FP8 matrix 1835 TFLOPs, 128 GB, 3.67 TB/s, 900 W (air),
+    # 24x 200GbE = 1200 GB/s bidirectional
+    gaudi = get_gpu("gaudi-3")
+    assert gaudi.dense_tflops["bf16"] == gaudi.dense_tflops["fp8"] == 1835
+    assert (gaudi.memory_gb, gaudi.memory_bandwidth_gbps, gaudi.tdp_w) == (128, 3670, 900)
+    assert gaudi.interconnect_gbps == 24 * 200 / 8 * 2
+    assert gaudi.peak_flops("fp16") == 1835e12  # no separate FP16 figure: runs at the BF16 rate
+
+
+def test_blackwell_ultra_rows_are_per_gpu_and_dense():
+    # GB300 NVL72 (glennklockwood.com): 360 PF FP8 and 576 TB/s HBM over 72 GPUs
+    assert get_gpu("gb300").dense_tflops["fp8"] == 360_000 / 72
+    assert get_gpu("gb300").memory_bandwidth_gbps == 576_000 / 72
+    # HGX B300 sparse FP4 18,000 per GPU (144 PF / 8); dense 13,125
+    assert get_gpu("b300").dense_tflops["fp4"] < 144_000 / 8
+    assert get_gpu("b300").peak_flops("int8") == 2250e12  # INT8 figure in conflict: bf16 rate
+    # RTX 5090: NVIDIA's "3352 AI TOPS" is sparse FP4; dense = half
+    assert get_gpu("rtx-5090").dense_tflops["fp4"] == 3352 / 2
 
 
 def test_peak_flops_falls_back_for_missing_precisions():

@@ -33,7 +33,14 @@ MOE_MODELS = [m for m in MODELS if m.arch.is_moe]
 
 # Rows whose publisher gives only a nominal size ("40B"); no exact count was found.
 # Falcon-40B: the tiiuae/falcon-40b card says "40B parameters"; derived from the config 41.3B.
-WITHOUT_EXACT_OFFICIAL_COUNT = {"falcon-40b"}
+# Phi-4: card and technical report (arXiv:2412.08905) say "14B parameters"; derived 14.66B.
+# Mistral Small 3: the Mistral-Small-24B-Instruct-2501 card says "24B parameters"; derived 23.57B.
+WITHOUT_EXACT_OFFICIAL_COUNT = {"falcon-40b", "phi-4", "mistral-small-3"}
+
+# MoE rows whose published active count disagrees with the config by more than 1 %, with the
+# conflict recorded in the row's notes. Qwen3-30B-A3B: card "3.3B activated" vs config-derived
+# 3,353,032,704; the card truncates to one decimal (no finer figure in card or arXiv:2505.09388).
+ACTIVE_COUNT_CONFLICTS = {"qwen3-30b-a3b"}
 
 
 def _rel(derived: float, official: float) -> float:
@@ -66,6 +73,8 @@ def test_active_params_match_official_count(model):
     """MoE active parameters against the vendor's figure (model card / paper in params_source),
     under the vendor's own convention on counting the input embedding."""
     assert model.official_active_params, f"{model.id}: MoE model without an official active count"
+    if model.id in ACTIVE_COUNT_CONFLICTS:
+        return  # checked, with the conflict's size, in test_documented_active_count_conflicts
     deviation = _rel(model.active_params, model.official_active_params)
     assert deviation <= model.allowed_deviation("active"), (
         f"{model.id}: derived active {model.active_params:,} vs {model.official_active_params:,.0f} ({deviation:.2%})")
@@ -77,6 +86,90 @@ def test_non_embedding_params_match_model_cards(model):
     """Qwen model cards and the Gemma 2 paper (Table 1) print non-embedding counts."""
     deviation = _rel(model.non_embedding_params, model.official_non_embedding_params)
     assert deviation <= model.allowed_deviation("non_embedding")
+
+
+# Official counts of the models added in the 2026-11 catalog update, as printed by the source
+# named in each row's params_source (the same figures as models.csv, written out here so that a
+# typo in the data file cannot pass unnoticed).
+NEW_MODEL_OFFICIAL_COUNTS = [
+    # Meta Llama 3.2 model card (llama-models/models/llama3_2/MODEL_CARD.md): "1B (1.23B)", "3B (3.21B)"
+    ("llama-3.2-1b", 1.23e9, None),
+    ("llama-3.2-3b", 3.21e9, None),
+    # Qwen model cards on huggingface.co: total / non-embedding
+    ("qwen2.5-3b", 3.09e9, 2.77e9),
+    ("qwen2.5-14b", 14.7e9, 13.1e9),
+    ("qwen3-14b", 14.8e9, 13.2e9),
+    ("qwen3-30b-a3b", 30.5e9, 29.9e9),
+    # Gemma 3 Technical Report (arXiv:2503.19786) Table 1: embedding + non-embedding of the
+    # language model (12B: 1,012M + 10,759M; 27B: 1,416M + 25,600M); vision encoder excluded
+    ("gemma-3-12b", 1_012e6 + 10_759e6, 10_759e6),
+    ("gemma-3-27b", 1_416e6 + 25_600e6, 25_600e6),
+]
+
+
+@pytest.mark.parametrize("model_id, total, non_embedding", NEW_MODEL_OFFICIAL_COUNTS,
+                         ids=[row[0] for row in NEW_MODEL_OFFICIAL_COUNTS])
+def test_new_models_within_one_percent_of_their_sources(model_id, total, non_embedding):
+    model = get_model(model_id)
+    assert model.official_total_params == pytest.approx(total)
+    assert _rel(model.total_params, total) < 0.01, model.total_params
+    if non_embedding:
+        assert model.official_non_embedding_params == pytest.approx(non_embedding)
+        assert _rel(model.non_embedding_params, non_embedding) < 0.01, model.non_embedding_params
+
+
+def test_documented_active_count_conflicts():
+    """Qwen3-30B-A3B (Qwen/Qwen3-30B-A3B card): "3.3B activated". The config gives 3,353,032,704
+    (48 layers x (attention + 8 of 128 experts of width 768 + router) + embeddings), 1.6 % above:
+    the card truncates 3.35B to 3.3B. The row keeps the card's figure and says CONFLICT."""
+    model = get_model("qwen3-30b-a3b")
+    assert model.active_params == 3_353_032_704
+    assert model.official_active_params == pytest.approx(3.3e9)
+    assert 0.01 < _rel(model.active_params, 3.3e9) < 0.02
+    assert int(model.active_params / 1e8) / 10 == 3.3  # truncated to the card's one decimal
+    assert "CONFLICT" in model.notes
+    assert {m.id for m in MOE_MODELS if "CONFLICT (active)" in m.notes} == ACTIVE_COUNT_CONFLICTS
+
+
+def test_kimi_k2_is_one_trillion_total_and_32b_active():
+    """Kimi K2 (moonshotai card): "1 trillion total parameters with 32B activated". The total is
+    checked to the printed precision (derived 1.026T); the active count, without the input
+    embedding as DeepSeek counts it, within 1 % (derived 31.69B)."""
+    model = get_model("kimi-k2")
+    assert round(model.total_params / 1e12) == 1 and 1.0e12 < model.total_params < 1.03e12
+    assert not model.active_counts_input_embedding
+    assert _rel(model.active_params, 32e9) < 0.01
+    # DeepSeek-V3 layout: 60 MoE layers after one dense layer, 384 routed + 1 shared expert
+    assert model.arch.num_moe_layers == 60 and model.arch.is_mla
+
+
+def test_nominal_only_rows_are_still_close_to_their_nominal_size():
+    # the nominal figures of the cards: Phi-4 "14B", Mistral Small 3 "24B", Falcon "40B"
+    for model_id, nominal in (("phi-4", 14e9), ("mistral-small-3", 24e9), ("falcon-40b", 40e9)):
+        assert _rel(get_model(model_id).total_params, nominal) < 0.05
+
+
+def test_llama_3_2_shares_its_embeddings():
+    # Llama 3.2 model card: "Shared Embeddings: Yes" -> no separate output head
+    for model_id in ("llama-3.2-1b", "llama-3.2-3b"):
+        arch = get_model(model_id).arch
+        assert arch.tie_word_embeddings
+        assert params_total(arch.with_changes(tie_word_embeddings=False)) - params_total(arch) == 128256 * arch.hidden_size
+
+
+def test_gemma3_non_embedding_counts_equal_table_1_to_the_printed_digits():
+    # Gemma 3 Technical Report (arXiv:2503.19786) Table 1: 10,759M (12B) and 25,600M (27B)
+    assert round(get_model("gemma-3-12b").non_embedding_params / 1e6) == 10_759
+    assert round(get_model("gemma-3-27b").non_embedding_params / 1e6) == 25_600
+
+
+def test_gemma3_has_five_local_layers_per_global_layer():
+    # Gemma 3 report §2: "5 local layers for every global layer, starting with a local layer"
+    for model_id, layers in (("gemma-3-12b", 48), ("gemma-3-27b", 62)):
+        arch = get_model(model_id).arch
+        assert arch.num_layers == layers and arch.sliding_window == 1024
+        assert arch.sliding_window_layers == layers - layers // 6
+        assert arch.qk_norm and arch.norms_per_layer == 4
 
 
 def test_gemma2_non_embedding_counts_are_exact():

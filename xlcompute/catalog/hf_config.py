@@ -2,9 +2,9 @@
 
 No network and no ``transformers``: the keys are read as the ``transformers`` configuration
 classes define them (LlamaConfig, MistralConfig, MixtralConfig, Qwen2Config, Qwen2MoeConfig,
-Qwen3Config, Qwen3MoeConfig, Gemma/Gemma2Config, Phi3Config, DeepseekV2/V3Config,
-GPT2Config, FalconConfig, GptOssConfig, BertConfig), with the defaults those classes use
-when a key is absent.
+Qwen3Config, Qwen3MoeConfig, Gemma/Gemma2/Gemma3(Text)Config, Phi3Config, DeepseekV2/V3Config
+and Kimi K2's DeepSeek-V3 layout, GPT2Config, FalconConfig, GptOssConfig, BertConfig), with the
+defaults those classes use when a key is absent.
 """
 
 from __future__ import annotations
@@ -18,13 +18,14 @@ from ..core.errors import XlcomputeError
 
 SUPPORTED_MODEL_TYPES = (
     "llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "gemma", "gemma2",
-    "phi3", "deepseek_v2", "deepseek_v3", "gpt2", "falcon", "gpt_oss", "bert",
+    "gemma3", "gemma3_text", "phi3", "deepseek_v2", "deepseek_v3", "kimi_k2", "gpt2", "falcon", "gpt_oss",
+    "bert",
 )
 # model types whose vendors leave the input embedding out of "active" parameters
 # (DeepSeek-V2/V3 papers, OpenAI gpt-oss model card); see core.params.params_active
-ACTIVE_WITHOUT_INPUT_EMBEDDING = {"deepseek_v2", "deepseek_v3", "gpt_oss"}
+ACTIVE_WITHOUT_INPUT_EMBEDDING = {"deepseek_v2", "deepseek_v3", "kimi_k2", "gpt_oss"}
 # model types whose config class defaults tie_word_embeddings to True
-_TIED_BY_DEFAULT = {"gemma", "gemma2", "gpt2", "falcon", "bert"}
+_TIED_BY_DEFAULT = {"gemma", "gemma2", "gemma3", "gemma3_text", "gpt2", "falcon", "bert"}
 
 
 def config_path(ref: Any) -> Path | None:
@@ -116,6 +117,8 @@ def arch_from_config(config: dict[str, Any], model_id: str = "config", label: st
         fields.update(qk_norm=True)
     if model_type in ("gemma", "gemma2"):
         fields["norms_per_layer"] = 4 if model_type == "gemma2" else 2
+    if model_type in ("gemma3", "gemma3_text"):  # Gemma 2's four norms per layer, plus QK-norm
+        fields.update(norms_per_layer=4, qk_norm=True)
     if model_type in ("gpt2", "bert"):
         fields.update(mlp="plain", norm="layernorm", qkv_bias=True, attn_out_bias=True, mlp_bias=True,
                       position_embedding="learned")
@@ -156,7 +159,7 @@ def arch_from_config(config: dict[str, Any], model_id: str = "config", label: st
 
     # Multi-head latent attention
     kv_lora = int(get("kv_lora_rank", default=0) or 0)
-    if kv_lora and model_type.startswith("deepseek"):
+    if kv_lora and (model_type.startswith("deepseek") or model_type == "kimi_k2"):  # Kimi K2: DeepSeek-V3 layout
         fields.update(
             q_lora_rank=int(get("q_lora_rank", default=0) or 0),
             kv_lora_rank=kv_lora,
@@ -196,6 +199,9 @@ def _sliding_window(config: dict[str, Any], fields: dict[str, Any], model_type: 
     layer_types = config.get("layer_types")
     if isinstance(layer_types, list) and layer_types:
         count = sum(1 for t in layer_types if "sliding" in str(t))
+    elif config.get("sliding_window_pattern") or model_type in ("gemma3", "gemma3_text"):
+        # Gemma 3: every pattern-th layer is global, the others local (Gemma3TextConfig default 6)
+        count = layers - layers // int(config.get("sliding_window_pattern") or 6)
     elif model_type in ("gemma2", "gpt_oss"):
         count = layers // 2  # alternating local / global layers
     else:
