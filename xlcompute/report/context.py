@@ -216,17 +216,18 @@ def _source_row(kind: str, ident: str, item: Any) -> dict[str, str]:
 
 def _charts(ev: Evaluation, items: list[dict[str, Any]], totals: dict[str, Any], currency: str,
             estimate: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The charts' data; :func:`~xlcompute.report.charts.draw_charts` draws them."""
     out = []
-    amounts = [i["amount"] for i in items if isinstance(i["amount"], (int, float))]
-    if amounts:
+    charted_items = [i for i in items if isinstance(i["amount"], (int, float))]
+    if charted_items:
         out.append({"id": "cost", "caption": "Amount of each line item, before margin, discount and tax.",
-                    "svg": charts.cost_by_line_item([i["description"] for i in items if isinstance(i["amount"], (int, float))],
-                                                    amounts, currency)})
+                    "data": {"descriptions": [i["description"] for i in charted_items],
+                             "amounts": [i["amount"] for i in charted_items], "currency": currency}})
     build_up = [("Subtotal", totals["subtotal"]), ("Margin", totals["margin_amount"]),
                 ("Discount", -totals["discount_amount"]), ("Tax", totals["tax_amount"]), ("Total", totals["total"])]
     if all(isinstance(v, (int, float)) for _, v in build_up):
         out.append({"id": "build-up", "caption": "From the cost subtotal to the total price.",
-                    "svg": charts.price_build_up(build_up, currency)})
+                    "data": {"steps": build_up, "currency": currency}})
     rows = {r["address"]: r for r in estimate}
     charted = set()
     for xl_cell in ev.xlcompute_cells:
@@ -236,18 +237,20 @@ def _charts(ev: Evaluation, items: list[dict[str, Any]], totals: dict[str, Any],
         if call.function in charted:
             continue
         row = rows.get(xl_cell.address, {})
-        svg = charts.sensitivity(ev.functions[call.function], call.args, str(row.get("label") or call.function),
-                                 str(row.get("unit") or ""), call.result)
-        if svg is not None:
+        series = charts.sensitivity_series(ev.functions[call.function], call.args)
+        if series is not None:
             charted.add(call.function)
-            out.append({"id": "sensitivity", "svg": svg,
+            out.append({"id": "sensitivity",
+                        "data": {"series": series, "label": str(row.get("label") or call.function),
+                                 "unit": str(row.get("unit") or ""), "current": call.result},
                         "caption": f"{row.get('label') or call.function} ({xl_cell.address}) recomputed with "
                                    f"{call.function} for other values of one input; the marker is this quote."})
     return out
 
 
 def build_context(ev: Evaluation) -> dict[str, Any]:
-    """Everything the proposal template shows, from one evaluated workbook."""
+    """Everything the proposal template shows, from one evaluated workbook (the charts as
+    data: :func:`~xlcompute.report.charts.draw_charts` draws them)."""
     def named(name: str) -> Any:
         return ev.value(name)
 

@@ -15,14 +15,14 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ..atomic import atomic_write
 from ..core.errors import XlcomputeError
-from ..workbook.check import check_workbook
-from ..workbook.evaluate import CellIssue
-from ..workbook.safe import atomic_write
-from .context import build_context
 from .templates import MAIN_TEMPLATE, environment, template_dirs, url_fetcher
+
+if TYPE_CHECKING:  # the workbook stack (openpyxl, formulas) is imported where it is used
+    from ..workbook.evaluate import CellIssue
 
 
 #: Timestamp written into embedded font subsets (2025-01-01T00:00:00Z), for reproducible PDFs.
@@ -46,7 +46,7 @@ def render_html(context: dict[str, Any], dirs: list[Path]) -> str:
     from jinja2 import TemplateError  # noqa: PLC0415
 
     try:
-        return _environment(tuple(dirs)).get_template(MAIN_TEMPLATE).render(**context)
+        return _template(dirs).render(**context)
     except TemplateError as exc:
         where = f" ({exc.filename}, line {exc.lineno})" if getattr(exc, "lineno", None) else ""
         raise XlcomputeError(f"template error{where}: {exc.message or exc}") from exc
@@ -57,6 +57,10 @@ def _environment(dirs: tuple[Path, ...]) -> Any:
     """One Jinja environment per template path: a batch worker compiles the templates once
     (Jinja still reloads a template whose file changed)."""
     return environment(list(dirs))
+
+
+def _template(dirs: list[Path]) -> Any:
+    return _environment(tuple(dirs)).get_template(MAIN_TEMPLATE)
 
 
 def write_pdf(html: str, dirs: list[Path], target: str | os.PathLike) -> int:
@@ -92,8 +96,9 @@ def report_workbook(source: str | os.PathLike, output: str | os.PathLike | None 
                     overlap: bool = False) -> ReportResult:
     """Render ``source`` to ``output`` (default: the .pdf beside it); ``html`` also writes the HTML.
 
-    ``overlap`` (the CLI's one-workbook run) prepares the HTML in a forked child process while
-    this one imports WeasyPrint: a cold run uses two cores (see bench/README.md).
+    ``overlap`` (the CLI's one-workbook run) evaluates the workbook and draws the charts in a
+    forked child process while this one imports WeasyPrint: a cold run uses two cores (see
+    :func:`_prepare_overlapped` and bench/README.md).
     """
     source = Path(source)
     pdf_path = Path(output) if output is not None else default_output(source)
@@ -111,14 +116,25 @@ def report_workbook(source: str | os.PathLike, output: str | os.PathLike | None 
 
 def prepare(source: Path, pdf_path: Path, dirs: list[Path]) -> tuple[str, ReportResult]:
     """Check and evaluate ``source`` and render its HTML (nothing is written)."""
+    from . import charts  # noqa: PLC0415
+
+    charts.import_matplotlib()  # before the evaluator imports it (through xlwings), the quick way
+    context, result = prepare_context(source, pdf_path)
+    return render_html(charts.draw_charts(context), dirs), result
+
+
+def prepare_context(source: Path, pdf_path: Path) -> tuple[dict[str, Any], ReportResult]:
+    """Check and evaluate ``source``: the template context (charts as data) and the result."""
+    from ..workbook.check import check_workbook  # noqa: PLC0415
+    from .context import build_context  # noqa: PLC0415
+
     evaluation, problems = check_workbook(source)
     if problems:
         raise ReportProblems(source, problems)
-    text = render_html(build_context(evaluation), dirs)
     result = ReportResult(source, pdf_path, mode=evaluation.mode,
                           stale=[f"{c.address}: workbook shows {c.value!r}, xlcompute computes {c.recomputed!r}"
                                  for c in evaluation.stale])
-    return text, result
+    return build_context(evaluation), result
 
 
 def _can_overlap() -> bool:
@@ -130,32 +146,63 @@ def _can_overlap() -> bool:
 
 
 def _prepare_overlapped(source: Path, pdf_path: Path, dirs: list[Path]) -> tuple[str, ReportResult] | None:
-    """:func:`prepare` in a forked child while this process imports WeasyPrint.
+    """:func:`prepare` over two cores: a forked child evaluates the workbook and draws the
+    charts while this process imports WeasyPrint, compiles the templates and, while it
+    still waits, warms WeasyPrint up; the HTML is then rendered here.
 
     None when the child did not succeed: the caller then prepares here, so that a bad
     workbook raises exactly the error (and message) a plain run gives.
     """
     import multiprocessing  # noqa: PLC0415
 
-    context = multiprocessing.get_context("fork")
-    reader, writer = context.Pipe(duplex=False)
-    child = context.Process(target=_prepare_child, args=(writer, source, pdf_path, dirs), daemon=True)
+    fork = multiprocessing.get_context("fork")
+    reader, writer = fork.Pipe(duplex=False)
+    child = fork.Process(target=_prepare_child, args=(writer, source, pdf_path), daemon=True)
     child.start()
     writer.close()
     try:
         import weasyprint  # noqa: F401,PLC0415 - the point: imported while the child works
+        try:
+            _template(dirs)  # compiled once and cached for render_html
+            if not reader.poll():
+                _warm_up_weasyprint()
+        except Exception:  # noqa: BLE001 - a broken template is reported by render_html, as in a plain run
+            pass
         outcome = reader.recv()
     except EOFError:
         outcome = None
     finally:
         reader.close()
         child.join()
-    return outcome
+    if outcome is None:
+        return None
+    page_context, result = outcome
+    return render_html(page_context, dirs), result
 
 
-def _prepare_child(writer: Any, source: Path, pdf_path: Path, dirs: list[Path]) -> None:
+def _warm_up_weasyprint() -> None:
+    """Render a tiny page: WeasyPrint's first render pays one-time costs (cffi type
+    declarations, fontconfig and Pango font loading) that the proposal's render then skips.
+    Nothing of it reaches the proposal (every document has its own fonts and objects)."""
+    from weasyprint import HTML  # noqa: PLC0415
+
+    HTML(string=_WARM_UP_HTML).render().write_pdf()
+
+
+_WARM_UP_HTML = """<html><body style="font-family: 'DejaVu Sans'"><h1>1</h1><p>a <b>b</b> <i>c</i>
+<span style="font-family: 'DejaVu Sans Mono'">d</span> <span style="font-family: 'DejaVu Serif'; font-style: italic">e</span></p>
+<table><tr><td style="border: 1pt solid #000; background: #eee">f</td></tr></table>
+<svg xmlns="http://www.w3.org/2000/svg" width="20" height="10"><path d="M 0 0 L 9 9" style="stroke: #000"/>
+<text x="1" y="9" style="font-size: 9px; font-family: 'DejaVu Sans'">g</text></svg></body></html>"""
+
+
+def _prepare_child(writer: Any, source: Path, pdf_path: Path) -> None:
+    from . import charts  # noqa: PLC0415
+
     try:
-        outcome = prepare(source, pdf_path, dirs)
+        charts.import_matplotlib()  # before the evaluator imports it (through xlwings), the quick way
+        context, result = prepare_context(source, pdf_path)
+        outcome = charts.draw_charts(context), result
     except BaseException:  # noqa: BLE001 - reported by the parent's own run
         outcome = None
     try:
@@ -169,8 +216,12 @@ def warm_up() -> None:
     """Import everything a render needs (batch workers call this once, before their first task)."""
     import weasyprint  # noqa: F401,PLC0415
 
-    from ..workbook.evaluate import register, xlcompute_functions  # noqa: PLC0415
     from . import charts  # noqa: PLC0415
+
+    charts.import_matplotlib()
+    from ..workbook.check import check_workbook  # noqa: F401,PLC0415
+    from ..workbook.evaluate import register, xlcompute_functions  # noqa: PLC0415
+    from .context import build_context  # noqa: F401,PLC0415
 
     register(xlcompute_functions())
     charts._pyplot()
