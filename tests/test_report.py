@@ -113,6 +113,17 @@ def test_two_renders_are_byte_identical(rendered, tmp_path):
     assert again.pdf.read_bytes() == pdf.read_bytes()
 
 
+def test_pdf_dates_are_the_quote_date_unless_the_render_time_is_asked_for(rendered, tmp_path):
+    # The training quote's QUOTE_DATE is 2025-06-02 (xlcompute/workbook/generate.py).
+    source, pdf = rendered["training_quote.xlsx"]
+    assert PdfReader(pdf).metadata["/CreationDate"].startswith("D:20250602")
+    stamped = tmp_path / "stamped.pdf"
+    result = CliRunner().invoke(main, ["report", str(source), "-o", str(stamped), "--stamp-time"])
+    assert result.exit_code == 0, result.output
+    created = PdfReader(stamped).metadata["/CreationDate"]
+    assert not created.startswith("D:20250602") and created[2:6] >= "2025"
+
+
 def test_input_workbook_is_never_modified_and_html_is_written(rendered):
     for name, (source, pdf) in rendered.items():
         assert source.read_bytes() == (WORKBOOKS / name).read_bytes()

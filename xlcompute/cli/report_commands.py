@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import datetime, timezone
 import sys
 from pathlib import Path
 from typing import Any
@@ -79,12 +80,13 @@ def _warm_up() -> None:
         pass
 
 
-def _render_one(source: str, output: str, html: bool, templates: str | None) -> tuple[str, str, list[str]]:
+def _render_one(source: str, output: str, html: bool, templates: str | None,
+                created: str | None = None) -> tuple[str, str, list[str]]:
     """Worker for batches: (source, output or '', stale cells); errors come back as text."""
     from ..report.render import report_workbook  # noqa: PLC0415
 
     try:
-        result = report_workbook(source, output, html=html, templates=templates)
+        result = report_workbook(source, output, html=html, templates=templates, created=created)
     except XlcomputeError as exc:
         return source, "", [f"error: {exc}"]
     except Exception as exc:  # noqa: BLE001 - one bad workbook must not stop the batch
@@ -101,7 +103,11 @@ def _render_one(source: str, output: str, html: bool, templates: str | None) -> 
               help="Directory of templates that override the packaged ones (proposal.html, proposal.css, ...).")
 @click.option("-j", "--jobs", type=click.IntRange(min=0), default=0, show_default=True,
               help="Parallel processes for several workbooks; 0 = one per CPU.")
-def report(workbooks: tuple[Path, ...], output: Path | None, html: bool, templates: Path | None, jobs: int) -> None:
+@click.option("--stamp-time", is_flag=True,
+              help="Record the render time as the PDF's creation date. By default the PDF carries the quote "
+                   "date, so rendering the same workbook twice gives byte-identical files.")
+def report(workbooks: tuple[Path, ...], output: Path | None, html: bool, templates: Path | None, jobs: int,
+           stamp_time: bool) -> None:
     """Render scenario WORKBOOKS to PDF cost proposals."""
     from ..report.render import report_workbook  # noqa: PLC0415
 
@@ -122,8 +128,10 @@ def report(workbooks: tuple[Path, ...], output: Path | None, html: bool, templat
     if len(set(targets)) != len(targets):
         raise XlcomputeError("two workbooks have the same name; they would write the same PDF.")
 
+    created = datetime.now(timezone.utc).isoformat(timespec="seconds") if stamp_time else None
     if len(workbooks) == 1:
-        result = report_workbook(workbooks[0], targets[0], html=html, templates=templates, overlap=True)
+        result = report_workbook(workbooks[0], targets[0], html=html, templates=templates, overlap=True,
+                                 created=created)
         for line in result.stale:
             click.echo(f"stale: {line}", err=True)
         click.echo(f"Wrote {result.pdf} ({result.pages} pages)")
@@ -134,7 +142,7 @@ def report(workbooks: tuple[Path, ...], output: Path | None, html: bool, templat
 
     failures = 0
     workers = jobs or min(len(workbooks), os.cpu_count() or 1)
-    tasks = [(str(s), str(t), html, str(templates) if templates else None) for s, t in zip(workbooks, targets)]
+    tasks = [(str(s), str(t), html, str(templates) if templates else None, created) for s, t in zip(workbooks, targets)]
     # Workers import everything once (initializer), then render many workbooks each.
     with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context(), initializer=_warm_up) as pool, \
             click.progressbar(length=len(tasks), label="Rendering", file=sys.stderr) as bar:

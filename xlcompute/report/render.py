@@ -63,8 +63,13 @@ def _template(dirs: list[Path]) -> Any:
     return _environment(tuple(dirs)).get_template(MAIN_TEMPLATE)
 
 
-def write_pdf(html: str, dirs: list[Path], target: str | os.PathLike) -> int:
-    """Write ``html`` as a PDF to ``target``; returns the number of pages."""
+def write_pdf(html: str, dirs: list[Path], target: str | os.PathLike, *, created: str | None = None) -> int:
+    """Write ``html`` as a PDF to ``target``; returns the number of pages.
+
+    The PDF's creation and modification dates are the quote date from the template's metadata,
+    so the same workbook always gives the same bytes; ``created`` (an ISO 8601 timestamp)
+    replaces both when a user asks for the render time instead.
+    """
     import logging  # noqa: PLC0415
 
     from weasyprint import HTML  # noqa: PLC0415
@@ -72,6 +77,8 @@ def write_pdf(html: str, dirs: list[Path], target: str | os.PathLike) -> int:
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
     document = HTML(string=html, base_url=dirs[0].as_uri() + "/", url_fetcher=url_fetcher(dirs)).render()
+    if created:
+        document.metadata.created = document.metadata.modified = created
     # A document id from the content, and a fixed timestamp in the embedded font subsets
     # (fontTools honours SOURCE_DATE_EPOCH), so the same HTML always gives the same bytes.
     identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
@@ -93,8 +100,9 @@ def default_output(source: Path) -> Path:
 
 def report_workbook(source: str | os.PathLike, output: str | os.PathLike | None = None, *,
                     html: bool = False, templates: str | os.PathLike | None = None,
-                    overlap: bool = False) -> ReportResult:
-    """Render ``source`` to ``output`` (default: the .pdf beside it); ``html`` also writes the HTML.
+                    overlap: bool = False, created: str | None = None) -> ReportResult:
+    """Render ``source`` to ``output`` (default: the .pdf beside it); ``html`` also writes the HTML;
+    ``created`` stamps the PDF's dates (see :func:`write_pdf`).
 
     ``overlap`` (the CLI's one-workbook run) evaluates the workbook and draws the charts in a
     forked child process while this one imports WeasyPrint: a cold run uses two cores (see
@@ -110,7 +118,7 @@ def report_workbook(source: str | os.PathLike, output: str | os.PathLike | None 
         with atomic_write(result.html, protect=[source]) as tmp:
             Path(tmp).write_text(text, encoding="utf-8")
     with atomic_write(pdf_path, protect=[source]) as tmp:
-        result.pages = write_pdf(text, dirs, tmp)
+        result.pages = write_pdf(text, dirs, tmp, created=created)
     return result
 
 
