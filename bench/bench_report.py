@@ -1,8 +1,9 @@
 """Report speed: `xlcompute report` against LibreOffice and a bare WeasyPrint render.
 
 Run: ``.venv/bin/python -m bench.bench_report [N]`` (N workbooks in the batch figures, default
-100; use a smaller N on a busy machine). Every figure is a whole process, timed side by side
-in one run, best of ``REPEAT``:
+100; use a smaller N on a busy machine), or ``.venv/bin/python -m bench.bench_report
+--evaluation`` for figure 3 alone (it rewrites only that line of the README). Every figure is a
+whole process, timed side by side in one run, best of ``REPEAT``:
 
 1. one shipped workbook: ``xlcompute report`` vs ``soffice --headless --convert-to pdf`` of
    the same workbook vs WeasyPrint alone rendering the same HTML (``python -c``);
@@ -152,16 +153,38 @@ def run(n: int = 100) -> dict:
                 [*soffice, "--convert-to", "pdf", "--outdir", str(work / "lo-batch"), *map(str, copies)],
                 repeat=1) / n
 
-        big = _formula_workbook(work / "formulas_2000.xlsx")
-        figures["evaluate_2000_s"] = _time([sys.executable, "-c",
-                                            "import sys; from xlcompute.workbook.evaluate import evaluate; "
-                                            "ev = evaluate(sys.argv[1]); assert not ev.issues, ev.issues[:3]",
-                                            str(big)], repeat=3)
-        if soffice:
-            figures["soffice_recalc_2000_s"] = _time([*soffice, "--convert-to", "xlsx", "--outdir",
-                                                      str(work / "lo-recalc"), str(big)], repeat=3)
+        figures.update(_evaluation(work, soffice))
     figures["meets_target"] = _targets(figures)
     _write_readme(figures)
+    return figures
+
+
+def _evaluation(work: Path, soffice: list[str] | None) -> dict:
+    """Headless evaluation of the 2,000-formula workbook vs LibreOffice recalculating it, taking turns."""
+    big = _formula_workbook(work / "formulas_2000.xlsx")
+    commands = {"evaluate_2000_s": [sys.executable, "-c",
+                                    "import sys; from xlcompute.workbook.evaluate import evaluate; "
+                                    "ev = evaluate(sys.argv[1]); assert not ev.issues, ev.issues[:3]", str(big)]}
+    if soffice:
+        commands["soffice_recalc_2000_s"] = [*soffice, "--convert-to", "xlsx", "--outdir",
+                                             str(work / "lo-recalc"), str(big)]
+    load = os.getloadavg()[0]
+    figures = _time_side_by_side(commands)
+    figures["load_before_evaluation"] = load
+    return figures
+
+
+def run_evaluation() -> dict:
+    """Figure 3 alone: measure, rewrite its line of bench/README.md, return the figures."""
+    import compileall  # noqa: PLC0415
+
+    compileall.compile_dir(REPO / "xlcompute", quiet=1)
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        figures = _evaluation(work, _soffice(work))
+    if "soffice_recalc_2000_s" in figures:
+        figures["meets_target"] = figures["evaluate_2000_s"] <= 2 * figures["soffice_recalc_2000_s"]
+        _write_evaluation_lines(figures)
     return figures
 
 
@@ -172,6 +195,51 @@ def _targets(f: dict) -> bool | None:
                    f["batch_per_workbook_s"] <= 0.5 * f["soffice_batch_per_file_s"],
                    f["evaluate_2000_s"] <= 2 * f["soffice_recalc_2000_s"]]
     return all(checks)
+
+
+EVALUATION_ROW = "2,000-formula workbook: headless evaluation vs LibreOffice recalculation"
+EVALUATION_WHY = ("what is left is schedula's dispatch of the cell graph in `formulas` (about 0.6 s for 2,000 "
+                  "formulas), building that graph (0.5 s) and the imports (0.3 s), on a machine shared with other work")
+EVALUATION_NOTE = """Evaluation of the 2,000-formula workbook (one whole process: Python start-up, imports, reading the
+file, the `formulas` engine, the xlcompute cells): each formula shape (a column of copied
+formulas, one formula in R1C1 notation) is parsed and compiled once by `formulas`' own parser and
+compiler and its compiled pipe is shared by the copies, each with its own input cells; a pipe that
+is a plain chain of calls runs them directly instead of through schedula's per-node bookkeeping,
+with the same rules (`xlcompute.workbook.evaluate._excel_model_class`; here 2,000 formulas, 8
+shapes; the engine's whole solution is identical to plain `formulas.ExcelModel`'s); xlwings loads
+without matplotlib, which it uses only for pictures (imported on first use, 0.35 s); the garbage
+collector runs less often during the evaluation (0.1-0.2 s). Where the time goes now (quiet
+machine, about 1.7 s in all): imports 0.3 s, reading the workbook (openpyxl twice, `formulas`
+once) 0.1 s, building the cell graph 0.3 s, `finish()` 0.2 s (mostly the running total
+`SUM($H$2:Hn)`, whose ranges grow with n), the calculation 0.6 s: schedula's dispatch of about
+5,000 nodes; the xlcompute functions themselves take under 0.03 s. Before (one pipe compiled per
+cell by `formulas`): 6.0-6.6 s, 4.6× LibreOffice."""
+
+
+def _evaluation_lines(f: dict) -> tuple[str, str]:
+    """The table row and the target line of the evaluation figure."""
+    ours, theirs = f["evaluate_2000_s"], f["soffice_recalc_2000_s"]
+    met = ours <= 2 * theirs
+    row = (f"| {EVALUATION_ROW} | {ours:.2f} s | {theirs:.2f} s | {ours / theirs:.2f}× | ≤ 2× | "
+           f"{'yes' if met else '**no**'} |")
+    note = f"- 2,000-formula workbook (≤ 2×): {'met' if met else 'not met: ' + EVALUATION_WHY}."
+    return row, note
+
+
+def _write_evaluation_lines(f: dict) -> None:
+    """Replace the evaluation row and target line in the Report section (``--evaluation``)."""
+    from bench.readme_section import README  # noqa: PLC0415
+
+    row, note = _evaluation_lines(f)
+    load = f" (load average {f['load_before_evaluation']:.2f}; `-m bench.bench_report --evaluation`)"
+    lines = []
+    for line in README.read_text(encoding="utf-8").splitlines():
+        if line.startswith(f"| {EVALUATION_ROW} |"):
+            line = row
+        elif line.startswith("- 2,000-formula workbook (≤ 2×):"):
+            line = note[:-1] + load + "."
+        lines.append(line)
+    README.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def _write_readme(f: dict) -> None:
@@ -190,9 +258,7 @@ def _write_readme(f: dict) -> None:
          f.get('soffice_batch_per_file_s'), "≤ 0.5×", 0.5,
          "with imports paid once per worker, WeasyPrint's layout and drawing of each 7-page PDF alone "
          "cost several times LibreOffice's per-file time"),
-        ("2,000-formula workbook: headless evaluation vs LibreOffice recalculation", f['evaluate_2000_s'],
-         f.get('soffice_recalc_2000_s'), "≤ 2×", 2.0,
-         "the `formulas` engine compiles every cell into a Python graph; its per-cell cost dominates"),
+        (EVALUATION_ROW, f['evaluate_2000_s'], f.get('soffice_recalc_2000_s'), "≤ 2×", 2.0, EVALUATION_WHY),
     ]
     table, notes = [], []
     for what, ours, theirs, target, limit, why in rows:
@@ -228,6 +294,8 @@ batch runs began: {f['load_before_batch']:.2f} on 2 cores.
 Targets:
 {notes_text}
 
+{EVALUATION_NOTE}
+
 What makes it this fast: scipy deferred while `formulas` loads its function table (0.5-1 s of CPU
 saved per process; `xlcompute.workbook.evaluate._formulas`); HarfBuzz font subsetting (Debian
 `libharfbuzz-subset0`; without it WeasyPrint falls back to fontTools, about 1.5 s more); a
@@ -249,4 +317,7 @@ so they vary with load.
 
 
 if __name__ == "__main__":
-    print(run(int(sys.argv[1]) if len(sys.argv) > 1 else 100))
+    if sys.argv[1:] == ["--evaluation"]:
+        print(run_evaluation())
+    else:
+        print(run(int(sys.argv[1]) if len(sys.argv) > 1 else 100))

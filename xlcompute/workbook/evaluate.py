@@ -24,6 +24,7 @@ import contextlib
 import contextvars
 import functools
 import datetime as _dt
+import gc
 import importlib
 import math
 import re
@@ -35,7 +36,7 @@ from typing import Any, Callable, Iterator
 
 from openpyxl.formula.tokenizer import Token, Tokenizer
 from openpyxl.utils import range_boundaries
-from openpyxl.utils.cell import get_column_letter
+from openpyxl.utils.cell import column_index_from_string, get_column_letter
 from openpyxl.utils.datetime import to_excel
 
 from ..core.formula import Step, explain
@@ -180,8 +181,41 @@ def _formulas() -> Any:
     return formulas
 
 
+class _LazyMatplotlib(types.ModuleType):
+    """matplotlib for xlwings, imported on first use (see :func:`_import_xlwings`)."""
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        for name in ("matplotlib.figure", "matplotlib.backends.backend_agg", "matplotlib.pyplot"):
+            importlib.import_module(name)  # what xlwings imports with matplotlib
+        return getattr(importlib.import_module(self.__name__), attr)
+
+
+def _import_xlwings() -> None:
+    """Import xlwings (for the decorators of :mod:`xlcompute.udfs`) without matplotlib.
+
+    xlwings imports matplotlib and pyplot at load time (about 0.35 s) only to turn figures
+    into pictures on a sheet, which a headless evaluation never does. Where neither is loaded
+    yet, xlwings loads without it and gets stand-ins that import it when first used.
+    """
+    if "xlwings" in sys.modules or "matplotlib" in sys.modules:
+        return
+    sys.modules["matplotlib"] = None  # type: ignore[assignment]  # import raises ImportError
+    try:
+        import xlwings.main  # noqa: PLC0415
+        import xlwings.utils  # noqa: PLC0415
+    finally:
+        if sys.modules.get("matplotlib", 0) is None:
+            del sys.modules["matplotlib"]
+    if xlwings.utils.mpl is None:
+        xlwings.utils.mpl = xlwings.main.mpl = _LazyMatplotlib("matplotlib")
+        xlwings.utils.plt = _LazyMatplotlib("matplotlib.pyplot")
+
+
 def xlcompute_functions() -> dict[str, Callable[..., Any]]:
     """The Excel functions by upper-case Excel name (from :mod:`xlcompute.udfs`)."""
+    _import_xlwings()
     from ..udfs import FUNCTIONS  # noqa: PLC0415 - imports xlwings and numpy; only when evaluating
 
     return {name.upper(): fn for name, fn in FUNCTIONS.items()}
@@ -233,6 +267,22 @@ def register(functions: dict[str, Callable[..., Any]]) -> None:
 
 
 @contextlib.contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Run the garbage collector less often while a workbook is read and evaluated.
+
+    The engine allocates hundreds of thousands of objects and frees almost none of them in
+    cycles (about 100 for 2,000 formulas), so the default thresholds mostly rescan live
+    objects: 0.1-0.2 s of a 2,000-formula workbook. Restored afterwards.
+    """
+    before = gc.get_threshold()
+    gc.set_threshold(max(before[0], 20_000), max(before[1], 20), max(before[2], 100))
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
+@contextlib.contextmanager
 def _quiet_engine() -> Iterator[None]:
     """Silence the progress bar ``formulas`` prints while compiling a workbook."""
     from formulas.excel import ExcelModel  # noqa: PLC0415
@@ -261,19 +311,260 @@ def _quiet_engine() -> Iterator[None]:
 
 
 # --------------------------------------------------------------------------------------------
+# Compiling each formula shape once
+# --------------------------------------------------------------------------------------------
+#
+# A column of copied formulas (=TRAIN_FLOPS(A2,B2), =TRAIN_FLOPS(A3,B3), ...) is one formula
+# in Excel's R1C1 notation. `formulas` parses and compiles every cell into its own schedula
+# pipe (about 1.5 ms a cell: most of a headless evaluation). The engine below compiles the
+# first cell of each shape with formulas' own parser and compiler, and gives every later copy
+# the same compiled pipe with its own inputs: the pipe takes its inputs by position, so only
+# which cell feeds which position changes. A shape is shared only when that is provably all
+# that changes: no function that reads the formula's own position (ROW(), COLUMN(), @), every
+# input of the compiled pipe matched one-to-one to a reference of the formula text.
+
+_SHEET_REF = re.compile(r"^(?:(?P<sheet>'(?:[^']|'')+'|[A-Za-z_][\w.]*)!)?(?P<ref>[^!'\[\]@]+)$")
+_CELL_PART = re.compile(r"^(\$?)([A-Za-z]{1,3})(\$?)([0-9]+)$")
+_COLUMN_PART = re.compile(r"^(\$?)([A-Za-z]{1,3})$")
+_ROW_PART = re.compile(r"^(\$?)([0-9]+)$")
+_DEFINED_NAME = re.compile(r"^[A-Za-z_\\][\w.]*$")
+
+
+def _relative_part(part: str, row: int, col: int, whole: bool) -> str | None:
+    """One end of a reference in R1C1 form relative to (row, col): ``R[1]C2``."""
+    if m := _CELL_PART.match(part):
+        c = column_index_from_string(m[2].upper())
+        r = int(m[4])
+        return (f"R{r}" if m[3] else f"R[{r - row}]") + (f"C{c}" if m[1] else f"C[{c - col}]")
+    if whole and (m := _COLUMN_PART.match(part)):
+        c = column_index_from_string(m[2].upper())
+        return f"C{c}" if m[1] else f"C[{c - col}]"
+    if whole and (m := _ROW_PART.match(part)):
+        r = int(m[2])
+        return f"R{r}" if m[1] else f"R[{r - row}]"
+    return None
+
+
+def _formula_shape(tokens: list, row: int, col: int) -> tuple[str, list[str]] | None:
+    """The formula in R1C1 form (the same text for every copy of it) and its cell references.
+
+    None when a reference is anything but a plain cell, range or defined name (structured
+    references, external books, ``@``): such a formula is compiled on its own.
+    """
+    shape, references = [], []
+    for token in tokens:
+        if token.type != Token.OPERAND or token.subtype != Token.RANGE:
+            shape.append(token.value)
+            continue
+        m = _SHEET_REF.match(token.value)
+        if not m:
+            return None
+        ref, sheet = m["ref"], (m["sheet"] or "").upper()
+        ends = ref.split(":")
+        if len(ends) == 1 and not _CELL_PART.match(ref):
+            if not _DEFINED_NAME.match(ref):
+                return None
+            shape.append(f"{sheet}!{ref.upper()}")  # a defined name: the same input in every copy
+            continue
+        relative = [_relative_part(end, row, col, len(ends) == 2) for end in ends]
+        if len(ends) > 2 or None in relative:
+            return None
+        shape.append(f"{sheet}!{':'.join(relative)}")
+        references.append(token.value)
+    return "\x00".join(shape), references
+
+
+class _SharedPipe:
+    """A compiled formula pipe fed from one cell's inputs (same positions, the cell's names).
+
+    ``run`` is the pipe itself or, where it is a plain chain of calls, :class:`_Steps`.
+    """
+
+    def __init__(self, pipe: Any, run: Callable[..., Any], inputs: dict, name: str) -> None:
+        self.pipe, self.run, self.inputs, self.__name__ = pipe, run, inputs, name
+        self.function_id, self.outputs, self.dsp = name, pipe.outputs, pipe.dsp
+
+    def __call__(self, *args: Any) -> Any:
+        return self.run(*args)
+
+
+class _Steps:
+    """A formula pipe's function calls in the pipe's own order, without schedula's bookkeeping.
+
+    schedula runs a compiled pipe node by node, recording a workflow graph on the way (about
+    0.15 ms a formula, more than most formulas' own arithmetic). For a pipe that is a plain
+    chain (one solution, single-output functions, filters only on computed values) this runs
+    the same calls with the same rules: NONE arguments dropped, each value through its data
+    node's filters, a failure raised as schedula's DispatcherError (which formulas turns into
+    #NAME? or a cell without value, as before).
+    """
+
+    DATA_KEYS = {"type", "wait_inputs", "index", "filters"}
+    FUNCTION_KEYS = {"type", "inputs", "outputs", "function", "wait_inputs", "index", "solve_cycle"}
+
+    def __init__(self, pipe: Any) -> None:
+        import schedula as sh  # noqa: PLC0415
+        from schedula.utils.dsp import SubDispatch, parent_func  # noqa: PLC0415
+
+        self.error, self.none = sh.DispatcherError, sh.NONE
+        nodes, solution = pipe.dsp.nodes, pipe._sol  # noqa: SLF001 - the pipe's own solution
+        if pipe.dsp.raises is not True or len(pipe.outputs) != 1:
+            raise ValueError("not a plain pipe")
+        self.inputs = list(pipe.inputs)
+        self.defaults = {k: v["value"] for k, v in pipe.dsp.default_values.items()}
+        self.output = pipe.outputs[0]
+        known, self.steps = set(self.inputs) | set(self.defaults), []
+        for task, _, sub_dispatchers in pipe.pipe:
+            node_id, owner = task[-1]
+            node = nodes[node_id]
+            if owner is not solution or sub_dispatchers:
+                raise ValueError("nested dispatcher")
+            if node["type"] == "data":
+                if not set(node) <= self.DATA_KEYS or node_id not in known:
+                    raise ValueError("data node")
+                if node.get("filters") and (node_id in self.inputs or node_id in self.defaults):
+                    raise ValueError("filtered input")
+                continue
+            function = node.get("function")
+            if (node["type"] != "function" or not set(node) <= self.FUNCTION_KEYS or len(node["outputs"]) != 1
+                    or not all(k in known for k in node["inputs"])
+                    or isinstance(parent_func(function), (SubDispatch, type)) or hasattr(function, "dsp")):
+                raise ValueError("function node")
+            out = node["outputs"][0]
+            if out in known:
+                raise ValueError("two sources")
+            known.add(out)
+            self.steps.append((node_id, function, tuple(node["inputs"]), out, tuple(nodes[out].get("filters", ()))))
+        if self.output not in known:
+            raise ValueError("output not reached")
+
+    def __call__(self, *args: Any) -> Any:
+        values = dict(self.defaults)
+        values.update(zip(self.inputs, args))
+        none = self.none
+        for node_id, function, inputs, out, filters in self.steps:
+            try:
+                value = function(*[v for v in map(values.__getitem__, inputs) if v is not none])
+                if value is none:
+                    raise self.error("The pipe is not respected.")
+                for f in filters:
+                    value = f(value)
+            except self.error:
+                raise
+            except Exception as exc:  # noqa: BLE001 - as schedula reports it
+                raise self.error("Failed DISPATCHING '%s' due to:\n  %r", node_id, exc, ex=exc) from exc
+            values[out] = value
+        return values[self.output]
+
+
+@functools.lru_cache(maxsize=None)
+def _excel_model_class() -> type:
+    """``formulas.ExcelModel`` that compiles each formula shape of a sheet once (see above)."""
+    formulas = _formulas()
+    import schedula as sh  # noqa: PLC0415
+    from formulas.cell import CELL, Cell, wrap_cell_func  # noqa: PLC0415
+    from formulas.ranges import Ranges  # noqa: PLC0415
+
+    def names(references: list[str], context: dict) -> list[str]:
+        return [Ranges().push(ref, context=context).ranges[0]["name"] for ref in references]
+
+    class ShapeSharingModel(formulas.ExcelModel):
+        def __init__(self) -> None:
+            super().__init__()
+            self.shapes: dict[tuple, tuple[Any, Any, list[str]] | None] = {}  # None: compile each copy
+
+        def compile_cell(self, cell: Any, context: dict, references: dict, formula_references: dict) -> Any:
+            value = cell.value
+            if (cell.data_type != "f" or not isinstance(value, str) or value.startswith("==")
+                    or cell.coordinate in formula_references):
+                return super().compile_cell(cell, context, references, formula_references)
+            tokens = _tokens(value)
+            found = tokens is not None and _formula_shape(tokens, cell.row, cell.column) or None
+            if found is None:
+                return super().compile_cell(cell, context, references, formula_references)
+            shape, refs = found
+            key = (context["excel"], context["sheet"], shape)
+            if key not in self.shapes:
+                compiled = Cell(cell.coordinate, value, context=context)  # as ExcelModel._compile_cell
+                reads_position = compiled.builder is not None and CELL in compiled.builder.dsp.nodes
+                compiled.compile(references=references, context=context)
+                self.shapes[key] = None if reads_position else self._template(compiled, refs, context, references)
+                return compiled
+            template = self.shapes[key]
+            shared = template and self._share(template, cell, refs, context, references)
+            return shared or super().compile_cell(cell, context, references, formula_references)
+
+        @staticmethod
+        def _template(compiled: Any, refs: list[str], context: dict, references: dict) -> Any:
+            """(pipe, how to run it, input names by reference) when copies of ``compiled`` can share
+            its pipe; ``compiled`` then runs its pipe the same way."""
+            pipe = getattr(compiled.func, "func", None)
+            if not isinstance(pipe, sh.DispatchPipe):
+                return None
+            try:
+                ref_names = names(refs, context)
+            except Exception:  # noqa: BLE001
+                return None
+            own = {k for k, v in pipe.inputs.items() if isinstance(v, Ranges) and k not in references}
+            if own != set(ref_names) or any(r.ranges[0].get("anchor") for r in pipe.inputs.values()
+                                            if isinstance(r, Ranges) and r.ranges):
+                return None
+            try:
+                run = _Steps(pipe)
+            except ValueError:
+                return pipe, pipe, ref_names
+            compiled.func = wrap_cell_func(_SharedPipe(pipe, run, pipe.inputs, pipe.function_id), compiled._args)
+            return pipe, run, ref_names
+
+        @staticmethod
+        def _share(template: tuple, cell: Any, refs: list[str], context: dict, references: dict) -> Any:
+            pipe, run, template_names = template
+            try:
+                new_names = names(refs, context)
+            except Exception:  # noqa: BLE001
+                return None
+            renamed: dict[str, str] = {}
+            for old, new in zip(template_names, new_names):
+                if renamed.setdefault(old, new) != new:
+                    return None
+            if len(set(renamed.values())) != len(renamed):  # two inputs became one cell
+                return None
+            inputs = {}
+            for old, rng in pipe.inputs.items():
+                new = renamed.get(old, old)
+                if new in inputs:
+                    return None
+                inputs[new] = Ranges().push(new, context=context) if old in renamed else rng
+            compiled = Cell(cell.coordinate, None, context=context, check_formula=False)
+            compiled.func = wrap_cell_func(_SharedPipe(pipe, run, inputs, f"={compiled.output}"), compiled._args)
+            compiled.update_inputs(references=references)
+            return compiled
+
+    return ShapeSharingModel
+
+
+# --------------------------------------------------------------------------------------------
 # Reading the workbook
 # --------------------------------------------------------------------------------------------
 
 _ENGINE_KEY = re.compile(r"^'\[[^\]]*\](?P<sheet>.*)'!(?P<ref>\$?[A-Z]+\$?\d+)$")
 
 
+def _tokens(formula: str) -> list | None:
+    """The formula's tokens (openpyxl's Excel tokenizer), None when it cannot read it."""
+    try:
+        return Tokenizer(formula).items
+    except Exception:  # noqa: BLE001 - an unreadable formula is reported by the engine
+        return None
+
+
+def _function_names(tokens: list | None) -> list[str]:
+    return [t.value[:-1].upper() for t in tokens or () if t.type == Token.FUNC and t.subtype == Token.OPEN]
+
+
 def functions_used(formula: str) -> list[str]:
     """Upper-case names of the functions a formula calls (openpyxl's Excel tokenizer)."""
-    try:
-        tokens = Tokenizer(formula).items
-    except Exception:  # noqa: BLE001 - an unreadable formula is reported by the engine
-        return []
-    return [t.value[:-1].upper() for t in tokens if t.type == Token.FUNC and t.subtype == Token.OPEN]
+    return _function_names(_tokens(formula))
 
 
 def _base_name(function: str) -> str:
@@ -302,6 +593,7 @@ def _same(a: Any, b: Any) -> bool:
     return str(a) == str(b)
 
 
+@_fewer_collections()
 def evaluate(path: str | Path, functions: dict[str, Callable[..., Any]] | None = None, *,
              workbook: Any = None) -> Evaluation:
     """Evaluate the workbook at ``path`` (never modified); see the module docstring.
@@ -347,9 +639,12 @@ def evaluate(path: str | Path, functions: dict[str, Callable[..., Any]] | None =
 
     issues: list[CellIssue] = []
     known = _engine_functions()
+    calls_xlcompute: set[tuple[str, str]] = set()
     for (sheet, cell), text in formulas_.items():
         for function in functions_used(text):
-            if function not in known and _base_name(function) not in functions:
+            if _base_name(function) in functions:
+                calls_xlcompute.add((sheet, cell))
+            elif function not in known:
                 issues.append(CellIssue(sheet, cell, f"the formula engine has no function {function}() in {text}"))
 
     mode = "cached" if has_cache else "headless"
@@ -358,7 +653,7 @@ def evaluate(path: str | Path, functions: dict[str, Callable[..., Any]] | None =
 
     xl_cells: list[XlcomputeCell] = []
     for (sheet, cell), text in formulas_.items():
-        if not any(_base_name(f) in functions for f in functions_used(text)):
+        if (sheet, cell) not in calls_xlcompute:
             continue
         value = values.get((sheet, cell))
         xl_cell = XlcomputeCell(sheet, cell, text, value, recomputed=value if mode == "headless" else None)
@@ -414,7 +709,7 @@ def _evaluate_headless(path: Path, values: dict, formulas_: dict, sheet_titles: 
     issues = []
     with _quiet_engine():
         try:
-            model = formulas.ExcelModel().loads(str(path)).finish()
+            model = _excel_model_class()().loads(str(path)).finish()
             solution = model.calculate()
         except Exception as exc:  # noqa: BLE001 - the engine's failure is the user's answer
             located = [CellIssue(sheet, cell, f"the formula engine cannot read {text} (structured references "
