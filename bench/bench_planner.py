@@ -7,10 +7,10 @@ section). The bench runner calls :func:`run`.
 from __future__ import annotations
 
 import platform
-import re
+import sys
 import time
-from pathlib import Path
 
+from bench.readme_section import update_section
 from xlcompute.planner import plan
 
 GPUS = ["h100-sxm", "a100-80gb", "a100-40gb", "h100-pcie", "l40s"]
@@ -18,8 +18,6 @@ PRECISIONS = ("bf16", "fp8", "int4")
 TP = (1, 2, 4, 8, 16)
 BATCHES = tuple(range(1, 4097))  # every batch size up to 4096
 TARGET = 100_000
-README = Path(__file__).resolve().parent / "README.md"
-MARKER = "<!-- section:planner -->"
 
 
 def run(repeats: int = 3) -> dict:
@@ -39,22 +37,20 @@ def run(repeats: int = 3) -> dict:
 
 
 def _update_readme(figures: dict) -> None:
-    section = (
-        f"{MARKER}\n"
+    update_section("planner", (
         "## Planner (`xlcompute plan`)\n\n"
         "Command: `.venv/bin/python -m bench.bench_planner` (best of 3 searches of Llama 3.1 70B over "
         f"{len(GPUS)} GPUs × {len(PRECISIONS)} precisions × TP {{1,2,4,8,16}} × batch 1-4096).\n\n"
-        f"| configurations | seconds | configurations/s | target | machine |\n|---|---|---|---|---|\n"
+        "| configurations | seconds | configurations/s | target | machine |\n|---|---|---|---|---|\n"
         f"| {figures['configurations']:,} | {figures['seconds']:.3f} | {figures['configurations_per_s']:,.0f} | "
         f"≥ {TARGET:,} | {platform.machine()}, Python {platform.python_version()} |\n"
-    )
-    text = README.read_text(encoding="utf-8") if README.exists() else "# Benchmarks\n\n"
-    pattern = re.compile(re.escape(MARKER) + r".*?(?=\n<!-- section:|\Z)", re.S)
-    text = pattern.sub(section.rstrip("\n"), text) if MARKER in text else text.rstrip("\n") + "\n\n" + section
-    README.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    ))
 
 
 def main() -> None:
+    if sys.argv[1:2] in (["-h"], ["--help"]):
+        print(__doc__)
+        return
     figures = run()
     print(f"planner: {figures['configurations']:,} configurations in {figures['seconds']:.3f} s = "
           f"{figures['configurations_per_s']:,.0f}/s (target {TARGET:,}/s)")

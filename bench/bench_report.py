@@ -317,7 +317,9 @@ so they vary with load.
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--evaluation"]:
+    if sys.argv[1:2] in (["-h"], ["--help"]):
+        print(__doc__)
+    elif sys.argv[1:] == ["--evaluation"]:
         print(run_evaluation())
     else:
         print(run(int(sys.argv[1]) if len(sys.argv) > 1 else 100))

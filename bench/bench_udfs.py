@@ -119,6 +119,9 @@ def _markdown(figures: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    if args[:1] in (["-h"], ["--help"]):
+        print(__doc__)
+        return 0
     figures = run(int(args[0]) if args else ROWS)
     text = _markdown(figures)
     print(text)

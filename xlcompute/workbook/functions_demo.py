@@ -203,6 +203,9 @@ def write(path: str | Path) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    if args[:1] in (["-h"], ["--help"]):
+        print(f"usage: python -m xlcompute.workbook.functions_demo [OUTPUT.xlsx]  (default: workbooks/{FILENAME})")
+        return 0
     target = Path(args[0]) if args else Path(__file__).resolve().parents[2] / "workbooks" / FILENAME
     print(write(target))
     return 0
