@@ -141,7 +141,7 @@ def _renamed(exc: XlcomputeError, function: str, excel_arguments: Any) -> Xlcomp
     message = str(exc)
     if excel_name == core_name or not message.startswith(core_name + ":"):
         return exc
-    return XlcomputeError(excel_name + message[len(core_name):], argument=excel_name, suggestions=exc.suggestions)
+    return exc.for_argument(excel_name)
 
 
 def error_value(exc: BaseException, function: str = "") -> str:

@@ -33,11 +33,9 @@ def _flag(name: str) -> str:
 
 def _relabel(exc: XlcomputeError, name: str) -> XlcomputeError:
     """``exc`` reported against option ``--name`` ("model: unknown model ..." -> "--arch: unknown model ...")."""
-    text = str(exc)
-    head, sep, rest = text.partition(": ")
-    if sep and " " not in head:  # drop the core's own argument name
-        text = rest
-    return XlcomputeError(f"{_flag(name)}: {text}", argument=name, suggestions=exc.suggestions)
+    relabelled = exc.for_argument(_flag(name))
+    relabelled.argument = name
+    return relabelled
 
 
 def _formula(name: str) -> Callable[..., Any]:

@@ -82,8 +82,7 @@ def _as_plan_option(exc: XlcomputeError) -> XlcomputeError:
     message = str(exc)
     if name not in PLAN_OPTIONS or not message.startswith(name + ":"):
         return exc
-    option = PLAN_OPTIONS[name]
-    return XlcomputeError(option + message[len(name):], argument=option, suggestions=exc.suggestions)
+    return exc.for_argument(PLAN_OPTIONS[name])
 
 
 @main.command()

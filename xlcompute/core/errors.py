@@ -24,6 +24,16 @@ class XlcomputeError(ValueError):
         self.suggestions = list(suggestions)
         super().__init__(message)
 
+    def for_argument(self, argument: str) -> "XlcomputeError":
+        """The same error reported against ``argument``: the message's leading ``name:`` label
+        (the core's own argument name) is replaced, e.g. ``"batch: ..."`` -> ``"concurrent_requests: ..."``
+        for an Excel function or ``"--concurrent-requests: ..."`` for a CLI option."""
+        message = str(self)
+        head, sep, rest = message.partition(": ")
+        if sep and " " not in head:
+            message = rest
+        return XlcomputeError(f"{argument}: {message}", argument=argument, suggestions=self.suggestions)
+
 
 def closest(name: str, choices: Iterable[str], n: int = 3) -> list[str]:
     """The ids in ``choices`` closest to ``name`` (case-insensitive)."""

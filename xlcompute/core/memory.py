@@ -199,9 +199,8 @@ def _precision_bytes(argument: str, precision: Any) -> float:
     """:func:`precision_bytes` as a breakdown step; a bad precision is reported as ``argument``."""
     try:
         return precision_bytes(precision)
-    except XlcomputeError as exc:  # "precision: unknown precision ..." -> "kv_precision: ..."
-        raise XlcomputeError(f"{argument}:{str(exc).partition(':')[2]}", argument=argument,
-                             suggestions=exc.suggestions) from None
+    except XlcomputeError as exc:
+        raise exc.for_argument(argument) from None
 
 
 @formula(
