@@ -3,13 +3,18 @@
 - scipy is deferred while ``formulas`` loads its function table: a workbook without
   statistical functions never imports ``scipy.stats``, and one with them still gets exact
   values (the real scipy is imported on first use).
-- the CLI's one-workbook run prepares the HTML in a forked child while WeasyPrint imports:
-  same PDF bytes as the plain run, same error for a bad workbook.
+- the CLI's one-workbook run evaluates the workbook and draws the charts in two forked
+  children while WeasyPrint imports: same PDF bytes as the plain run, same error for a bad
+  workbook.
+- a process rendering several workbooks shares one font configuration: each PDF has the bytes
+  a fresh process gives.
 - ``xlcompute models`` does not import the report stack.
 """
 
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -67,9 +72,25 @@ def test_overlapped_render_is_byte_identical(tmp_path):
     _python("from xlcompute.report.render import report_workbook; "
             f"report_workbook({str(source)!r}, {str(tmp_path / 'plain.pdf')!r})")
     done = subprocess.run([str(Path(sys.executable).parent / "xlcompute"), "report", str(source), "-o",
-                           str(tmp_path / "cli.pdf")], capture_output=True, text=True, timeout=120)
+                           str(tmp_path / "cli.pdf")], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "XLCOMPUTE_TIMINGS": "1"})
     assert done.returncode == 0, done.stderr
+    # The overlapped path really ran (no fallback to a plain run): both children reported.
+    events = re.findall(r"xlcompute timing: [\d.]+ s (.+) \(pid (\d+)\)", done.stderr)
+    pids = {event: pid for event, pid in events}
+    assert {"evaluated", "charts drawn", "pdf written"} <= set(pids), done.stderr
+    assert len({pids["evaluated"], pids["charts drawn"], pids["pdf written"]}) == 3
     assert (tmp_path / "cli.pdf").read_bytes() == (tmp_path / "plain.pdf").read_bytes()
+
+
+def test_renders_sharing_a_process_match_fresh_ones(tmp_path):
+    serving = REPO / "workbooks" / "serving_quote.xlsx"
+    _python("from xlcompute.report.render import report_workbook; "
+            f"report_workbook({str(TRAINING)!r}, {str(tmp_path / 'fresh.pdf')!r})")
+    _python("from xlcompute.report.render import report_workbook; "
+            f"report_workbook({str(serving)!r}, {str(tmp_path / 'first.pdf')!r}); "
+            f"report_workbook({str(TRAINING)!r}, {str(tmp_path / 'second.pdf')!r})")
+    assert (tmp_path / "second.pdf").read_bytes() == (tmp_path / "fresh.pdf").read_bytes()
 
 
 def test_overlapped_render_reports_a_bad_workbook_like_a_plain_run(tmp_path):

@@ -13,17 +13,22 @@ import functools
 import hashlib
 import os
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..atomic import atomic_write
+from ..gc_tuning import fewer_collections
 from ..core.errors import XlcomputeError
 from .templates import MAIN_TEMPLATE, environment, template_dirs, url_fetcher
 
 if TYPE_CHECKING:  # the workbook stack (openpyxl, formulas) is imported where it is used
     from ..workbook.evaluate import CellIssue
 
+
+#: When this module was imported (the CLI imports it first thing): the origin of :func:`_mark`.
+_START = time.perf_counter()
 
 #: Timestamp written into embedded font subsets (2025-01-01T00:00:00Z), for reproducible PDFs.
 FONT_TIMESTAMP = "1735689600"
@@ -76,7 +81,9 @@ def write_pdf(html: str, dirs: list[Path], target: str | os.PathLike, *, created
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
-    document = HTML(string=html, base_url=dirs[0].as_uri() + "/", url_fetcher=url_fetcher(dirs)).render()
+    with fewer_collections():
+        document = HTML(string=html, base_url=dirs[0].as_uri() + "/",
+                        url_fetcher=url_fetcher(dirs)).render(font_config=_font_config(tuple(dirs)))
     if created:
         document.metadata.created = document.metadata.modified = created
     # A document id from the content, and a fixed timestamp in the embedded font subsets
@@ -85,13 +92,24 @@ def write_pdf(html: str, dirs: list[Path], target: str | os.PathLike, *, created
     previous = os.environ.get("SOURCE_DATE_EPOCH")
     os.environ["SOURCE_DATE_EPOCH"] = FONT_TIMESTAMP
     try:
-        document.write_pdf(target, pdf_identifier=identifier)
+        with fewer_collections():
+            document.write_pdf(target, pdf_identifier=identifier)
     finally:
         if previous is None:
             del os.environ["SOURCE_DATE_EPOCH"]
         else:
             os.environ["SOURCE_DATE_EPOCH"] = previous
     return len(document.pages)
+
+
+@functools.lru_cache(maxsize=8)
+def _font_config(dirs: tuple[Path, ...]) -> Any:
+    """One WeasyPrint font configuration per template path, shared by the documents a
+    process renders: fontconfig's set-up is paid once per batch worker, not per workbook
+    (about 0.1 s each). Keyed by the templates, whose ``@font-face`` rules it collects."""
+    from weasyprint.text.fonts import FontConfiguration  # noqa: PLC0415
+
+    return FontConfiguration()
 
 
 def default_output(source: Path) -> Path:
@@ -117,8 +135,10 @@ def report_workbook(source: str | os.PathLike, output: str | os.PathLike | None 
         result.html = pdf_path.with_suffix(".html")
         with atomic_write(result.html, protect=[source]) as tmp:
             Path(tmp).write_text(text, encoding="utf-8")
+    _mark("html rendered")
     with atomic_write(pdf_path, protect=[source]) as tmp:
         result.pages = write_pdf(text, dirs, tmp, created=created)
+    _mark("pdf written")
     return result
 
 
@@ -154,38 +174,103 @@ def _can_overlap() -> bool:
 
 
 def _prepare_overlapped(source: Path, pdf_path: Path, dirs: list[Path]) -> tuple[str, ReportResult] | None:
-    """:func:`prepare` over two cores: a forked child evaluates the workbook and draws the
-    charts while this process imports WeasyPrint, compiles the templates and, while it
-    still waits, warms WeasyPrint up; the HTML is then rendered here.
+    """:func:`prepare` over three processes: a forked child evaluates the workbook while a
+    second one imports matplotlib, then draws the charts from the data the first sends it;
+    meanwhile this process imports WeasyPrint, compiles the templates and, while it still
+    waits, warms WeasyPrint up. The HTML is then rendered here.
 
-    None when the child did not succeed: the caller then prepares here, so that a bad
+    matplotlib's import (about 0.3 s) and the evaluation (0.4-0.5 s) would otherwise follow
+    each other and outlast WeasyPrint's import (about 0.5 s): see bench/README.md.
+
+    None when a child did not succeed: the caller then prepares here, so that a bad
     workbook raises exactly the error (and message) a plain run gives.
     """
     import multiprocessing  # noqa: PLC0415
 
     fork = multiprocessing.get_context("fork")
-    reader, writer = fork.Pipe(duplex=False)
-    child = fork.Process(target=_prepare_child, args=(writer, source, pdf_path), daemon=True)
-    child.start()
-    writer.close()
+    context_reader, context_writer = fork.Pipe(duplex=False)
+    charts_in, charts_out = fork.Pipe(duplex=False)  # evaluating child -> drawing child
+    svg_reader, svg_writer = fork.Pipe(duplex=False)
+    drawer = fork.Process(target=_draw_child, args=(charts_in, svg_writer), daemon=True)
+    drawer.start()
+    evaluator = fork.Process(target=_evaluate_child, args=(context_writer, charts_out, source, pdf_path),
+                             daemon=True)
+    evaluator.start()
+    for end in (context_writer, charts_out, charts_in, svg_writer):
+        end.close()
+    _mark("forked")
     try:
-        import weasyprint  # noqa: F401,PLC0415 - the point: imported while the child works
+        import weasyprint  # noqa: F401,PLC0415 - the point: imported while the children work
+        _mark("weasyprint imported")
         try:
             _template(dirs)  # compiled once and cached for render_html
-            if not reader.poll():
+            if not svg_reader.poll():
                 _warm_up_weasyprint()
+                _mark("weasyprint warmed up")
         except Exception:  # noqa: BLE001 - a broken template is reported by render_html, as in a plain run
             pass
-        outcome = reader.recv()
+        outcome = context_reader.recv()
+        svgs = svg_reader.recv() if outcome is not None else None
+        _mark("context and charts received")
     except EOFError:
-        outcome = None
+        outcome = svgs = None
     finally:
-        reader.close()
-        child.join()
-    if outcome is None:
+        context_reader.close()
+        svg_reader.close()
+        evaluator.join()
+        drawer.join()
+    if outcome is None or svgs is None:
         return None
+    from markupsafe import Markup  # noqa: PLC0415
+
     page_context, result = outcome
+    for chart, svg in zip(page_context["charts"], svgs):
+        chart["svg"] = Markup(svg)
     return render_html(page_context, dirs), result
+
+
+def _evaluate_child(writer: Any, charts_writer: Any, source: Path, pdf_path: Path) -> None:
+    """Evaluate the workbook; send the charts' data to the drawing child, the context here."""
+    try:
+        context, result = prepare_context(source, pdf_path)
+        outcome: Any = context, result
+        charts_writer.send([{"id": c["id"], "data": c["data"]} for c in context["charts"]])
+        _mark("evaluated")
+    except BaseException:  # noqa: BLE001 - reported by the parent's own run
+        outcome = None
+        charts_writer.send(None)
+    _send(writer, outcome)
+
+
+def _draw_child(reader: Any, writer: Any) -> None:
+    """Import matplotlib, then draw the charts whose data the evaluating child sends."""
+    from . import charts  # noqa: PLC0415
+
+    try:
+        charts.import_matplotlib()
+        charts._pyplot()
+        _mark("matplotlib imported")
+        specs = reader.recv()
+        outcome = None if specs is None else [str(charts.draw(spec)) for spec in specs]
+        _mark("charts drawn")
+    except BaseException:  # noqa: BLE001 - the parent prepares again and reports
+        outcome = None
+    _send(writer, outcome)
+
+
+def _send(writer: Any, outcome: Any) -> None:
+    try:
+        writer.send(outcome)
+    except Exception:  # noqa: BLE001 - e.g. not picklable: the parent prepares again
+        writer.send(None)
+    writer.close()
+
+
+def _mark(event: str) -> None:
+    """With XLCOMPUTE_TIMINGS set, print when ``event`` happened (seconds since the process
+    since this module was imported; used by bench/README.md's breakdown of a run)."""
+    if os.environ.get("XLCOMPUTE_TIMINGS"):
+        print(f"xlcompute timing: {time.perf_counter() - _START:.3f} s {event} (pid {os.getpid()})", file=sys.stderr)
 
 
 def _warm_up_weasyprint() -> None:
@@ -202,22 +287,6 @@ _WARM_UP_HTML = """<html><body style="font-family: 'DejaVu Sans'"><h1>1</h1><p>a
 <table><tr><td style="border: 1pt solid #000; background: #eee">f</td></tr></table>
 <svg xmlns="http://www.w3.org/2000/svg" width="20" height="10"><path d="M 0 0 L 9 9" style="stroke: #000"/>
 <text x="1" y="9" style="font-size: 9px; font-family: 'DejaVu Sans'">g</text></svg></body></html>"""
-
-
-def _prepare_child(writer: Any, source: Path, pdf_path: Path) -> None:
-    from . import charts  # noqa: PLC0415
-
-    try:
-        charts.import_matplotlib()  # before the evaluator imports it (through xlwings), the quick way
-        context, result = prepare_context(source, pdf_path)
-        outcome = charts.draw_charts(context), result
-    except BaseException:  # noqa: BLE001 - reported by the parent's own run
-        outcome = None
-    try:
-        writer.send(outcome)
-    except Exception:  # noqa: BLE001 - e.g. not picklable: the parent prepares again
-        writer.send(None)
-    writer.close()
 
 
 def warm_up() -> None:

@@ -24,7 +24,6 @@ import contextlib
 import contextvars
 import functools
 import datetime as _dt
-import gc
 import importlib
 import math
 import re
@@ -40,6 +39,7 @@ from openpyxl.utils.cell import column_index_from_string, get_column_letter
 from openpyxl.utils.datetime import to_excel
 
 from ..core.formula import Step, explain
+from ..gc_tuning import fewer_collections
 from .safe import WorkbookError, find_external_links, open_workbook
 
 #: Relative difference above which a cached xlcompute value counts as stale.
@@ -264,22 +264,6 @@ def register(functions: dict[str, Callable[..., Any]]) -> None:
         for alias in (name, *(p + name for p in ALIAS_PREFIXES)):
             table[alias] = wrapped
         _REGISTERED[name] = fn
-
-
-@contextlib.contextmanager
-def _fewer_collections() -> Iterator[None]:
-    """Run the garbage collector less often while a workbook is read and evaluated.
-
-    The engine allocates hundreds of thousands of objects and frees almost none of them in
-    cycles (about 100 for 2,000 formulas), so the default thresholds mostly rescan live
-    objects: 0.1-0.2 s of a 2,000-formula workbook. Restored afterwards.
-    """
-    before = gc.get_threshold()
-    gc.set_threshold(max(before[0], 20_000), max(before[1], 20), max(before[2], 100))
-    try:
-        yield
-    finally:
-        gc.set_threshold(*before)
 
 
 @contextlib.contextmanager
@@ -593,7 +577,7 @@ def _same(a: Any, b: Any) -> bool:
     return str(a) == str(b)
 
 
-@_fewer_collections()
+@fewer_collections()
 def evaluate(path: str | Path, functions: dict[str, Callable[..., Any]] | None = None, *,
              workbook: Any = None) -> Evaluation:
     """Evaluate the workbook at ``path`` (never modified); see the module docstring.
