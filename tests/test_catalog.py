@@ -36,11 +36,15 @@ REQUIRED_MODELS = {
     "llama-2-7b", "llama-2-70b", "llama-3-8b", "llama-3-70b", "llama-3.1-8b", "llama-3.1-70b", "llama-3.1-405b",
     "mistral-7b", "mixtral-8x7b", "mixtral-8x22b", "qwen2.5-7b", "qwen2.5-32b", "qwen2.5-72b", "deepseek-v3",
     "deepseek-v2", "deepseek-r1", "gemma-2-9b", "gemma-2-27b", "phi-3-mini", "gpt-3-175b", "falcon-40b", "bert-large",
+    # models named in published.json training_runs / inference_measurements / kv_cache
+    "llama-7b", "llama-13b", "llama-33b", "llama-65b", "palm-540b", "gopher-280b", "chinchilla-70b", "mt-nlg-530b",
+    "mpt-7b", "tinyllama-1.1b", "bloomberggpt-50b", "glm-130b", "phi-3-medium", "nemotron-4-340b", "qwen-72b",
+    "gpt-j-6b", "opt-13b", "megatron-lm-1t",
 }
 REQUIRED_GPUS = {
     "a100-40gb", "a100-80gb", "a100-80gb-pcie", "h100-sxm", "h100-pcie", "h100-nvl", "h200", "h800", "h20", "b200",
     "gb200", "l40s", "l4", "a10", "rtx-4090", "rtx-3090", "v100", "mi300x", "mi325x", "tpu-v4", "tpu-v5e", "tpu-v5p",
-    "ascend-910b",
+    "ascend-910b", "a10g", "ascend-910", "v100-16gb", "v100-pcie",
 }
 
 

@@ -63,9 +63,22 @@ def test_total_params_match_official_count(model):
         f"({deviation:.2%}) per {model.params_source}")
 
 
-def test_every_row_but_one_documented_exception_uses_the_one_percent_rule():
-    widened = {m.id for m in MODELS if m.tolerance != 0.01}
-    assert widened == {"bert-large"}  # paper 340M vs config-derived 335.1M (published.json notes the conflict)
+# Rows whose tolerance is widened, each for a reason given in its notes:
+# bert-large: paper 340M vs config-derived 335.1M (published.json notes the conflict);
+# gopher-280b / chinchilla-70b: Transformer-XL relative-position projections (d_model^2 per layer)
+#   the architecture columns cannot express (derived 7.6-7.8 % low; see test_catalog_published);
+# glm-130b: only the nominal "130B" is published, derived 128.70B (1.0 %);
+# llama-4-scout / llama-4-maverick: Meta's 109B/400B/17B include the vision encoder (text decoder here).
+WIDENED_TOLERANCE = {"bert-large": 0.02, "gopher-280b": 0.08, "chinchilla-70b": 0.08, "glm-130b": 0.015,
+                     "llama-4-scout": 0.015, "llama-4-maverick": 0.015}
+
+
+def test_every_row_but_documented_exceptions_uses_the_one_percent_rule():
+    widened = {m.id: m.tolerance for m in MODELS if m.tolerance != 0.01}
+    assert widened == WIDENED_TOLERANCE
+    for model_id in WIDENED_TOLERANCE:
+        notes = get_model(model_id).notes
+        assert "tolerance" in notes or "CONFLICT" in notes, model_id
 
 
 @pytest.mark.parametrize("model", MOE_MODELS, ids=[m.id for m in MOE_MODELS])

@@ -7,6 +7,7 @@ official counts in the file are the published figures they are checked against.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -152,11 +153,38 @@ def get_model(ref: Any) -> Model:
                      notes=f"read from a local config.json (model_type {model_type or 'unknown'})",
                      active_counts_input_embedding=model_type not in ACTIVE_WITHOUT_INPUT_EMBEDDING)
     found = index.find(ref)
+    if found is None and path is None:
+        found = next((hit for hit in map(index.find, _shorter_names(str(ref))) if hit is not None), None)
     if found is not None:
         return models[found]
     if path is not None:
         raise XlcomputeError(f"model: config file {str(path)!r} does not exist.", argument="model")
     raise unknown_id("model", "model", ref, index.ids)
+
+
+_SIZE = re.compile(r"\d+(\.\d+)?\s*[bmt]\b", re.IGNORECASE)
+
+
+def _shorter_names(text: str) -> list[str]:
+    """Model names inside longer labels, tried only after an exact match fails:
+    "Phi-3-mini (June 2024 update, 128k)" -> "Phi-3-mini"; "Training compute per token:
+    Qwen-72B (dense)" -> "Qwen-72B"; "MT-NLG 530B throughput (280 DGX A100 nodes)" ->
+    "MT-NLG 530B"; "...: LLAMA2-70B on 64x H100" -> "LLAMA2-70B". Trailing words are dropped
+    only while a parameter size ("530B") remains, so a bare family name never matches."""
+    texts = [text]
+    if ":" in text:
+        texts.append(text.split(":", 1)[1])
+    out: list[str] = []
+    for item in texts:
+        item = re.sub(r"\([^)]*\)|\[[^\]]*\]", " ", item)
+        item = re.sub(r"\s+on\s+\d+\s*x\b.*$", "", item, flags=re.IGNORECASE)
+        words = item.split()
+        while words:
+            out.append(" ".join(words))
+            if len(words) < 2 or re.search(r"\d", words[-1]) or not _SIZE.search(" ".join(words[:-1])):
+                break
+            words = words[:-1]
+    return [name for name in dict.fromkeys(out) if name and name != text]
 
 
 def get_arch(ref: Any) -> ModelArch:
