@@ -101,3 +101,21 @@ def test_overlapped_render_reports_a_bad_workbook_like_a_plain_run(tmp_path):
     assert done.returncode == 2
     assert "bad.xlsx" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "bad.pdf").exists()
+
+
+@pytest.mark.parametrize("crashing", ["prepare_context", "draw"])
+def test_overlapped_render_survives_a_child_that_dies_without_a_word(tmp_path, crashing):
+    # A child killed outright (out of memory, a crash in a C library) sends nothing: the
+    # parent must not wait for it forever, and renders the workbook itself.
+    module = "render" if crashing == "prepare_context" else "charts"
+    out = _python(
+        "import os; from xlcompute.report import render, charts; parent = os.getpid(); "
+        f"real = {module}.{crashing}\n"
+        "def dying(*args, **kwargs):\n"
+        "    if os.getpid() != parent: os._exit(3)\n"
+        "    return real(*args, **kwargs)\n"
+        f"{module}.{crashing} = dying\n"
+        f"result = render.report_workbook({str(TRAINING)!r}, {str(tmp_path / 'q.pdf')!r}, overlap=True)\n"
+        "print(result.pages)")
+    assert int(out) >= 5
+    assert (tmp_path / "q.pdf").read_bytes().startswith(b"%PDF")

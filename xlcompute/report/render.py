@@ -176,8 +176,9 @@ def _can_overlap() -> bool:
 def _prepare_overlapped(source: Path, pdf_path: Path, dirs: list[Path]) -> tuple[str, ReportResult] | None:
     """:func:`prepare` over three processes: a forked child evaluates the workbook while a
     second one imports matplotlib, then draws the charts from the data the first sends it;
-    meanwhile this process imports WeasyPrint, compiles the templates and, while it still
-    waits, warms WeasyPrint up. The HTML is then rendered here.
+    meanwhile this process imports WeasyPrint and compiles the templates. The HTML is then
+    rendered here. (Warming WeasyPrint up on a small page while waiting was measured and
+    gained nothing: the proposal's first render still pays its own one-time costs.)
 
     matplotlib's import (about 0.3 s) and the evaluation (0.4-0.5 s) would otherwise follow
     each other and outlast WeasyPrint's import (about 0.5 s): see bench/README.md.
@@ -191,10 +192,13 @@ def _prepare_overlapped(source: Path, pdf_path: Path, dirs: list[Path]) -> tuple
     context_reader, context_writer = fork.Pipe(duplex=False)
     charts_in, charts_out = fork.Pipe(duplex=False)  # evaluating child -> drawing child
     svg_reader, svg_writer = fork.Pipe(duplex=False)
-    drawer = fork.Process(target=_draw_child, args=(charts_in, svg_writer), daemon=True)
+    # Each process closes the pipe ends it does not use, so that a child that dies without
+    # a word ends the reads waiting on it (EOFError) instead of leaving them blocked.
+    drawer = fork.Process(target=_draw_child, daemon=True, args=(
+        charts_in, svg_writer, [context_reader, context_writer, charts_out, svg_reader]))
     drawer.start()
-    evaluator = fork.Process(target=_evaluate_child, args=(context_writer, charts_out, source, pdf_path),
-                             daemon=True)
+    evaluator = fork.Process(target=_evaluate_child, daemon=True, args=(
+        context_writer, charts_out, source, pdf_path, [context_reader, charts_in, svg_reader, svg_writer]))
     evaluator.start()
     for end in (context_writer, charts_out, charts_in, svg_writer):
         end.close()
@@ -204,9 +208,6 @@ def _prepare_overlapped(source: Path, pdf_path: Path, dirs: list[Path]) -> tuple
         _mark("weasyprint imported")
         try:
             _template(dirs)  # compiled once and cached for render_html
-            if not svg_reader.poll():
-                _warm_up_weasyprint()
-                _mark("weasyprint warmed up")
         except Exception:  # noqa: BLE001 - a broken template is reported by render_html, as in a plain run
             pass
         outcome = context_reader.recv()
@@ -229,8 +230,10 @@ def _prepare_overlapped(source: Path, pdf_path: Path, dirs: list[Path]) -> tuple
     return render_html(page_context, dirs), result
 
 
-def _evaluate_child(writer: Any, charts_writer: Any, source: Path, pdf_path: Path) -> None:
+def _evaluate_child(writer: Any, charts_writer: Any, source: Path, pdf_path: Path, others: list[Any]) -> None:
     """Evaluate the workbook; send the charts' data to the drawing child, the context here."""
+    for end in others:
+        end.close()
     try:
         context, result = prepare_context(source, pdf_path)
         outcome: Any = context, result
@@ -242,10 +245,12 @@ def _evaluate_child(writer: Any, charts_writer: Any, source: Path, pdf_path: Pat
     _send(writer, outcome)
 
 
-def _draw_child(reader: Any, writer: Any) -> None:
+def _draw_child(reader: Any, writer: Any, others: list[Any]) -> None:
     """Import matplotlib, then draw the charts whose data the evaluating child sends."""
     from . import charts  # noqa: PLC0415
 
+    for end in others:
+        end.close()
     try:
         charts.import_matplotlib()
         charts._pyplot()
@@ -271,22 +276,6 @@ def _mark(event: str) -> None:
     since this module was imported; used by bench/README.md's breakdown of a run)."""
     if os.environ.get("XLCOMPUTE_TIMINGS"):
         print(f"xlcompute timing: {time.perf_counter() - _START:.3f} s {event} (pid {os.getpid()})", file=sys.stderr)
-
-
-def _warm_up_weasyprint() -> None:
-    """Render a tiny page: WeasyPrint's first render pays one-time costs (cffi type
-    declarations, fontconfig and Pango font loading) that the proposal's render then skips.
-    Nothing of it reaches the proposal (every document has its own fonts and objects)."""
-    from weasyprint import HTML  # noqa: PLC0415
-
-    HTML(string=_WARM_UP_HTML).render().write_pdf()
-
-
-_WARM_UP_HTML = """<html><body style="font-family: 'DejaVu Sans'"><h1>1</h1><p>a <b>b</b> <i>c</i>
-<span style="font-family: 'DejaVu Sans Mono'">d</span> <span style="font-family: 'DejaVu Serif'; font-style: italic">e</span></p>
-<table><tr><td style="border: 1pt solid #000; background: #eee">f</td></tr></table>
-<svg xmlns="http://www.w3.org/2000/svg" width="20" height="10"><path d="M 0 0 L 9 9" style="stroke: #000"/>
-<text x="1" y="9" style="font-size: 9px; font-family: 'DejaVu Sans'">g</text></svg></body></html>"""
 
 
 def warm_up() -> None:
