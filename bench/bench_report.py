@@ -174,20 +174,23 @@ print(best)
 """
 
 
-def _phases(command: list[str], repeat: int = REPEAT) -> dict[str, float]:
-    """Median time of each phase mark of a one-workbook run (``XLCOMPUTE_TIMINGS``), in
-    seconds since the render module was imported, in the order they happen."""
+def _phases(command: list[str], repeat: int = REPEAT) -> dict[str, tuple[float, float]]:
+    """Median (wall, CPU) seconds of each phase mark of a one-workbook run
+    (``XLCOMPUTE_TIMINGS``): wall since the render module was imported, CPU of the process
+    that saw the mark (a forked child's starts at 0), in the order they happen."""
     import re  # noqa: PLC0415
     import statistics  # noqa: PLC0415
 
-    marks: dict[str, list[float]] = {}
+    marks: dict[str, list[tuple[float, float]]] = {}
     for _ in range(repeat):
         done = subprocess.run(command, check=True, capture_output=True, text=True,
                               env={**os.environ, "XLCOMPUTE_TIMINGS": "1"})
-        for seconds, event in re.findall(r"xlcompute timing: ([\d.]+) s (.+) \(pid", done.stderr):
-            marks.setdefault(event, []).append(float(seconds))
-    medians = {event: statistics.median(times) for event, times in marks.items()}
-    return dict(sorted(medians.items(), key=lambda item: item[1]))
+        for wall, event, cpu in re.findall(r"xlcompute timing: ([\d.]+) s (.+) \(pid \d+, cpu ([\d.]+) s\)",
+                                           done.stderr):
+            marks.setdefault(event, []).append((float(wall), float(cpu)))
+    medians = {event: (statistics.median(w for w, _ in times), statistics.median(c for _, c in times))
+               for event, times in marks.items()}
+    return dict(sorted(medians.items(), key=lambda item: item[1][0]))
 
 
 def _weasyprint_warm(html: Path, repeat: int = REPEAT) -> float:
@@ -324,7 +327,7 @@ def _write_readme(f: dict) -> None:
     notes.append(f"- batch throughput 2 processes vs 1 (≥ 1.7×): {ratio:.2f}×, "
                  + ("met." if ratio >= 1.7 else "not met: the machine is shared, so the second core is often "
                     "busy with another engineer's work, and the workers' one-time imports weigh on a small batch."))
-    phases = "; ".join(f"{event} {seconds:.2f}" for event, seconds in f["phases"].items())
+    phases = "; ".join(f"{event} {wall:.2f} (CPU {cpu:.2f})" for event, (wall, cpu) in f["phases"].items())
     table_text = "\n".join(table)
     notes_text = "\n".join(notes)
     body = f"""## Report (`xlcompute report`)
@@ -346,8 +349,12 @@ batch runs began: {f['load_before_batch']:.2f} on 2 cores.
 Targets:
 {notes_text}
 
-Where a one-workbook run's time goes (`XLCOMPUTE_TIMINGS=1`, median of {REPEAT} runs, seconds since
-the render module was imported, about 0.07 s after the process started): {phases}.
+Where a one-workbook run's time goes (`XLCOMPUTE_TIMINGS=1`, median of {REPEAT} runs: seconds since
+the render module was imported, about 0.07 s after the process started, and in brackets the CPU
+seconds of the process that reached the mark; the children are forked at about 0.01 s, their CPU
+counts from 0): {phases}. Before the PDF can start, the three processes together need more CPU
+than two cores give in the time WeasyPrint's import takes alone: on 2 cores that phase is
+CPU-bound.
 
 {EVALUATION_NOTE}
 

@@ -76,7 +76,7 @@ def test_overlapped_render_is_byte_identical(tmp_path):
                           env={**os.environ, "XLCOMPUTE_TIMINGS": "1"})
     assert done.returncode == 0, done.stderr
     # The overlapped path really ran (no fallback to a plain run): both children reported.
-    events = re.findall(r"xlcompute timing: [\d.]+ s (.+) \(pid (\d+)\)", done.stderr)
+    events = re.findall(r"xlcompute timing: [\d.]+ s (.+) \(pid (\d+), cpu [\d.]+ s\)", done.stderr)
     pids = {event: pid for event, pid in events}
     assert {"evaluated", "charts drawn", "pdf written"} <= set(pids), done.stderr
     assert len({pids["evaluated"], pids["charts drawn"], pids["pdf written"]}) == 3

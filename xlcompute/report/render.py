@@ -272,10 +272,12 @@ def _send(writer: Any, outcome: Any) -> None:
 
 
 def _mark(event: str) -> None:
-    """With XLCOMPUTE_TIMINGS set, print when ``event`` happened (seconds since the process
-    since this module was imported; used by bench/README.md's breakdown of a run)."""
+    """With XLCOMPUTE_TIMINGS set, print when ``event`` happened (seconds since this module
+    was imported) and the CPU time of the process that saw it (a forked child's starts at 0);
+    bench/README.md's breakdown of a run comes from these lines."""
     if os.environ.get("XLCOMPUTE_TIMINGS"):
-        print(f"xlcompute timing: {time.perf_counter() - _START:.3f} s {event} (pid {os.getpid()})", file=sys.stderr)
+        print(f"xlcompute timing: {time.perf_counter() - _START:.3f} s {event} (pid {os.getpid()}, "
+              f"cpu {time.process_time():.3f} s)", file=sys.stderr)
 
 
 def warm_up() -> None:
