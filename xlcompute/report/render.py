@@ -68,6 +68,7 @@ def _template(dirs: list[Path]) -> Any:
     return _environment(tuple(dirs)).get_template(MAIN_TEMPLATE)
 
 
+@fewer_collections()  # layout and drawing allocate boxes by the hundred thousand
 def write_pdf(html: str, dirs: list[Path], target: str | os.PathLike, *, created: str | None = None) -> int:
     """Write ``html`` as a PDF to ``target``; returns the number of pages.
 
@@ -81,9 +82,8 @@ def write_pdf(html: str, dirs: list[Path], target: str | os.PathLike, *, created
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
-    with fewer_collections():
-        document = HTML(string=html, base_url=dirs[0].as_uri() + "/",
-                        url_fetcher=url_fetcher(dirs)).render(font_config=_font_config(tuple(dirs)))
+    document = HTML(string=html, base_url=dirs[0].as_uri() + "/",
+                    url_fetcher=url_fetcher(dirs)).render(font_config=_font_config(tuple(dirs)))
     if created:
         document.metadata.created = document.metadata.modified = created
     # A document id from the content, and a fixed timestamp in the embedded font subsets
@@ -92,8 +92,7 @@ def write_pdf(html: str, dirs: list[Path], target: str | os.PathLike, *, created
     previous = os.environ.get("SOURCE_DATE_EPOCH")
     os.environ["SOURCE_DATE_EPOCH"] = FONT_TIMESTAMP
     try:
-        with fewer_collections():
-            document.write_pdf(target, pdf_identifier=identifier)
+        document.write_pdf(target, pdf_identifier=identifier)
     finally:
         if previous is None:
             del os.environ["SOURCE_DATE_EPOCH"]
