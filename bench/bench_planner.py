@@ -11,7 +11,7 @@ import sys
 import time
 
 from bench.readme_section import update_section
-from xlcompute.planner import plan
+from xlcompute.scenario.planner import plan
 
 GPUS = ["h100-sxm", "a100-80gb", "a100-40gb", "h100-pcie", "l40s"]
 PRECISIONS = ("bf16", "fp8", "int4")

@@ -130,14 +130,14 @@ def test_calc_memory_result_in_bytes_and_unit():
 
 
 def test_calc_gpus_needed_from_catalog_ids_matches_excel_function():
-    from xlcompute import serving
+    from xlcompute.scenario import serving_speed as serving
 
     args = ["gpus_needed", "--model", "llama-3.1-70b", "--gpu", "h100-sxm", "--context-tokens", "8192",
             "--concurrent-requests", "16"]
     result = run(*args, "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    expected = serving.gpus_needed("llama-3.1-70b", "h100-sxm", context_tokens=8192, batch=16)
+    expected = serving.gpus_to_serve("llama-3.1-70b", "h100-sxm", context_tokens=8192, batch=16)
     # Llama-3.1-70B bf16 weights are 141 GB: more than one 80 GB H100, fewer than four.
     assert data["result"]["value"] == expected and 2 <= expected <= 4
     text = run(*args).output

@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from xlcompute.catalog import get_price
 from xlcompute.cli import main
 from xlcompute.core.errors import XlcomputeError
-from xlcompute.planner import COLUMNS, DEFAULT_BATCHES, pareto_mask, plan, plan_table
-from xlcompute.serving import tokens_per_s, tpot_ms, ttft_ms
+from xlcompute.scenario.planner import COLUMNS, DEFAULT_BATCHES, pareto_mask, plan, plan_table
+from xlcompute.scenario.serving_speed import tokens_per_s, tpot_ms, ttft_ms
 
 GPUS = ["h100-sxm", "a100-80gb"]
 

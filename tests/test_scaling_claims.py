@@ -15,8 +15,9 @@ import pytest
 from xlcompute.catalog import get_gpu
 from xlcompute.core import serving as core
 from xlcompute.core.params import params_total
-from xlcompute.planner import DEFAULT_BATCHES, evaluate_grid
-from xlcompute.serving import resolve_arch, setup, tokens_per_s, tpot_ms
+from xlcompute.scenario.planner import DEFAULT_BATCHES, evaluate_grid
+from xlcompute.scenario.serving_speed import tokens_per_s, tpot_ms
+from xlcompute.scenario.setups import resolve_arch, serving_setup as setup
 
 TP = np.array([1, 2, 4, 8, 16, 32, 64])
 PRICE = 2.0  # $/GPU-hour; the claims are about shapes, not price levels

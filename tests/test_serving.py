@@ -12,8 +12,9 @@ from xlcompute.core.efficiency import DEFAULT_SERVING_EFFICIENCY as EFF, Serving
 from xlcompute.core.errors import XlcomputeError
 from xlcompute.core.formula import explain
 from xlcompute.core.hardware import Accelerator
-from xlcompute import serving
-from xlcompute.serving import max_batch, setup, tokens_per_s, tpot_ms, ttft_ms
+from xlcompute.scenario import serving_speed as serving
+from xlcompute.scenario.serving_speed import max_batch, tokens_per_s, tpot_ms, ttft_ms
+from xlcompute.scenario.setups import serving_setup as setup
 from xlcompute.udfs import FUNCTIONS as F
 
 # A tiny dense model and GPU whose step times can be computed by hand.
@@ -162,8 +163,8 @@ def test_efficiency_overrides_and_bad_input():
 ])
 def test_gpus_needed_and_max_batch_agree(model, gpu, precision, tokens, batch):
     """GPUS_NEEDED's memory answer is the fewest GPUs on which max_batch admits the batch (one criterion)."""
-    n = serving.gpus_for_memory(model, gpu, precision, tokens, batch)
-    s = serving.setup(model, gpu, precision)
+    n = serving.gpus_to_fit(model, gpu, precision, tokens, batch)
+    s = setup(model, gpu, precision)
 
     def fits(gpus: int) -> float:
         return core.kv_batch_capacity(s.shape, s.gpu, gpus, tokens, s.weight_precision, s.kv_precision, s.efficiency)
@@ -178,8 +179,8 @@ def test_gpus_needed_and_max_batch_agree(model, gpu, precision, tokens, batch):
 def test_default_kv_precision_is_one_rule():
     assert [core.default_kv_precision(p) for p in ("bf16", "fp16", "fp8", "int8", "int4", "fp4")] == \
         ["bf16", "fp16", "fp8", "bf16", "bf16", "fp8"]
-    assert serving.default_kv_precision is core.default_kv_precision
-    assert serving.setup("llama-3.1-70b", "h100-sxm", "fp8").kv_precision == "fp8"
+    assert setup("llama-3.1-70b", "h100-sxm", "fp8").kv_precision == "fp8"
+    assert setup("llama-3.1-70b", "h100-sxm", "bf16", kv_precision="fp8").kv_precision == "fp8"
 
 
 def test_issue_example_70b_fp8_two_h100():

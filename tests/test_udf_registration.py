@@ -26,9 +26,12 @@ import sys
 from pathlib import Path
 
 import numpy as np
+
+import xlcompute
 import pytest
 
 from xlcompute import udfs as xlc_udfs
+from xlcompute.excel import OFFICE_JS_RANGE
 from xlwings_harness import MISSING, NA, call_like_com, com_udfs, fake_excel_engine, import_functions
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -127,7 +130,7 @@ def test_scalar_cells(com):
     _, module = com
     assert call_like_com(module.TRAIN_FLOPS, 7e9, 2e12) == pytest.approx(8.4e22)
     assert call_like_com(module.TRAIN_FLOPS, 7e9, 2e12, 8.0) == pytest.approx(1.12e23)
-    assert call_like_com(module.XLCOMPUTE_VERSION) == module.__version__
+    assert call_like_com(module.XLCOMPUTE_VERSION) == xlcompute.__version__
 
 
 def test_column_gives_a_column_and_grid_broadcasts(com):
@@ -186,7 +189,7 @@ def test_office_js_converter_options_give_the_same_results():
 
     with fake_excel_engine():
         def read(value):
-            return conversion.read(None, value, xlc_udfs.OFFICE_JS_RANGE)
+            return conversion.read(None, value, OFFICE_JS_RANGE)
 
         single = read(7e9)
         assert single.shape == (1, 1)

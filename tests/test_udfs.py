@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import dataclasses
 import math
 from pathlib import Path
 
@@ -19,7 +20,10 @@ from openpyxl.formula.tokenizer import Token, Tokenizer
 from openpyxl.worksheet.formula import ArrayFormula
 
 import xlcompute
-from xlcompute import catalog, planner, serving, udfs
+from xlcompute import catalog, udfs
+from xlcompute.functions import REGISTRY
+from xlcompute.functions.arguments import MFU
+from xlcompute.scenario import planner, serving_speed as serving
 from xlcompute.core import communication, inference, memory, training
 from xlcompute.core.efficiency import training_mfu
 from xlcompute.core.formula import explain
@@ -262,8 +266,8 @@ def test_mfu_doc_comes_from_the_fitted_table():
     from xlcompute.core.efficiency import TRAINING_MFU
 
     for generation, mfu in TRAINING_MFU.items():
-        assert f"{mfu.base:.2f} for {generation}" in udfs._MFU_DOC
-    assert "0.38" not in udfs._MFU_DOC
+        assert f"{mfu.base:.2f} for {generation}" in MFU.description
+    assert "0.38" not in MFU.description
 
 
 # --- serving speed and cost -------------------------------------------------------------------
@@ -405,11 +409,11 @@ def test_unknown_ids_name_the_argument_and_the_closest_ids():
 
 
 def test_no_traceback_even_for_a_defect(monkeypatch):
-    def broken(**kwargs):
+    def broken(params, tokens, flops_per_param_token=6.0):
         raise KeyError("boom")
 
-    out = udfs.call(broken, F["TRAIN_FLOPS"], params=1, tokens=1)
-    assert out == "#VALUE! TRAIN_FLOPS: unexpected KeyError: 'boom'"
+    fn = dataclasses.replace(REGISTRY["TRAIN_FLOPS"], implementation=broken)
+    assert fn(1, 1) == "#VALUE! TRAIN_FLOPS: unexpected KeyError: 'boom'"
 
 
 def test_column_range_spills_a_column_in_one_vectorised_call(monkeypatch):

@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import json
 import re
@@ -146,18 +145,16 @@ def _convert(name: str, parameter: inspect.Parameter, text: str) -> Any:
         return None if text.lower() == "none" else text
 
 
-# Formulas that also run from catalog ids, through the same id-level function the Excel
-# function uses: `calc gpus_needed --model llama-3.1-70b --gpu h100-sxm` (GPUS_NEEDED).
-_BY_ID = {"gpus_needed": ("xlcompute.serving", "gpus_needed")}
-# Option names of the Excel function that the id-level function spells differently.
-_ALIASES = {"concurrent_requests": "batch"}
-_EXCEL_NAMES = {target: name for name, target in _ALIASES.items()}
+# Formulas that also run from catalog ids, through the registry's Excel function (same
+# arguments, same setup): `calc gpus_needed --model llama-3.1-70b --gpu h100-sxm` (GPUS_NEEDED).
+_BY_ID = {"gpus_needed": "GPUS_NEEDED"}
 _ID_HINTS = {"model": "a model id, e.g. llama-3.1-70b", "gpu": "a GPU id, e.g. h100-sxm"}
 
 
 def _by_id(name: str) -> Callable[..., Any]:
-    module, function = _BY_ID[name]
-    return getattr(importlib.import_module(module), function)
+    from ..functions import REGISTRY as EXCEL_FUNCTIONS  # noqa: PLC0415 - numpy; only for id-level calls
+
+    return EXCEL_FUNCTIONS[_BY_ID[name]].implementation
 
 
 def _usage(fn: Callable[..., Any]) -> str:
@@ -171,11 +168,10 @@ def _usage(fn: Callable[..., Any]) -> str:
         what = {"arch": _ID_HINTS["model"], "gpu": _ID_HINTS["gpu"]}.get(kind, term.unit if term else "")
         what = _ID_HINTS.get(name, what)
         described = f"{term.symbol} [{what}] {term.description}" if term else f"[{what}]" if what else ""
-        shown = name if info else _EXCEL_NAMES.get(name, name)
-        lines.append(f"    {_flag(shown)}" + (f"  {described}" if described else "") + default)
+        lines.append(f"    {_flag(name)}" + (f"  {described}" if described else "") + default)
     if info and info.name in _BY_ID:
         by_id = _by_id(info.name)
-        flags = " ".join(f"[{_flag(_EXCEL_NAMES.get(n, n))} ...]" for n, p in inspect.signature(by_id).parameters.items()
+        flags = " ".join(f"[{_flag(n)} ...]" for n, p in inspect.signature(by_id).parameters.items()
                          if p.default is not inspect.Parameter.empty)
         lines.append(f"  or from catalog ids (as the Excel function does): xlcompute calc {info.name} "
                      f"--model ID --gpu ID {flags}")
@@ -195,18 +191,15 @@ def _arguments(fn: Callable[..., Any], raw: dict[str, str]) -> dict[str, Any]:
         flags = ", ".join(_flag(n) for n in missing)
         raise XlcomputeError(f"{fn.__name__}: missing {flags}.\n" + _usage(fn), argument=missing[0])
     converted = {name: _convert(name, parameters[name], text) for name, text in raw.items()}
-    # --- MFU default from the GPU (serving/udfs engineer; issue: calc vs TRAIN_GPU_HOURS) ---
-    # A GPU id given for the peak also sets the default MFU to its generation's fitted base, as the Excel functions do.
+    # A GPU id given for the peak also sets the default MFU, through the same setup the Excel functions use.
     peak = raw.get("peak_flops_per_gpu")
     if "mfu" in parameters and "mfu" not in raw and peak is not None:
         try:
             _number("peak_flops_per_gpu", peak)
         except XlcomputeError:  # not a number, so a catalog id (already resolved above)
-            from ..catalog import get_gpu
-            from ..core.efficiency import training_mfu
+            from ..scenario.setups import training_setup  # noqa: PLC0415
 
-            converted["mfu"] = training_mfu(get_gpu(peak).generation).base
-    # --- end MFU default ---
+            converted["mfu"] = training_setup(peak).mfu
     return converted
 
 
@@ -256,8 +249,6 @@ def calc(ctx: click.Context, formula_name: str | None, list_formulas: bool, as_j
     target = fn
     if info.name in _BY_ID and "model" in raw:
         target = _by_id(info.name)
-        parameters = inspect.signature(target).parameters
-        raw = {(_ALIASES[n] if n not in parameters and _ALIASES.get(n) in parameters else n): v for n, v in raw.items()}
     memory_unit = raw.pop("unit", "GB") if "unit" not in inspect.signature(target).parameters else None
     kwargs = _arguments(target, raw)
     try:
@@ -266,6 +257,10 @@ def calc(ctx: click.Context, formula_name: str | None, list_formulas: bool, as_j
         if info.result.unit == "B" and memory_unit is not None:
             in_unit = to_memory_unit(step.result, memory_unit)
     except XlcomputeError as exc:
+        if target is not fn:  # the Excel function: its errors name its own arguments
+            from ..functions import REGISTRY as EXCEL_FUNCTIONS  # noqa: PLC0415
+
+            exc = EXCEL_FUNCTIONS[_BY_ID[info.name]].in_excel_terms(exc)
         if exc.argument in kwargs or exc.argument == "unit":
             raise _relabel(exc, exc.argument) from None
         raise

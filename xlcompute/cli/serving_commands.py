@@ -103,7 +103,7 @@ def plan(model: str, requests_per_s: float, input_tokens: int, output_tokens: in
          tpot_max: float | None, gpus: tuple[str, ...], precisions: tuple[str, ...], provider: str | None, pricing: str,
          top: int, chart: str | None, as_json: bool) -> None:
     """Cheapest GPU configurations serving MODEL at --rate within the TTFT/TPOT limits, and the cost/speed frontier."""
-    from ..planner import plan as run_plan
+    from ..scenario.planner import plan as run_plan
 
     try:
         result = run_plan(model, requests_per_s, input_tokens, output_tokens, ttft_max, tpot_max, list(gpus) or None,

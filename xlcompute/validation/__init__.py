@@ -28,7 +28,8 @@ from ..core.efficiency import ServingEfficiency, TRAINING_MFU, training_mfu
 from ..core.errors import XlcomputeError
 from ..core.training import train_flops
 from ..core.units import SECONDS_PER_HOUR
-from .. import serving as api
+from ..core.efficiency import DEFAULT_SERVING_EFFICIENCY
+from ..scenario.setups import ServingSetup, serving_setup
 
 DATA = Path(__file__).resolve().parent / "data"
 SERVING_CSV = DATA / "serving_measurements.csv"
@@ -86,22 +87,22 @@ def _model_ref(ref: str) -> str:
     return str(DATA / ref) if ref.startswith("configs/") else ref
 
 
-_SETUPS: dict[tuple[str, ...], api.Setup] = {}
+_SETUPS: dict[tuple[str, ...], ServingSetup] = {}
 
 
-def _setup(row: dict[str, str], efficiency: ServingEfficiency) -> api.Setup:
+def _setup(row: dict[str, str], efficiency: ServingEfficiency) -> ServingSetup:
     key = (row["model"], row["gpu"], row["precision"], row["kv_precision"])
     base = _SETUPS.get(key)
     if base is None:
-        base = api.setup(_model_ref(row["model"]), row["gpu"], row["precision"], row["kv_precision"] or None)
+        base = serving_setup(_model_ref(row["model"]), row["gpu"], row["precision"], row["kv_precision"] or None)
         _SETUPS[key] = base
-    return api.Setup(base.model_id, base.shape, base.gpu, base.weight_precision, base.kv_precision,
+    return ServingSetup(base.model_id, base.shape, base.gpu, base.weight_precision, base.kv_precision,
                      base.compute_precision, efficiency)
 
 
 def predict_serving(row: dict[str, str], efficiency: ServingEfficiency | None = None) -> float:
     """The model's value for one measurement row (``nan`` when the model does not fit)."""
-    eff = efficiency or api.DEFAULT_SERVING_EFFICIENCY
+    eff = efficiency or DEFAULT_SERVING_EFFICIENCY
     s = _setup(row, eff)
     tp, n_in, n_out = int(row["tp"]), int(row["input_tokens"]), int(row["output_tokens"])
     batch = int(row["batch"]) if row["batch"] else core.max_batch_size(

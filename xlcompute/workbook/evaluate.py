@@ -181,44 +181,11 @@ def _formulas() -> Any:
     return formulas
 
 
-class _LazyMatplotlib(types.ModuleType):
-    """matplotlib for xlwings, imported on first use (see :func:`_import_xlwings`)."""
-
-    def __getattr__(self, attr: str) -> Any:
-        if attr.startswith("__"):
-            raise AttributeError(attr)
-        for name in ("matplotlib.figure", "matplotlib.backends.backend_agg", "matplotlib.pyplot"):
-            importlib.import_module(name)  # what xlwings imports with matplotlib
-        return getattr(importlib.import_module(self.__name__), attr)
-
-
-def _import_xlwings() -> None:
-    """Import xlwings (for the decorators of :mod:`xlcompute.udfs`) without matplotlib.
-
-    xlwings imports matplotlib and pyplot at load time (about 0.35 s) only to turn figures
-    into pictures on a sheet, which a headless evaluation never does. Where neither is loaded
-    yet, xlwings loads without it and gets stand-ins that import it when first used.
-    """
-    if "xlwings" in sys.modules or "matplotlib" in sys.modules:
-        return
-    sys.modules["matplotlib"] = None  # type: ignore[assignment]  # import raises ImportError
-    try:
-        import xlwings.main  # noqa: PLC0415
-        import xlwings.utils  # noqa: PLC0415
-    finally:
-        if sys.modules.get("matplotlib", 0) is None:
-            del sys.modules["matplotlib"]
-    if xlwings.utils.mpl is None:
-        xlwings.utils.mpl = xlwings.main.mpl = _LazyMatplotlib("matplotlib")
-        xlwings.utils.plt = _LazyMatplotlib("matplotlib.pyplot")
-
-
 def xlcompute_functions() -> dict[str, Callable[..., Any]]:
-    """The Excel functions by upper-case Excel name (from :mod:`xlcompute.udfs`)."""
-    _import_xlwings()
-    from ..udfs import FUNCTIONS  # noqa: PLC0415 - imports xlwings and numpy; only when evaluating
+    """The Excel functions by upper-case Excel name (from the registry, :mod:`xlcompute.functions`)."""
+    from ..functions import REGISTRY  # noqa: PLC0415 - imports numpy; only when evaluating
 
-    return {name.upper(): fn for name, fn in FUNCTIONS.items()}
+    return dict(REGISTRY)
 
 
 def _plain(value: Any) -> Any:

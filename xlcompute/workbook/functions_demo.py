@@ -28,7 +28,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.formula import ArrayFormula
 
 from ..atomic import atomic_write
-from ..planner import COLUMNS
+from ..scenario.planner import COLUMNS
 
 FILENAME = "excel_functions.xlsx"
 

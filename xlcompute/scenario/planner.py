@@ -18,7 +18,7 @@ Per configuration:
   pays, idle capacity of the last replica included).
 
 The Pareto frontier keeps each configuration that no cheaper one beats on tokens/s per request.
-Layer: after the catalog (prices and GPUs come from it); imports numpy.
+Layer: scenario (prices and GPUs come from the setups); imports numpy.
 """
 
 from __future__ import annotations
@@ -28,12 +28,15 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .core import serving as core
-from .core.errors import XlcomputeError, check_choice, check_number, check_positive
-from .core.inference import cost_per_million_tokens
-from .core.training import whole_count
-from .core.units import normalise_precision
-from . import serving as api
+from ..catalog import list_gpus, list_prices
+from ..catalog._data import lookup_key
+from ..catalog.prices import PRICING_MODELS, _pricing_key
+from ..core import serving as core
+from ..core.errors import XlcomputeError, check_choice, check_number, check_positive
+from ..core.inference import cost_per_million_tokens
+from ..core.training import whole_count
+from ..core.units import normalise_precision
+from .setups import ServingSetup, price_per_gpu_hour, resolve_arch, resolve_gpu, serving_setup
 
 DEFAULT_TP = (1, 2, 4, 8)
 #: Batch grid: every power of two and the points between them (1, 2, 3, 4, 6, 8, 12, ... 4096).
@@ -92,18 +95,10 @@ COLUMNS = ("gpu", "precision", "tp", "replicas", "gpus", "batch", "ttft_ms", "tp
 
 
 def _default_gpus() -> list[str]:
-    from .catalog import list_gpus
-
     return [g.id for g in list_gpus()]
 
 
-def _price(gpu: str, provider: str | None, pricing: str) -> float:
-    from .catalog import get_price
-
-    return float(get_price(gpu, provider, pricing).usd_per_gpu_hour)
-
-
-def evaluate_grid(s: api.Setup, tp: np.ndarray, batch: np.ndarray, input_tokens: float, output_tokens: float,
+def evaluate_grid(s: ServingSetup, tp: np.ndarray, batch: np.ndarray, input_tokens: float, output_tokens: float,
                   requests_per_s: float, usd_per_gpu_hour: float) -> dict[str, np.ndarray]:
     """Every (tp, batch) configuration of one set-up, as arrays of shape (len(tp), len(batch))."""
     tp2 = tp.astype(float)[:, None]
@@ -140,10 +135,6 @@ def pareto_mask(cost: np.ndarray, speed: np.ndarray) -> np.ndarray:
 
 def _check_prices(provider: str | None, pricing: str) -> None:
     """Reject an unknown pricing model or provider once, before the per-GPU loop."""
-    from .catalog import list_prices
-    from .catalog._data import lookup_key
-    from .catalog.prices import PRICING_MODELS, _pricing_key
-
     key = _pricing_key(pricing)
     check_choice("pricing", key, PRICING_MODELS)
     if provider is not None:
@@ -183,21 +174,21 @@ def plan(model: Any, requests_per_s: float, input_tokens: int = 1024, output_tok
     if not precisions:
         raise XlcomputeError("precisions: expected at least one precision, e.g. bf16.", argument="precisions")
     _check_prices(provider, pricing)
-    model_id, arch = api.resolve_arch(model)
+    model_id, arch = resolve_arch(model)
     chunks: list[dict[str, np.ndarray]] = []
     labels: list[tuple[str, str, float]] = []
     skipped: list[str] = []
     evaluated = 0
     for gpu in (gpus if gpus is not None else _default_gpus()):
-        accelerator = api.resolve_gpu(gpu)
+        accelerator = resolve_gpu(gpu)
         try:
-            price = _price(accelerator.id, provider, pricing)
+            price = float(price_per_gpu_hour(accelerator, None, provider, pricing))
         except XlcomputeError as exc:
             skipped.append(f"{accelerator.id}: {exc}")
             continue
         for precision in precisions:
             try:
-                s = api.setup(arch, accelerator, precision, efficiency=efficiency)
+                s = serving_setup(arch, accelerator, precision, efficiency=efficiency)
             except XlcomputeError as exc:
                 skipped.append(f"{accelerator.id} {precision}: {exc}")
                 continue

@@ -1,93 +1,17 @@
-"""Serving speed by model and GPU id: TTFT, TPOT, throughput (the Python face of TTFT_MS & co).
+"""Serving speed by model and GPU id: TTFT, TPOT, throughput, GPUs to serve (the Python face of TTFT_MS & co).
 
-Resolves ``model`` (catalog id, Hugging Face repo name or ``config.json`` path) and ``gpu``
-(catalog id) through :mod:`xlcompute.catalog`, then evaluates the formulas of
-:mod:`xlcompute.core.serving`. The three first signatures are fixed (the Excel functions wrap
-them); keyword arguments after ``batch`` are extensions.
+Each function builds one :func:`~xlcompute.scenario.setups.serving_setup` (model, GPU,
+precisions, efficiency resolved once) and evaluates the formulas of
+:mod:`xlcompute.core.serving` with it. Keyword arguments after ``batch`` are extensions.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
-from .core import inference, serving as core
-from .core.architecture import ModelArch
-from .core.efficiency import DEFAULT_SERVING_EFFICIENCY, ServingEfficiency
-from .core.errors import XlcomputeError, check_number, check_positive
-from .core.hardware import Accelerator
-from .core.params import params_active
-from .core.units import normalise_precision
-
-PRECISIONS = ("bf16", "fp16", "fp8", "int8", "int4", "fp4")
-
-
-@dataclass(frozen=True)
-class Setup:
-    """A model on a GPU at given precisions: what every serving formula needs."""
-
-    model_id: str
-    shape: core.ServingShape
-    gpu: Accelerator
-    weight_precision: str
-    kv_precision: str
-    compute_precision: str
-    efficiency: ServingEfficiency
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"model": self.model_id, "gpu": self.gpu.id, "weight_precision": self.weight_precision,
-                "kv_precision": self.kv_precision, "compute_precision": self.compute_precision,
-                "efficiency": self.efficiency.to_dict()}
-
-
-def resolve_arch(model: Any) -> tuple[str, ModelArch]:
-    """(id, architecture) of a catalog id, Hugging Face repo, config.json path or ModelArch."""
-    if isinstance(model, ModelArch):
-        return model.id, model
-    if hasattr(model, "arch") and isinstance(model.arch, ModelArch):
-        return str(getattr(model, "id", model.arch.id)), model.arch
-    from .catalog import get_model
-
-    found = get_model(model)
-    return found.id, found.arch
-
-
-def resolve_gpu(gpu: Any) -> Accelerator:
-    """An :class:`Accelerator` from a catalog id (or one passed through)."""
-    if isinstance(gpu, Accelerator):
-        return gpu
-    from . import catalog
-
-    get_gpu = getattr(catalog, "get_gpu", None)
-    if get_gpu is None:
-        raise XlcomputeError("gpu: the GPU catalog is not available in this installation.", argument="gpu")
-    return get_gpu(gpu)
-
-
-#: The one KV-cache precision rule (see :func:`xlcompute.core.serving.default_kv_precision`).
-default_kv_precision = core.default_kv_precision
-
-
-def _efficiency(efficiency: Any) -> ServingEfficiency:
-    if efficiency is None:
-        return DEFAULT_SERVING_EFFICIENCY
-    if isinstance(efficiency, ServingEfficiency):
-        return efficiency
-    if isinstance(efficiency, Mapping):
-        return DEFAULT_SERVING_EFFICIENCY.with_changes(**dict(efficiency))
-    raise XlcomputeError("efficiency: expected a ServingEfficiency or a mapping of settings.", argument="efficiency")
-
-
-def setup(model: Any, gpu: Any, precision: str = "bf16", kv_precision: str | None = None,
-          compute_precision: str | None = None, efficiency: Any = None) -> Setup:
-    """Resolve ids and precisions once (the planner and the validation reuse it)."""
-    model_id, arch = resolve_arch(model)
-    accelerator = resolve_gpu(gpu)
-    weight = normalise_precision(precision)
-    kv = normalise_precision(kv_precision or default_kv_precision(weight), "kv_precision")
-    compute = normalise_precision(compute_precision, "compute_precision") if compute_precision else \
-        core.compute_precision_for(weight, accelerator)
-    return Setup(model_id, core.serving_shape(arch), accelerator, weight, kv, compute, _efficiency(efficiency))
+from ..core import inference, serving as core
+from ..core.errors import XlcomputeError, check_number, check_positive
+from .setups import PRECISIONS, ServingSetup, serving_setup
 
 
 def _check_gpus(gpus: Any) -> int:
@@ -95,7 +19,7 @@ def _check_gpus(gpus: Any) -> int:
     return int(gpus)
 
 
-def _require_fit(s: Setup, tp: int, sequence_tokens: Any, batch: Any, tokens_argument: str,
+def _require_fit(s: ServingSetup, tp: int, sequence_tokens: Any, batch: Any, tokens_argument: str,
                  pipeline_stages: int = 1) -> None:
     """Raise when the weights and ``batch`` KV caches of ``sequence_tokens`` do not fit (the max_batch_size rule)."""
     fits = core.pipeline_max_batch(s.shape, s.gpu, tp, pipeline_stages, sequence_tokens, s.weight_precision,
@@ -118,7 +42,7 @@ def ttft_ms(model: Any, gpu: Any, gpus: int = 1, precision: str = "bf16", prompt
     :func:`xlcompute.core.serving.prefill_time_s`, request admission and first-token return
     included, no queueing. Raises when the weights and the prompts' KV cache do not fit.
     """
-    s = setup(model, gpu, precision, kv_precision, compute_precision, efficiency)
+    s = serving_setup(model, gpu, precision, kv_precision, compute_precision, efficiency)
     tp = _check_gpus(gpus)
     check_positive("batch", batch)
     check_positive("prompt_tokens", prompt_tokens)
@@ -137,14 +61,14 @@ def tpot_ms(model: Any, gpu: Any, gpus: int = 1, precision: str = "bf16", contex
     ``draft_model`` switches on speculative decoding (draft on the same GPUs, ``draft_tokens``
     proposed per step, each accepted with probability ``acceptance``).
     """
-    s = setup(model, gpu, precision, kv_precision, compute_precision, efficiency)
+    s = serving_setup(model, gpu, precision, kv_precision, compute_precision, efficiency)
     tp = _check_gpus(gpus)
     check_positive("batch", batch)
     check_positive("context_tokens", context_tokens)
     check_number("pipeline_stages", pipeline_stages, minimum=1.0, integer=True)
     _require_fit(s, tp, context_tokens, batch, "context_tokens", int(pipeline_stages))
     if draft_model is not None:
-        draft = setup(draft_model, s.gpu, precision, kv_precision, compute_precision, s.efficiency)
+        draft = serving_setup(draft_model, s.gpu, precision, kv_precision, compute_precision, s.efficiency)
         verify = core.decode_step_time_s(s.shape, s.gpu, tp, batch, context_tokens, s.weight_precision, s.kv_precision,
                                          s.compute_precision, s.efficiency, tokens_per_sequence=draft_tokens + 1)
         draft_step = core.decode_step_time_s(draft.shape, s.gpu, tp, batch, context_tokens, draft.weight_precision,
@@ -162,7 +86,7 @@ def tpot_ms(model: Any, gpu: Any, gpus: int = 1, precision: str = "bf16", contex
 def max_batch(model: Any, gpu: Any, gpus: int = 1, precision: str = "bf16", input_tokens: int = 1024,
               output_tokens: int = 256, kv_precision: str | None = None, efficiency: Any = None) -> int:
     """Largest number of concurrent sequences whose KV cache fits beside the weights (0: the weights do not fit)."""
-    s = setup(model, gpu, precision, kv_precision, None, efficiency)
+    s = serving_setup(model, gpu, precision, kv_precision, None, efficiency)
     return int(core.max_batch_size(s.shape, s.gpu, _check_gpus(gpus), input_tokens + output_tokens, s.weight_precision,
                                    s.kv_precision, s.efficiency))
 
@@ -174,7 +98,7 @@ def tokens_per_s(model: Any, gpu: Any, gpus: int = 1, precision: str = "bf16", i
 
     ``batch`` None = the largest batch that fits in memory (engine cap ``efficiency.max_batch``).
     """
-    s = setup(model, gpu, precision, kv_precision, compute_precision, efficiency)
+    s = serving_setup(model, gpu, precision, kv_precision, compute_precision, efficiency)
     tp = _check_gpus(gpus)
     check_number("replicas", replicas, minimum=1.0, integer=True)
     check_positive("input_tokens", input_tokens)
@@ -190,37 +114,35 @@ def tokens_per_s(model: Any, gpu: Any, gpus: int = 1, precision: str = "bf16", i
     return replicas * per_replica
 
 
-def gpus_for_memory(model: Any, gpu: Any, precision: str = "bf16", context_tokens: float = 4096, batch: float = 1,
-                    kv_precision: str | None = None, usable_fraction: float | None = None) -> int:
+def gpus_to_fit(model: Any, gpu: Any, precision: str = "bf16", context_tokens: float = 4096, batch: float = 1,
+                kv_precision: str | None = None, usable_fraction: float | None = None) -> int:
     """Fewest GPUs whose memory holds the weights and ``batch`` KV caches of ``context_tokens`` [GPUs].
 
     The same fit criterion as :func:`max_batch` (:func:`xlcompute.core.serving.kv_batch_capacity`):
     ``usable_fraction`` None = the engine's memory fraction ``kv_memory_fraction`` of the
-    serving efficiency; ``kv_precision`` None follows the weights (:func:`default_kv_precision`).
+    serving efficiency; ``kv_precision`` None follows the weights.
     """
-    changes = None if usable_fraction is None else {"kv_memory_fraction": usable_fraction}
-    s = setup(model, gpu, precision, kv_precision, None, changes)
-    return core.gpus_for_batch(s.shape, s.gpu, batch, context_tokens, s.weight_precision, s.kv_precision, s.efficiency)
+    return gpus_to_serve(model, gpu, precision, context_tokens, batch, None, kv_precision, usable_fraction)
 
 
-def gpus_needed(model: Any, gpu: Any, precision: str = "bf16", context_tokens: float = 4096, batch: float = 1,
-                requests_per_s: float | None = None, kv_precision: str | None = None,
-                usable_fraction: float | None = None, utilization: float = 0.4) -> int:
-    """Whole GPUs to serve [GPUs]: :func:`gpus_for_memory`, or more if compute binds at ``requests_per_s``.
+def gpus_to_serve(model: Any, gpu: Any, precision: str = "bf16", context_tokens: float = 4096, batch: float = 1,
+                  requests_per_s: float | None = None, kv_precision: str | None = None,
+                  usable_fraction: float | None = None, utilization: float = 0.4) -> int:
+    """Whole GPUs to serve [GPUs]: :func:`gpus_to_fit`, or more if compute binds at ``requests_per_s``.
 
     With a request rate R, R users each send one request of ``context_tokens`` per second
     (seed 004 eq. 11, :func:`xlcompute.core.inference.gpus_needed` with t_c = 1 s).
     """
-    by_memory = gpus_for_memory(model, gpu, precision, context_tokens, batch, kv_precision, usable_fraction)
+    changes = None if usable_fraction is None else {"kv_memory_fraction": usable_fraction}
+    s = serving_setup(model, gpu, precision, kv_precision, None, changes)
+    by_memory = core.gpus_for_batch(s.shape, s.gpu, batch, context_tokens, s.weight_precision, s.kv_precision,
+                                    s.efficiency)
     if requests_per_s is None:
         return by_memory
-    _, arch = resolve_arch(model)
-    accelerator = resolve_gpu(gpu)
-    flops = inference.request_flops(float(params_active(arch)), context_tokens)
-    by_throughput = inference.gpus_for_throughput(requests_per_s, flops, 1.0, accelerator.peak_flops(precision),
+    flops = inference.request_flops(float(s.shape.active_params), context_tokens)
+    by_throughput = inference.gpus_for_throughput(requests_per_s, flops, 1.0, s.gpu.peak_flops(precision),
                                                   utilization)
     return max(by_memory, by_throughput)
 
 
-__all__ = ["PRECISIONS", "Setup", "default_kv_precision", "gpus_for_memory", "gpus_needed", "max_batch", "resolve_arch", "resolve_gpu", "setup",
-           "tokens_per_s", "tpot_ms", "ttft_ms"]
+__all__ = ["PRECISIONS", "gpus_to_fit", "gpus_to_serve", "max_batch", "tokens_per_s", "tpot_ms", "ttft_ms"]

@@ -1,0 +1,39 @@
+"""Arguments shared by several Excel functions: one description each, shown in Excel's wizard."""
+
+from __future__ import annotations
+
+from ..core.efficiency import DEFAULT_SERVING_EFFICIENCY, TRAINING_MFU
+from .spec import Argument
+
+MODEL = Argument("model", "Model: catalog id (e.g. llama-3.1-70b), Hugging Face repo name or path to a config.json. "
+                          "Cell or range.", core_names=("params", "active_params", "arch"))
+MODEL_OR_PARAMS = Argument(
+    "model", "Model: catalog id (e.g. llama-3.1-70b), Hugging Face repo name, config.json path, or a parameter "
+             "count. Cell or range.", core_names=("params", "active_params", "arch"))
+GPU = Argument("gpu", "GPU: catalog id, e.g. h100-sxm, a100-80gb, mi300x. Cell or range.")
+REPLICA_GPUS = Argument("gpus", "GPUs of one replica (tensor parallel) [optional, default 1].", "GPUs",
+                        core_names=("num_gpus", "tp"))
+FLOPS = Argument("flops", "Training compute in FLOP, e.g. from TRAIN_FLOPS. Cell or range.", "FLOP")
+TRAINING_TOKENS = Argument("tokens", "Training tokens, e.g. 2E+12. Cell or range.", "tokens")
+MFU = Argument("mfu", "Model FLOPs utilisation, 0-1 [optional, default: the typical MFU fitted for the GPU's "
+                      "generation, " + ", ".join(f"{m.base:.2f} for {name}" for name, m in TRAINING_MFU.items())
+               + "].")
+PRECISION = Argument("precision", 'Precision: bf16, fp16, fp8, int8, int4 or bits per weight [optional, default '
+                                  '"bf16"].', core_names=("weight_precision",))
+KV_FOLLOWS = Argument("kv_precision", "KV-cache precision [optional, default: follows the weights, fp8 for fp8 or "
+                                      "fp4 weights, fp16 for fp16, otherwise bf16].")
+USABLE_FRACTION = Argument(
+    "usable_fraction", f"Share of GPU memory the serving engine uses for weights, activations and KV cache "
+                       f"[optional, default {DEFAULT_SERVING_EFFICIENCY.kv_memory_fraction:g}, as in TOKENS_PER_S].",
+    core_names=("kv_memory_fraction",))
+UNIT = Argument("unit", 'Memory unit: GB (1e9 bytes), GiB, MB, MiB or TB [optional, default "GB"].')
+PRICE = Argument("usd_per_gpu_hour", "Price per GPU-hour in USD [optional, default: the catalog's median on-demand "
+                                     "price of the GPU; see GPU_PRICE].", "USD/GPU-h")
+PROVIDER = Argument("provider", "Cloud provider for the catalog price, e.g. aws [optional, default: median over "
+                                "providers].")
+PRICING = Argument("pricing", 'Pricing model: on_demand, spot, reserved_1y, reserved_3y, capacity_block [optional, '
+                              'default "on_demand"].')
+UTILIZATION = Argument("utilization", "Achieved share of peak compute [optional, default 0.4].")
+INPUT_TOKENS = Argument("input_tokens", "Prompt tokens per request [optional, default 1024].", "tokens")
+OUTPUT_TOKENS = Argument("output_tokens", "Output tokens per request [optional, default 256].", "tokens")
+FIT_BATCH = Argument("batch", "Concurrent sequences [optional, default: the largest batch that fits in memory].")

@@ -1,0 +1,222 @@
+"""Setups: the one place where ids, prices, precisions and defaults are resolved.
+
+In the spirit of pvlib's ModelChain: the core formulas take plain numbers; a *setup* turns
+what a user wrote (a model id, a GPU name, a blank MFU, a provider) into those numbers once,
+and records every choice it made, with the catalog row's source and date, as
+:class:`Resolved` items. Every face (Excel functions, workbook evaluation, report, CLI,
+planner, validation) calls these functions, so a default has one definition:
+
+- MFU: the typical MFU fitted for the GPU's generation (:func:`training_mfu_for`).
+- Price: the catalog's median quote of the pricing model, or a provider's cheapest
+  (:func:`price_per_gpu_hour`).
+- KV-cache precision: follows the weights (:func:`xlcompute.core.serving.default_kv_precision`).
+- GEMM precision: the weights' where the chip has the units (``compute_precision_for``).
+
+:func:`recording` collects what the setups resolved during one call, so a breakdown lists
+the sources of exactly the rows that call used. Standard library only (runs in Pyodide).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from dataclasses import dataclass
+from typing import Any, Iterator, Mapping
+
+from .. import catalog
+from ..catalog import Model
+from ..core import serving as core_serving
+from ..core.architecture import ModelArch
+from ..core.efficiency import DEFAULT_SERVING_EFFICIENCY, ServingEfficiency, training_mfu
+from ..core.errors import XlcomputeError
+from ..core.hardware import Accelerator
+from ..core.units import normalise_precision
+
+#: Precisions a serving setup accepts for weights.
+PRECISIONS = ("bf16", "fp16", "fp8", "int8", "int4", "fp4")
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """One thing a setup resolved: what (``name``), to what (``value``), and on whose word."""
+
+    name: str  # "model", "gpu", "price", "mfu", "kv_precision", ...
+    value: Any
+    source: str  # the catalog row's citation, or how a default was chosen
+    date: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "value": self.value, "source": self.source, "date": self.date}
+
+
+_RECORD: contextvars.ContextVar[list[Resolved] | None] = contextvars.ContextVar("xlcompute_resolved", default=None)
+
+
+@contextlib.contextmanager
+def recording() -> Iterator[list[Resolved]]:
+    """Collect the :class:`Resolved` items of the setups made inside the block (no duplicates)."""
+    found: list[Resolved] = []
+    token = _RECORD.set(found)
+    try:
+        yield found
+    finally:
+        _RECORD.reset(token)
+
+
+def _note(item: Resolved) -> None:
+    found = _RECORD.get()
+    if found is not None and item not in found:
+        found.append(item)
+
+
+# --------------------------------------------------------------------------------------------
+# Single resolutions
+# --------------------------------------------------------------------------------------------
+
+
+def is_number(value: Any) -> bool:
+    """True for a count or array given directly (not a catalog id)."""
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, (int, float)) or hasattr(value, "dtype")
+
+
+def resolve_model(model: Any) -> Model:
+    """A catalog :class:`Model` from an id, alias, Hugging Face repo name or ``config.json`` path."""
+    if isinstance(model, Model):
+        found = model
+    else:
+        found = catalog.get_model(model)
+    _note(Resolved("model", found.id, found.source or found.params_source, found.date))
+    return found
+
+
+def resolve_arch(model: Any) -> tuple[str, ModelArch]:
+    """(id, architecture) of a model reference or a :class:`ModelArch` passed through."""
+    if isinstance(model, ModelArch):
+        return model.id, model
+    found = resolve_model(model)
+    return found.id, found.arch
+
+
+def resolve_gpu(gpu: Any) -> Accelerator:
+    """An :class:`Accelerator` from a catalog id or name (or one passed through)."""
+    found = gpu if isinstance(gpu, Accelerator) else catalog.get_gpu(gpu)
+    _note(Resolved("gpu", found.id, found.source, found.date))
+    return found
+
+
+def params_of(model: Any, which: str = "total") -> Any:
+    """A parameter count: the number itself, or the catalog model's total or active count."""
+    if is_number(model):
+        return model
+    found = resolve_model(model)
+    return found.active_params if which == "active" else found.total_params
+
+
+def training_mfu_for(gpu: Accelerator, mfu: Any = None) -> Any:
+    """The MFU given, or the typical MFU fitted for the GPU's generation."""
+    if mfu is not None:
+        return mfu
+    fitted = training_mfu(gpu.generation)
+    _note(Resolved("mfu", fitted.base, f"typical training MFU fitted for {gpu.generation or 'unknown'} GPUs "
+                                       f"(range {fitted.low:g}-{fitted.high:g}; docs/validation.md)"))
+    return fitted.base
+
+
+def price_per_gpu_hour(gpu: Accelerator, usd_per_gpu_hour: Any = None, provider: Any = None,
+                       pricing: Any = "on_demand") -> Any:
+    """The price given, or the catalog's quote: the median over providers, or ``provider``'s cheapest."""
+    if usd_per_gpu_hour is not None:
+        return usd_per_gpu_hour
+    quote = catalog.get_price(gpu, provider, "on_demand" if pricing is None else pricing)
+    where = f"{quote.provider} {quote.pricing}" + (f" {quote.region}" if quote.region else "")
+    _note(Resolved("price", quote.usd_per_gpu_hour, f"{where}: {quote.source}", quote.date))
+    return quote.usd_per_gpu_hour
+
+
+# --------------------------------------------------------------------------------------------
+# Training
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrainingSetup:
+    """A training run's hardware numbers: GPU, peak at the precision, MFU and (if priced) the price."""
+
+    gpu: Accelerator
+    precision: str
+    peak_flops: float
+    mfu: Any
+    usd_per_gpu_hour: Any = None
+
+
+def training_setup(gpu: Any, mfu: Any = None, precision: Any = "bf16", *, priced: bool = False,
+                   usd_per_gpu_hour: Any = None, provider: Any = None, pricing: Any = "on_demand") -> TrainingSetup:
+    """Resolve the GPU, its dense peak at ``precision``, the MFU default and, with ``priced``, the price."""
+    accelerator = resolve_gpu(gpu)
+    name = normalise_precision("bf16" if precision is None else precision)
+    price = price_per_gpu_hour(accelerator, usd_per_gpu_hour, provider, pricing) if priced else None
+    return TrainingSetup(accelerator, name, accelerator.peak_flops(name), training_mfu_for(accelerator, mfu), price)
+
+
+# --------------------------------------------------------------------------------------------
+# Serving
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServingSetup:
+    """A model on a GPU at given precisions: what every serving formula needs."""
+
+    model_id: str
+    shape: core_serving.ServingShape
+    gpu: Accelerator
+    weight_precision: str
+    kv_precision: str
+    compute_precision: str
+    efficiency: ServingEfficiency
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model": self.model_id, "gpu": self.gpu.id, "weight_precision": self.weight_precision,
+                "kv_precision": self.kv_precision, "compute_precision": self.compute_precision,
+                "efficiency": self.efficiency.to_dict()}
+
+
+def serving_efficiency(efficiency: Any = None) -> ServingEfficiency:
+    """The fitted serving efficiency, with any changes given as a mapping."""
+    if efficiency is None:
+        return DEFAULT_SERVING_EFFICIENCY
+    if isinstance(efficiency, ServingEfficiency):
+        return efficiency
+    if isinstance(efficiency, Mapping):
+        return DEFAULT_SERVING_EFFICIENCY.with_changes(**dict(efficiency))
+    raise XlcomputeError("efficiency: expected a ServingEfficiency or a mapping of settings.", argument="efficiency")
+
+
+def kv_precision_for(weight_precision: str, kv_precision: Any = None) -> str:
+    """The KV-cache precision given, or the one that follows the weights."""
+    if kv_precision is not None:
+        return normalise_precision(kv_precision, "kv_precision")
+    chosen = core_serving.default_kv_precision(weight_precision)
+    _note(Resolved("kv_precision", chosen, f"follows the {weight_precision} weights (fp8 for fp8/fp4 weights, "
+                                           "fp16 for fp16, otherwise bf16)"))
+    return chosen
+
+
+def serving_setup(model: Any, gpu: Any, precision: Any = "bf16", kv_precision: Any = None,
+                  compute_precision: Any = None, efficiency: Any = None) -> ServingSetup:
+    """Resolve model, GPU, weight/KV/GEMM precisions and the serving efficiency once."""
+    model_id, arch = resolve_arch(model)
+    accelerator = resolve_gpu(gpu)
+    weight = normalise_precision("bf16" if precision is None else precision)
+    kv = kv_precision_for(weight, kv_precision)
+    compute = (normalise_precision(compute_precision, "compute_precision") if compute_precision
+               else core_serving.compute_precision_for(weight, accelerator))
+    return ServingSetup(model_id, core_serving.serving_shape(arch), accelerator, weight, kv, compute,
+                        serving_efficiency(efficiency))
+
+
+__all__ = ["PRECISIONS", "Resolved", "ServingSetup", "TrainingSetup", "is_number", "kv_precision_for", "params_of",
+           "price_per_gpu_hour", "recording", "resolve_arch", "resolve_gpu", "resolve_model", "serving_efficiency",
+           "serving_setup", "training_mfu_for", "training_setup"]
