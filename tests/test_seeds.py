@@ -4,7 +4,7 @@ Each test quotes the seed's claim, then asserts the correct value. Where the see
 is wrong the test says so ("ERRATUM") and asserts the corrected figure; the README section
 "Errata in the seeds" lists the same items.
 
-Seeds (in /work/shared/seeds/): 000 token-based demand; 001 BERT/PaLM training cost; 002 inference
+Seeds (the five source articles, quoted in each test): 000 token-based demand; 001 BERT/PaLM training cost; 002 inference
 economics; 003 memory and output speed; 004 Liu et al. 2024, 大语言模型算力度量模型, eqs. (1)-(12).
 """
 
