@@ -6,7 +6,7 @@ COM add-in on Windows), or load it from an xlwings Lite ``main.py`` with
 picks the right decorators for each flavour; elsewhere (Linux, tests, the headless workbook
 evaluator) they do nothing and every function is a plain Python function.
 
-Conventions of every function (see the README section "Excel functions"):
+Conventions of every function (see the README section "Excel functions" and docs/excel.md):
 
 - **No arithmetic here.** Each function resolves catalog ids, fills documented defaults and
   calls one core/serving function; unit conversions are core functions too.
