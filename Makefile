@@ -9,10 +9,12 @@ OUT ?= build/training_quote.pdf
 
 # WeasyPrint needs Pango (and HarfBuzz's subsetter, which makes font embedding ~2 s faster per PDF
 # than its fontTools fallback), and proposals need fonts (DejaVu; WenQuanYi for the Chinese titles of
-# cited sources). Install them from Debian only when missing.
+# cited sources). The tests read proposals back with poppler (pdftotext, pdftoppm). Install them
+# from Debian only when missing.
 system-deps:
 	@need=""; \
 	ldconfig -p | grep -q libpango-1.0 || need="$$need libpango-1.0-0 libpangoft2-1.0-0"; \
+	command -v pdftotext >/dev/null && command -v pdftoppm >/dev/null || need="$$need poppler-utils"; \
 	ldconfig -p | grep -q libharfbuzz-subset || need="$$need libharfbuzz-subset0"; \
 	fc-list 2>/dev/null | grep -qi dejavu || need="$$need fonts-dejavu-core"; \
 	fc-list 2>/dev/null | grep -qi wenquanyi || need="$$need fonts-wqy-microhei"; \

@@ -219,7 +219,7 @@ def run(cases: int, seed: int = 0, *, keep: Path | None = None, max_seconds: flo
 
 def corpus_figures() -> list[tuple[str, str, float, float]]:
     """(case, outcome, seconds, peak MB of Python allocations) for every hostile-corpus file,
-    plus a workbook at the cell limit that must open: the bounds the README states."""
+    plus a workbook at the cell limit that must open: the bounds docs/safety.md states."""
     import tracemalloc
 
     from tests.hostile_corpus import build_corpus

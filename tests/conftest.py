@@ -1,4 +1,5 @@
-"""Shared fixtures. Published reference numbers come from ../shared/reference/published.json."""
+"""Shared fixtures. Published reference numbers come from tests/data/published.json (every row
+cites its sources in that file's ``sources`` map; see tests/data/README.md)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-PUBLISHED_JSON = SHARED / "reference" / "published.json"
+PUBLISHED_JSON = Path(__file__).resolve().parent / "data" / "published.json"
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,6 @@
 """The catalogs (models, accelerators, prices), config.json import and the catalog CLI commands.
 
-Spec-sheet values are checked against ../shared/reference/published.json (each GPU row there
+Spec-sheet values are checked against tests/data/published.json (each GPU row there
 cites its datasheet); config.json fixtures in tests/data/ copy the published configs.
 """
 

@@ -1,4 +1,4 @@
-"""Every name in ../shared/reference/published.json resolves to the right catalog row, and the
+"""Every name in tests/data/published.json resolves to the right catalog row, and the
 row's figures equal the published ones (each published row cites its sources by key in its
 "sources" list; the assertion messages repeat those keys).
 

@@ -3,8 +3,8 @@
 xlcompute evaluates each shipped workbook headlessly (the `formulas` engine with the
 xlcompute functions registered). The xlcompute cells are then replaced by those values,
 LibreOffice recalculates the copy (dedicated profile with ``OOXMLRecalcMode=0``, "always
-recalculate", see ../shared/notes/xlwings.md §4), and every native formula cell must equal
-xlcompute's evaluation. LibreOffice knows nothing of xlcompute, so this checks our engine's
+recalculate"; the xlsx default, 1, keeps stale cached values), and every native formula cell
+must equal xlcompute's evaluation. LibreOffice knows nothing of xlcompute, so this checks our engine's
 native Excel arithmetic (ROUNDUP, MAX, SUM, date arithmetic, defined names) independently.
 """
 

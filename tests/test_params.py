@@ -2,7 +2,7 @@
 
 Every catalog model is checked against the official count in its row of
 xlcompute/catalog/data/models.csv (column params_source cites the paper table, model card or
-Hugging Face page it comes from). Where ../shared/reference/published.json has a count derived
+Hugging Face page it comes from). Where tests/data/published.json has a count derived
 from the model's config.json, the derived count must equal it exactly.
 """
 

@@ -1,11 +1,12 @@
 """Every worked example of the five seed articles, recomputed with the core formulas.
 
 Each test quotes the seed's claim, then asserts the correct value. Where the seed's arithmetic
-is wrong the test says so ("ERRATUM") and asserts the corrected figure; the README section
-"Errata in the seeds" lists the same items.
+is wrong the test says so ("ERRATUM") and asserts the corrected figure; docs/formulas.md, section
+"Errata in the seeds", lists the same items.
 
-Seeds (in /work/shared/seeds/): 000 token-based demand; 001 BERT/PaLM training cost; 002 inference
-economics; 003 memory and output speed; 004 Liu et al. 2024, 大语言模型算力度量模型, eqs. (1)-(12).
+Seeds (the five source articles, quoted in each test): 000 token-based demand; 001 BERT/PaLM
+training cost; 002 inference economics; 003 memory and output speed; 004 Liu et al. 2024,
+大语言模型算力度量模型, eqs. (1)-(12).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """xlwings' real COM registration and conversion code, run on Linux against xlcompute.udfs.
 
-How (see ../shared/notes/xlwings.md §1): stub the three pywin32 modules so that
+How: stub the three pywin32 modules so that
 ``xlwings.udfs`` imports, swap ``xw.func/arg/ret`` for its COM decorators, reload
 ``xlcompute.udfs`` (decorators bind at import) and then
 

@@ -2,7 +2,7 @@
 
 Each function is checked against the core/serving call it wraps (same number, exactly) and,
 where a figure is published, against it with a stated tolerance; published numbers come from
-../shared/reference/published.json (``published`` fixture) unless a paper is cited inline.
+tests/data/published.json (``published`` fixture) unless a paper is cited inline.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""xlwings' classic COM machinery on Linux, for tests and benchmarks (../shared/notes/xlwings.md §1).
+"""xlwings' classic COM machinery on Linux, for tests and benchmarks.
 
 - :func:`com_udfs` stubs the three pywin32 modules, imports the real ``xlwings.udfs``, swaps
   ``xw.func/arg/ret`` for its COM decorators, installs a fake "excel" engine and reloads

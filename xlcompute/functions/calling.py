@@ -1,6 +1,6 @@
 """How an Excel function is called: blanks, error values, ranges and broadcasting. No formulas here.
 
-Conventions of every xlcompute Excel function (README, "Excel functions"):
+Conventions of every xlcompute Excel function (README, "Excel functions", and docs/excel.md):
 
 - **Blank means default.** An omitted argument, an empty cell (``None`` from COM, ``NaN`` from
   xlwings' numpy converter, ``""``) and the COM "missing" marker take the documented default

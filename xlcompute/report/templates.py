@@ -1,9 +1,8 @@
 """Template directories, the Jinja environment and the only URL fetcher WeasyPrint gets.
 
 Templates are looked up as datasette does: a user directory (``--templates DIR``) first,
-then the packaged templates. The packaged ones are the repository's top-level
-``templates/`` directory, installed as ``xlcompute/templates_default`` (pyproject
-``package-dir``) so that a non-editable install finds them too.
+then the packaged templates in ``xlcompute/templates/`` (package data, so an editable and
+a non-editable install find them alike).
 
 Templates are untrusted: Jinja runs sandboxed with autoescape on. WeasyPrint may fetch
 nothing but files inside the template directories (and ``data:`` URLs): no network, no
@@ -25,16 +24,13 @@ MAIN_TEMPLATE = "proposal.html"
 
 
 def packaged_templates() -> Path:
-    """The packaged template directory (installed copy first, then the source tree)."""
+    """The packaged template directory, ``xlcompute/templates``."""
     try:
-        installed = Path(str(resources.files("xlcompute") / "templates_default"))
-        if (installed / MAIN_TEMPLATE).is_file():
-            return installed
+        packaged = Path(str(resources.files("xlcompute") / "templates"))
     except (ModuleNotFoundError, TypeError):  # pragma: no cover - odd loaders
-        pass
-    source_tree = Path(__file__).resolve().parents[2] / "templates"
-    if (source_tree / MAIN_TEMPLATE).is_file():
-        return source_tree
+        packaged = Path(__file__).resolve().parents[1] / "templates"
+    if (packaged / MAIN_TEMPLATE).is_file():
+        return packaged
     raise XlcomputeError("the packaged report templates are missing; reinstall xlcompute.")
 
 

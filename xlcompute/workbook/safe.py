@@ -73,7 +73,7 @@ DEFAULT_MAXIMUM = 1e30
 
 @dataclass(frozen=True)
 class Limits:
-    """Resource limits for one workbook. The defaults are documented in the README (safety)."""
+    """Resource limits for one workbook. The defaults are documented in docs/safety.md."""
 
     #: Size of the .xlsx file itself [bytes]; 25 MB is the usual e-mail attachment limit.
     max_file_bytes: int = 25_000_000
