@@ -138,8 +138,9 @@ MUTATORS = (mutate_bytes, mutate_xml, mutate_xml, mutate_values)
 
 def exercise(path: Path) -> str:
     """Everything the report reads from a workbook; returns "ok" or the rejection's first words."""
-    from xlcompute.workbook.safe import (find_circular_references, open_workbook, read_number, read_text,
-                                         safety_problems)
+    from xlcompute.workbook.cells import read_number, read_text
+    from xlcompute.workbook.dependencies import find_circular_references, safety_problems
+    from xlcompute.workbook.guard import open_workbook
 
     outcome = "ok"
     for data_only in (False, True):
@@ -223,7 +224,7 @@ def corpus_figures() -> list[tuple[str, str, float, float]]:
     import tracemalloc
 
     from tests.hostile_corpus import build_corpus
-    from xlcompute.workbook.safe import DEFAULT_LIMITS, open_workbook
+    from xlcompute.workbook.guard import DEFAULT_LIMITS, open_workbook
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

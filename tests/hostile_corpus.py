@@ -380,7 +380,7 @@ def with_injection(base: Path, dst: Path) -> Path:
     the customer when the workbook has no ``LineItems`` table."""
     from openpyxl import load_workbook
 
-    from xlcompute.workbook.safe import write_text
+    from xlcompute.workbook.write import write_text
 
     wb = load_workbook(base)
     for name, text in INJECTION_STRINGS.items():

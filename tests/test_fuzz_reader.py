@@ -22,7 +22,9 @@ from openpyxl.workbook.defined_name import DefinedName
 from bench.fuzz_reader import MUTATORS, exercise, run
 from tests.hostile_corpus import write_base_workbook
 from xlcompute.core.errors import XlcomputeError
-from xlcompute.workbook.safe import WorkbookError, open_workbook, read_number, read_text
+from xlcompute.workbook.cells import read_number, read_text
+from xlcompute.workbook.errors import WorkbookError
+from xlcompute.workbook.guard import open_workbook
 
 CI_CASES = 400
 

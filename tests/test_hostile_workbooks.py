@@ -26,19 +26,11 @@ from openpyxl.workbook.defined_name import DefinedName
 from tests.hostile_corpus import INJECTION_STRINGS, build_corpus, write_base_workbook
 from xlcompute.atomic import atomic_write
 from xlcompute.core.errors import XlcomputeError
-from xlcompute.workbook.safe import (
-    FORMULA_TRIGGERS,
-    Limits,
-    WorkbookError,
-    find_circular_references,
-    open_workbook,
-    read_number,
-    read_text,
-    safe_cell_text,
-    safety_problems,
-    workbook_info,
-    write_text,
-)
+from xlcompute.workbook.cells import read_number, read_text
+from xlcompute.workbook.dependencies import find_circular_references, safety_problems
+from xlcompute.workbook.errors import WorkbookError
+from xlcompute.workbook.guard import Limits, open_workbook, workbook_info
+from xlcompute.workbook.write import FORMULA_TRIGGERS, safe_cell_text, write_text
 
 CASE_SECONDS = 5.0
 CASE_PEAK_BYTES = 150_000_000

@@ -11,12 +11,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from openpyxl.utils import range_boundaries
-from openpyxl.utils.cell import get_column_letter
-
 from .. import __version__
 from ..core.errors import XlcomputeError
 from ..core.formula import Step
+from ..functions.excel_values import address, column_letters, parse_reference
 from ..workbook import contract as c
 from ..workbook.evaluate import Evaluation
 from . import charts
@@ -45,10 +43,9 @@ def _sheet_rows(ev: Evaluation, sheet: str) -> list[dict[str, Any]]:
     """Rows of an Inputs/Estimate-style sheet: label (A), value (B), unit (C), note (D)."""
     by_cell = {where: name for name, where in ev.names.items()}
     rows = []
-    cells = sorted({cell for (s, cell) in ev.values if s == sheet and cell.startswith("B")},
-                   key=lambda ref: range_boundaries(ref)[1])
-    for ref in cells:
-        row = range_boundaries(ref)[1]
+    cells = sorted((reference.first.row, cell) for (s, cell) in ev.values
+                   if s == sheet and (reference := parse_reference(cell)) and reference.first.column == 2)
+    for row, ref in cells:
         if row < 4 and (sheet, ref) not in by_cell:  # title and header rows
             continue
         key = (sheet, ref)
@@ -69,10 +66,10 @@ def _line_items(ev: Evaluation) -> list[dict[str, Any]]:
     if c.LINE_ITEMS_TABLE not in ev.tables:
         raise XlcomputeError(f"{ev.path}: no Excel table named {c.LINE_ITEMS_TABLE!r} on the Quote sheet.")
     sheet, ref = ev.tables[c.LINE_ITEMS_TABLE]
-    min_col, min_row, max_col, max_row = range_boundaries(ref)
-    header = [str(ev.values.get((sheet, f"{get_column_letter(col)}{min_row}")) or "").strip()
+    min_col, min_row, max_col, max_row = parse_reference(ref).bounds()
+    header = [str(ev.values.get((sheet, address(col, min_row))) or "").strip()
               for col in range(min_col, max_col + 1)]
-    columns = {title.lower(): get_column_letter(min_col + i) for i, title in enumerate(header)}
+    columns = {title.lower(): column_letters(min_col + i) for i, title in enumerate(header)}
     items = []
     for row in range(min_row + 1, max_row + 1):
         def get(title: str) -> Any:

@@ -17,12 +17,13 @@ import os
 import re
 from typing import Any, Iterator
 
-from openpyxl.utils import range_boundaries
-from openpyxl.utils.cell import get_column_letter
-
+from ..functions.excel_values import address, error_code, is_error, parse_reference
 from . import contract as c
+from .cells import read_number, read_text, resolve_cell
+from .dependencies import safety_problems
+from .errors import WorkbookError, describe_value
 from .evaluate import CellIssue, Evaluation, evaluate
-from .safe import EXCEL_ERRORS, WorkbookError, describe_value, open_workbook, read_number, read_text, resolve_cell, safety_problems
+from .guard import open_workbook
 
 
 def _kind_problem(kind: str, value: Any, number_format: str) -> str:
@@ -76,13 +77,13 @@ def _line_item_problems(ev: Evaluation) -> list[CellIssue]:
         return [CellIssue(c.QUOTE_SHEET, "-", f"no Excel table named {c.LINE_ITEMS_TABLE} with the columns "
                                               f"{', '.join(c.LINE_ITEM_COLUMNS)} (Insert > Table, then Table Name)")]
     sheet, ref = ev.tables[c.LINE_ITEMS_TABLE]
-    min_col, min_row, max_col, max_row = range_boundaries(ref)
+    min_col, min_row, max_col, max_row = parse_reference(ref).bounds()
     problems = []
-    header = {str(ev.values.get((sheet, f"{get_column_letter(col)}{min_row}")) or "").strip().lower(): col
+    header = {str(ev.values.get((sheet, address(col, min_row))) or "").strip().lower(): col
               for col in range(min_col, max_col + 1)}
     for title in c.LINE_ITEM_COLUMNS:
         if title.lower() not in header:
-            problems.append(CellIssue(sheet, f"{get_column_letter(min_col)}{min_row}",
+            problems.append(CellIssue(sheet, address(min_col, min_row),
                                       f"table {c.LINE_ITEMS_TABLE} has no column {title!r}"))
     if problems:
         return problems
@@ -90,18 +91,13 @@ def _line_item_problems(ev: Evaluation) -> list[CellIssue]:
         return [CellIssue(sheet, ref, f"table {c.LINE_ITEMS_TABLE} has no line items")]
     for row in range(min_row + 1, max_row + 1):
         for title in ("Quantity", "Unit price", "Amount"):
-            cell = f"{get_column_letter(header[title.lower()])}{row}"
+            cell = address(header[title.lower()], row)
             value = ev.values.get((sheet, cell))
-            if value is None or (isinstance(value, str) and value.startswith("#")):
+            if value is None or is_error(value):
                 continue  # empty rows are allowed; errors are listed by the evaluation
             if not isinstance(value, (int, float)) or isinstance(value, bool):
                 problems.append(CellIssue(sheet, cell, f"{title} expected a number, found {describe_value(value)}"))
     return problems
-
-
-def _is_error(value: Any) -> bool:
-    """An Excel error value, or the ``"#VALUE! why"`` text an xlcompute function returns."""
-    return isinstance(value, str) and value.strip().split(" ", 1)[0] in EXCEL_ERRORS
 
 
 def _is_formula(cell: Any) -> bool:
@@ -134,8 +130,8 @@ def _evaluated_problem(spec: c.NamedCell, value: Any, number_format: str) -> str
     from openpyxl.styles.numbers import is_date_format  # noqa: PLC0415
 
     what = f"{'text' if spec.kind == 'text' else 'a number'} ({spec.description})"
-    if _is_error(value):
-        return (f"expected {what}, found the Excel error {value.strip().split(' ', 1)[0]} from the cell's formula; "
+    if is_error(value):
+        return (f"expected {what}, found the Excel error {error_code(value)} from the cell's formula; "
                 "fix the formula or type a value")
     if spec.kind == "text":
         too_long = isinstance(value, str) and len(value) > spec.max_length
@@ -192,7 +188,7 @@ def _summarise_errors(ev: Evaluation, inputs: list[CellIssue], problems: list[Ce
     errors: list[str] = []
     kept = []
     for p in problems:
-        if _is_error(ev.values.get((p.sheet, p.cell))):
+        if is_error(ev.values.get((p.sheet, p.cell))):
             if (p.sheet, p.cell) not in bad and f"{p.sheet}!{p.cell}" not in errors:
                 errors.append(f"{p.sheet}!{p.cell}")
             continue
@@ -230,8 +226,17 @@ def _engine_warnings() -> Iterator[list[str]]:
         logger.propagate = propagate
 
 
-#: The cell in a ``formulas`` warning: `'[book.xlsx]SHEET'!B9` or `SHEET!B9`.
-_ENGINE_REF = re.compile(r"`'?(?:\[[^\]]*\])?(?P<sheet>[^'!`\[]+)'?!(?P<cell>\$?[A-Z]{1,3}\$?\d+)")
+#: What a ``formulas`` warning quotes: the cell, as `'[book.xlsx]SHEET'!B9` or `SHEET!B9`.
+_QUOTED = re.compile(r"`([^`]*)`")
+
+
+def _engine_cell(head: str) -> tuple[str, str] | None:
+    """(sheet, cell) of the first cell a ``formulas`` warning quotes (of a range, its first)."""
+    for text in _QUOTED.findall(head):
+        reference = parse_reference(text)
+        if reference is not None and reference.sheet and reference.first.column and reference.first.row:
+            return reference.sheet, reference.first.coordinate
+    return None
 
 
 def _engine_problems(messages: list[str], sheets: list[str]) -> list[CellIssue]:
@@ -241,8 +246,8 @@ def _engine_problems(messages: list[str], sheets: list[str]) -> list[CellIssue]:
     reasons: dict[str, list[str]] = {}
     for message in messages:
         head, _, why = message.partition("\n")
-        match = _ENGINE_REF.search(head)
-        where = f"{titles.get(match['sheet'].upper(), match['sheet'])}!{match['cell'].replace('$', '')}" if match else ""
+        located = _engine_cell(head)
+        where = f"{titles.get(located[0].upper(), located[0])}!{located[1]}" if located else ""
         reasons.setdefault(" ".join((why or head).split()).strip("'\" ").rstrip("."), []).append(where)
     problems = []
     for reason, cells in reasons.items():

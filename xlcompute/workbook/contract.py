@@ -35,8 +35,8 @@ class NamedCell:
     ``kind`` is ``"text"``, ``"number"``, ``"fraction"`` (0 <= x < 1), ``"date"`` or
     ``"currency"`` (an ISO 4217 code such as ``USD``). The bounds apply to the inputs that
     :func:`~xlcompute.workbook.check.input_problems` reads with
-    :func:`~xlcompute.workbook.safe.read_number` (``minimum`` excluded when ``strict``) and
-    :func:`~xlcompute.workbook.safe.read_text` (at most ``max_length`` characters).
+    :func:`~xlcompute.workbook.cells.read_number` (``minimum`` excluded when ``strict``) and
+    :func:`~xlcompute.workbook.cells.read_text` (at most ``max_length`` characters).
     """
 
     name: str

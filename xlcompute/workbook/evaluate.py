@@ -26,7 +26,6 @@ import functools
 import datetime as _dt
 import importlib
 import math
-import re
 import sys
 import types
 from dataclasses import dataclass, field
@@ -34,13 +33,15 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from openpyxl.formula.tokenizer import Token, Tokenizer
-from openpyxl.utils import range_boundaries
-from openpyxl.utils.cell import column_index_from_string, get_column_letter
 from openpyxl.utils.datetime import to_excel
 
 from ..core.formula import Step, explain
+from ..functions.excel_values import address, is_cell, is_name, parse_reference, split_book, split_sheet
+from ..functions.excel_values import is_error as _is_error
 from ..gc_tuning import fewer_collections
-from .safe import WorkbookError, find_external_links, open_workbook
+from .dependencies import find_external_links
+from .errors import WorkbookError
+from .guard import open_workbook
 
 #: Relative difference above which a cached xlcompute value counts as stale.
 STALE_TOLERANCE = 1e-9
@@ -274,28 +275,6 @@ def _quiet_engine() -> Iterator[None]:
 # that changes: no function that reads the formula's own position (ROW(), COLUMN(), @), every
 # input of the compiled pipe matched one-to-one to a reference of the formula text.
 
-_SHEET_REF = re.compile(r"^(?:(?P<sheet>'(?:[^']|'')+'|[A-Za-z_][\w.]*)!)?(?P<ref>[^!'\[\]@]+)$")
-_CELL_PART = re.compile(r"^(\$?)([A-Za-z]{1,3})(\$?)([0-9]+)$")
-_COLUMN_PART = re.compile(r"^(\$?)([A-Za-z]{1,3})$")
-_ROW_PART = re.compile(r"^(\$?)([0-9]+)$")
-_DEFINED_NAME = re.compile(r"^[A-Za-z_\\][\w.]*$")
-
-
-def _relative_part(part: str, row: int, col: int, whole: bool) -> str | None:
-    """One end of a reference in R1C1 form relative to (row, col): ``R[1]C2``."""
-    if m := _CELL_PART.match(part):
-        c = column_index_from_string(m[2].upper())
-        r = int(m[4])
-        return (f"R{r}" if m[3] else f"R[{r - row}]") + (f"C{c}" if m[1] else f"C[{c - col}]")
-    if whole and (m := _COLUMN_PART.match(part)):
-        c = column_index_from_string(m[2].upper())
-        return f"C{c}" if m[1] else f"C[{c - col}]"
-    if whole and (m := _ROW_PART.match(part)):
-        r = int(m[2])
-        return f"R{r}" if m[1] else f"R[{r - row}]"
-    return None
-
-
 def _formula_shape(tokens: list, row: int, col: int) -> tuple[str, list[str]] | None:
     """The formula in R1C1 form (the same text for every copy of it) and its cell references.
 
@@ -307,20 +286,17 @@ def _formula_shape(tokens: list, row: int, col: int) -> tuple[str, list[str]] | 
         if token.type != Token.OPERAND or token.subtype != Token.RANGE:
             shape.append(token.value)
             continue
-        m = _SHEET_REF.match(token.value)
-        if not m:
-            return None
-        ref, sheet = m["ref"], (m["sheet"] or "").upper()
-        ends = ref.split(":")
-        if len(ends) == 1 and not _CELL_PART.match(ref):
-            if not _DEFINED_NAME.match(ref):
+        reference = parse_reference(token.value)
+        if reference is None:
+            sheet, name = split_sheet(token.value)
+            if not is_name(name) or (sheet is not None and split_book(sheet)[0] is not None):
                 return None
-            shape.append(f"{sheet}!{ref.upper()}")  # a defined name: the same input in every copy
+            shape.append(f"{(sheet or '').upper()}!{name.upper()}")  # a defined name: the same input in every copy
             continue
-        relative = [_relative_part(end, row, col, len(ends) == 2) for end in ends]
-        if len(ends) > 2 or None in relative:
+        if reference.book is not None:
             return None
-        shape.append(f"{sheet}!{':'.join(relative)}")
+        ends = (reference.first,) if reference.last is None else (reference.first, reference.last)
+        shape.append(f"{(reference.sheet or '').upper()}!{':'.join(end.relative_to(row, col) for end in ends)}")
         references.append(token.value)
     return "\x00".join(shape), references
 
@@ -498,9 +474,6 @@ def _excel_model_class() -> type:
 # Reading the workbook
 # --------------------------------------------------------------------------------------------
 
-_ENGINE_KEY = re.compile(r"^'\[[^\]]*\](?P<sheet>.*)'!(?P<ref>\$?[A-Z]+\$?\d+)$")
-
-
 def _tokens(formula: str) -> list | None:
     """The formula's tokens (openpyxl's Excel tokenizer), None when it cannot read it."""
     try:
@@ -528,10 +501,6 @@ def _base_name(function: str) -> str:
 def _excel_value(value: Any) -> Any:
     """A cell value as the engine sees it: dates and times as Excel serial numbers."""
     return to_excel(value) if isinstance(value, (_dt.datetime, _dt.date, _dt.time)) else value
-
-
-def _is_error(value: Any) -> bool:
-    return (isinstance(value, str) and value.startswith("#")) or type(value).__name__ == "XlError"
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -632,8 +601,8 @@ def evaluate(path: str | Path, functions: dict[str, Callable[..., Any]] | None =
 
 
 def _cell_order(cell: str) -> tuple[int, int]:
-    min_col, min_row, _, _ = range_boundaries(cell)
-    return (min_row or 0, min_col or 0)
+    reference = parse_reference(cell)
+    return (reference.first.row or 0, reference.first.column or 0) if reference else (0, 0)
 
 
 def _engine_functions() -> set[str]:
@@ -669,11 +638,11 @@ def _evaluate_headless(path: Path, values: dict, formulas_: dict, sheet_titles: 
             return located or [CellIssue(*next(iter(formulas_)), f"the formula engine could not evaluate the "
                                                                  f"workbook: {exc}")]
     for key, ranges in solution.items():
-        match = _ENGINE_KEY.match(str(key))
-        if not match:
+        reference = parse_reference(str(key))  # '[book.xlsx]SHEET'!A1
+        if reference is None or not reference.is_cell or reference.sheet is None:
             continue
-        sheet = sheet_titles.get(match["sheet"].upper())
-        ref = match["ref"].replace("$", "")
+        sheet = sheet_titles.get(reference.sheet.upper())
+        ref = reference.coordinate
         if sheet is None or (sheet, ref) not in formulas_:
             continue
         value = getattr(ranges, "value", ranges)
@@ -712,18 +681,18 @@ def _input_value(ref: str, sheet: str, values: dict, ranges: dict, sheet_titles:
     """The value(s) an engine input names: a cell, a range or a defined name."""
     import numpy as np  # noqa: PLC0415
 
-    if "!" in ref:
-        sheet_part, ref = ref.rsplit("!", 1)
-        sheet = sheet_titles.get(sheet_part.strip("'").upper(), sheet_part.strip("'"))
-    elif ref.upper() in ranges and not re.fullmatch(r"\$?[A-Za-z]{1,3}\$?\d+", ref):
+    sheet_part, area = split_sheet(ref)
+    if sheet_part is not None:
+        sheet, ref = sheet_titles.get(sheet_part.upper(), sheet_part), area
+    elif ref.upper() in ranges and not is_cell(ref):
         sheet, ref = ranges[ref.upper()]
     ref = ref.replace("$", "")
     if ":" not in ref:
         value = values.get((sheet, ref))
         return _blank() if value is None else _excel_value(value)
-    min_col, min_row, max_col, max_row = range_boundaries(ref)
-    grid = [[_excel_value(values.get((sheet, f"{get_column_letter(c)}{r}")))
-             if values.get((sheet, f"{get_column_letter(c)}{r}")) is not None else _blank()
+    min_col, min_row, max_col, max_row = parse_reference(ref).bounds()
+    grid = [[_excel_value(values.get((sheet, address(c, r))))
+             if values.get((sheet, address(c, r))) is not None else _blank()
              for c in range(min_col, max_col + 1)] for r in range(min_row, max_row + 1)]
     return np.array(grid, dtype=object)
 

@@ -16,14 +16,14 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
+from ..atomic import atomic_write
 from ..core.errors import XlcomputeError
+from ..functions.excel_values import column_letters, parse_reference
 from . import contract as c
-from .safe import atomic_write
 
 
 @dataclass(frozen=True)
@@ -208,8 +208,8 @@ def _choices() -> dict[str, list[str]]:
 
 
 def _define(wb: Workbook, name: str, sheet: str, coordinate: str) -> None:
-    col, row = "".join(ch for ch in coordinate if ch.isalpha()), "".join(ch for ch in coordinate if ch.isdigit())
-    wb.defined_names[name] = DefinedName(name, attr_text=f"'{sheet}'!${col}${row}")
+    cell = parse_reference(coordinate).first
+    wb.defined_names[name] = DefinedName(name, attr_text=f"'{sheet}'!${column_letters(cell.column)}${cell.row}")
 
 
 def _header(ws, row: int, titles: tuple[str, ...]) -> None:
@@ -260,7 +260,7 @@ def build_workbook(kind: str = "training") -> Workbook:
     # characters Excel allows inline in a validation formula.
     validations: dict[str, DataValidation] = {}
     for col, (key, values) in enumerate(sorted(choices.items()), start=1):
-        letter = get_column_letter(col)
+        letter = column_letters(col)
         lists.cell(row=1, column=col, value=key)
         for r, value in enumerate(values, start=2):
             lists.cell(row=r, column=col, value=value)

@@ -1,4 +1,4 @@
-"""Opening untrusted workbooks: guards, clear errors, and safe reading and writing of cells.
+"""Opening untrusted workbooks: every check a file passes before openpyxl reads it.
 
 Scenario workbooks arrive by e-mail; every byte in them is hostile until checked.
 :func:`open_workbook` is the only way xlcompute opens a workbook. Before openpyxl sees the
@@ -18,16 +18,12 @@ file it checks, from the file itself and the zip directory, that it is
 
 Macros (``.xlsm``) are never run: openpyxl cannot run them, and ``keep_vba=False`` drops them.
 Every exception from zipfile, XML parsing or openpyxl becomes a :class:`WorkbookError` naming
-the file. :func:`read_number` and :func:`read_text` read one named cell with messages naming
-sheet and cell; :func:`safety_problems` lists external links and circular references;
-:func:`write_text` and :func:`safe_cell_text` keep user strings from becoming formulas.
+the file. The targets of links to other workbooks are recorded in :class:`WorkbookInfo`.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
 import io
-import math
 import os
 import re
 import stat
@@ -35,40 +31,13 @@ import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterable
+from typing import Any
 
-from ..atomic import atomic_write
-from ..core.errors import XlcomputeError, closest
+from ..core.errors import closest
+from ..functions.excel_values import MAX_COLUMNS, MAX_ROWS, column_letters, parse_reference
+from .errors import WorkbookError
 
-__all__ = [
-    "DEFAULT_LIMITS",
-    "EXCEL_ERRORS",
-    "Limits",
-    "WorkbookError",
-    "WorkbookInfo",
-    "atomic_write",
-    "describe_value",
-    "find_circular_references",
-    "find_external_links",
-    "open_workbook",
-    "read_number",
-    "read_text",
-    "resolve_cell",
-    "safe_cell_text",
-    "safety_problems",
-    "workbook_info",
-    "write_text",
-]
-
-#: The error values Excel stores in cells (``t="e"``).
-EXCEL_ERRORS = frozenset(
-    {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
-     "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#UNKNOWN!", "#CONNECT!", "#BUSY!"}
-)
-
-#: Largest magnitude read_number accepts unless told otherwise: above any real token count,
-#: parameter count, price or FLOP total (GPT-4-scale training is ~2e25 FLOP).
-DEFAULT_MAXIMUM = 1e30
+__all__ = ["DEFAULT_LIMITS", "Limits", "WorkbookInfo", "open_workbook", "workbook_info"]
 
 
 @dataclass(frozen=True)
@@ -96,51 +65,6 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
-
-
-# --------------------------------------------------------------------------------------
-# The error type
-
-
-class WorkbookError(XlcomputeError):
-    """A workbook that cannot be used, and why: file, sheet, cell, expected, found.
-
-    ``str(error)`` is one paragraph: ``"<file>, sheet 'Inputs', cell B4 (name 'tokens'):
-    expected <expected>, found <found>. <hint>"``.
-    """
-
-    def __init__(self, file: str | os.PathLike | None, message: str | None = None, *,
-                 sheet: str | None = None, cell: str | None = None, name: str | None = None,
-                 expected: str | None = None, found: str | None = None, hint: str | None = None,
-                 suggestions: Iterable[str] = ()):
-        self.file = os.fspath(file) if file is not None else None
-        self.sheet = sheet
-        self.cell = cell
-        self.name = name
-        self.expected = expected
-        self.found = found
-        self.hint = hint
-        where = [f"{self.file}" if self.file else "workbook"]
-        if sheet is not None:
-            where.append(f"sheet {sheet!r}")
-        if cell is not None:
-            where.append(f"cell {cell}")
-        location = ", ".join(where) + (f" (name {name!r})" if name else "")
-        parts = []
-        if message:
-            parts.append(message.rstrip("."))
-        if expected is not None or found is not None:
-            parts.append(f"expected {expected or 'a valid value'}, found {found or 'something else'}")
-        detail = f"{'; '.join(parts) or 'cannot be used'}."
-        if hint:
-            detail += f" {hint}" + ("" if hint.endswith((".", "?", "!")) else ".")
-        #: The message without the location, for listings that print sheet and cell themselves.
-        self.detail = " ".join(detail.split())
-        super().__init__(f"{location}: {self.detail}", argument=name, suggestions=suggestions)
-
-
-# --------------------------------------------------------------------------------------
-# What a workbook contains, learned while checking it
 
 
 @dataclass
@@ -311,7 +235,7 @@ def _count(chunk: bytes, tail: bytes, patterns: tuple[bytes, ...]) -> int:
     return total
 
 
-_MERGE = re.compile(rb'mergeCell\s+ref="\$?([A-Z]{1,3})\$?(\d{1,7})(?::\$?([A-Z]{1,3})\$?(\d{1,7}))?"')
+_MERGE = re.compile(rb'mergeCell\s+ref="([^"]{1,64})"')
 
 
 def _merged_cells(chunk: bytes, tail: bytes) -> int:
@@ -323,10 +247,11 @@ def _merged_cells(chunk: bytes, tail: bytes) -> int:
     for match in _MERGE.finditer(buffer):
         if match.end() <= len(tail):
             continue  # seen with the previous chunk
-        c1, r1, c2, r2 = match.groups()
-        if c2 is None:
+        reference = parse_reference(match[1].decode("ascii", "replace"))
+        if reference is None or reference.is_cell:
             continue
-        total += (abs(_column_index(c2.decode()) - _column_index(c1.decode())) + 1) * (abs(int(r2) - int(r1)) + 1)
+        c1, r1, c2, r2 = reference.bounds(MAX_ROWS, MAX_COLUMNS)
+        total += (c2 - c1 + 1) * (r2 - r1 + 1)
     return total
 
 
@@ -611,12 +536,10 @@ def open_workbook(path: str | os.PathLike, *, data_only: bool = False, read_only
                                     expected=f"at most {limits.max_rows_per_sheet:,} rows",
                                     found=f"content at row {max_row:,}")
             if max_row * max_col > limits.max_sheet_area:
-                from openpyxl.utils import get_column_letter
-
                 wb.close()
                 raise WorkbookError(file, "the sheet's used range is too large", sheet=ws.title,
                                     expected=f"a used range of at most {limits.max_sheet_area:,} cells",
-                                    found=f"A1:{get_column_letter(max_col)}{max_row} ({max_row * max_col:,} cells)",
+                                    found=f"A1:{column_letters(max_col)}{max_row} ({max_row * max_col:,} cells)",
                                     hint="Delete stray content far from the data (Ctrl+End shows the last cell)")
     wb.xlcompute_info = info
     return wb
@@ -654,482 +577,3 @@ def _read_bounded(file: str, limits: Limits) -> bytes:
         raise WorkbookError(file, "the file is too large", expected=f"at most {limits.max_file_bytes:,} bytes",
                             found=f"more than {limits.max_file_bytes:,} bytes")
     return data
-
-
-# --------------------------------------------------------------------------------------
-# Reading one cell
-
-
-def describe_value(value: Any) -> str:
-    """How a cell value reads in an error message ("the text 'ten'", "the date 2024-01-05")."""
-    if value is None:
-        return "an empty cell"
-    if isinstance(value, bool):
-        return f"the boolean {str(value).upper()}"
-    if isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
-        return f"the date/time {value.isoformat()} (a number formatted as a date)"
-    if isinstance(value, _dt.timedelta):
-        return f"the duration {value}"
-    if isinstance(value, str):
-        if value.strip() in EXCEL_ERRORS:
-            return f"the Excel error {value.strip()}"
-        if value.startswith("="):
-            return f"the formula {_short(value)} without a computed value"
-        return f"the text {_short(value)!r}"
-    if isinstance(value, float) and math.isnan(value):
-        return "NaN (not a number)"
-    if isinstance(value, (int, float)):
-        return f"{value:g}"
-    name = type(value).__name__
-    if name in ("ArrayFormula", "DataTableFormula"):
-        text = getattr(value, "text", "")
-        return f"the array formula {_short(str(text))} without a computed value"
-    return f"a {name} value"
-
-
-def _short(text: str, limit: int = 60) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-_REF = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d{1,7})$")
-
-
-def _split_ref(ref: str) -> tuple[str | None, str]:
-    if "!" not in ref:
-        return None, ref
-    sheet, _, coord = ref.rpartition("!")
-    if sheet.startswith("'") and sheet.endswith("'"):
-        sheet = sheet[1:-1].replace("''", "'")
-    return sheet, coord
-
-
-def _defined_names(wb: Any) -> dict[str, Any]:
-    """Workbook-level and sheet-level defined names, keyed lower-case."""
-    names: dict[str, Any] = {}
-    for ws in wb.worksheets:
-        for key, dn in (getattr(ws, "defined_names", None) or {}).items():
-            names.setdefault(key.lower(), dn)
-    for key, dn in (getattr(wb, "defined_names", None) or {}).items():
-        names[key.lower()] = dn
-    return names
-
-
-def _file_of(wb: Any, file: str | os.PathLike | None) -> str | None:
-    if file is not None:
-        return os.fspath(file)
-    info = workbook_info(wb)
-    return info.file if info else None
-
-
-def resolve_cell(wb: Any, name_or_ref: str, *, file: str | os.PathLike | None = None) -> tuple[str | None, str | None, Any]:
-    """(sheet title, coordinate, cell) for a defined name or a ``Sheet!A1`` reference.
-
-    A defined name that is a constant (``=0.4``) gives ``(None, None, value)``. Raises
-    :class:`WorkbookError` listing the sheets or names that exist when one is missing.
-    """
-    file = _file_of(wb, file)
-    names = _defined_names(wb)
-    label = None
-    ref = name_or_ref.strip()
-    if "!" not in ref and not _REF.match(ref):
-        label = ref
-        dn = names.get(ref.lower())
-        if dn is None:
-            known = sorted(getattr(d, "name", k) for k, d in names.items())
-            hints = closest(ref, known)
-            raise WorkbookError(
-                file, f"the workbook has no defined name {ref!r}",
-                expected=f"a named cell {ref!r}",
-                found=f"{len(known)} defined name(s): {', '.join(known[:30]) or 'none'}" + (" …" if len(known) > 30 else ""),
-                hint=(f"Did you mean {', '.join(repr(h) for h in hints)}? " if hints else "")
-                + "Define it with Formulas > Name Manager",
-                suggestions=hints)
-        text = (dn.attr_text or "").strip()
-        if "#REF!" in text.upper():
-            raise WorkbookError(file, "the defined name points to a deleted cell", name=ref,
-                                expected="a reference to one cell", found=f"the reference {text!r}",
-                                hint="Fix it in Formulas > Name Manager")
-        constant = _constant(text)
-        if constant is not None:
-            return None, None, constant
-        if text.startswith("[") or re.match(r"^'?\[", text):
-            raise WorkbookError(file, "the defined name points into another workbook (an external link)", name=ref,
-                                expected="a cell in this workbook", found=f"the reference {text!r}")
-        ref = text.lstrip("=")
-    sheet, coord = _split_ref(ref)
-    coord = coord.replace("$", "")
-    if ":" in coord:
-        first, _, last = coord.partition(":")
-        if first.upper() != last.upper():
-            raise WorkbookError(file, "the reference covers more than one cell", sheet=sheet, cell=coord, name=label,
-                                expected="a single cell", found=f"the range {coord}")
-        coord = first
-    if not _REF.match(coord):
-        raise WorkbookError(file, "the reference is not a cell", sheet=sheet, name=label,
-                            expected="a cell reference such as Inputs!B4", found=f"{ref!r}")
-    titles = list(wb.sheetnames)
-    if sheet is None:
-        raise WorkbookError(file, "the reference does not name a sheet", cell=coord, name=label,
-                            expected="a reference such as Inputs!B4", found=f"{ref!r}")
-    if sheet not in titles:
-        match = next((t for t in titles if t.lower() == sheet.lower()), None)
-        if match is None:
-            hints = closest(sheet, titles)
-            raise WorkbookError(file, f"the workbook has no sheet {sheet!r}", cell=coord, name=label,
-                                expected=f"a sheet named {sheet!r}", found=f"the sheets {', '.join(repr(t) for t in titles)}",
-                                hint=f"Did you mean {hints[0]!r}?" if hints else None, suggestions=hints)
-        sheet = match
-    coord = coord.upper()
-    ws = wb[sheet]
-    return sheet, coord, ws[coord]
-
-
-def _constant(text: str) -> float | None:
-    try:
-        value = float(text.lstrip("="))
-    except ValueError:
-        return None
-    return value
-
-
-def _cell_value(cell: Any) -> tuple[Any, str | None]:
-    if cell is None or not hasattr(cell, "value"):
-        return cell, None
-    value = cell.value
-    if getattr(cell, "data_type", None) == "e" and isinstance(value, str):
-        return value, "e"
-    return value, getattr(cell, "data_type", None)
-
-
-def read_number(wb: Any, name_or_ref: str, *, file: str | os.PathLike | None = None, label: str | None = None,
-                minimum: float | None = 0.0, strict: bool = True, maximum: float | None = DEFAULT_MAXIMUM,
-                integer: bool = False) -> float | int:
-    """The number in a named cell (or ``Sheet!A1``), or :class:`WorkbookError` naming sheet and cell.
-
-    Rejects empty cells, text (including numbers stored as text), dates, booleans, Excel
-    errors (#REF!, #DIV/0!, ...), formulas without a value, NaN and infinity, and numbers
-    outside ``[minimum, maximum]`` (``strict`` excludes ``minimum``: by default the number
-    must be positive). ``label`` says what the number is ("training tokens").
-    """
-    file = _file_of(wb, file)
-    sheet, coord, cell = resolve_cell(wb, name_or_ref, file=file)
-    value, kind = _cell_value(cell) if coord else (cell, "n")
-    name = name_or_ref if "!" not in name_or_ref else None
-    what = f"a number{f' ({label})' if label else ''}"
-
-    def fail(found: str, hint: str | None = None, expected: str = what) -> WorkbookError:
-        return WorkbookError(file, sheet=sheet, cell=coord, name=name, expected=expected, found=found, hint=hint)
-
-    if isinstance(value, bool) or kind == "b":
-        raise fail(describe_value(bool(value)))
-    if isinstance(value, str):
-        stripped = value.strip()
-        if stripped.upper() in EXCEL_ERRORS or kind == "e":
-            raise fail(describe_value(stripped), "Fix the formula or the cells it refers to")
-        if stripped.startswith("="):
-            raise fail(describe_value(value), "Open and save the workbook in Excel so it stores values, or let xlcompute evaluate it")
-        try:
-            float(stripped.replace(",", ""))
-            hint = "The number is stored as text: retype it, or use Data > Text to Columns"
-        except ValueError:
-            hint = None
-        raise fail(describe_value(value), hint)
-    if value is None:
-        raise fail(describe_value(None), "Fill in the cell")
-    if isinstance(value, (_dt.datetime, _dt.date, _dt.time, _dt.timedelta)):
-        raise fail(describe_value(value), "Format the cell as a number (Home > Number Format > General)")
-    if not isinstance(value, (int, float)):
-        try:
-            value = float(value)
-        except (TypeError, ValueError):
-            raise fail(describe_value(value)) from None
-    if isinstance(value, float) and not math.isfinite(value):
-        raise fail(describe_value(value) if math.isnan(value) else f"{value}", expected=f"a finite number{f' ({label})' if label else ''}")
-    if minimum is not None and (value <= minimum if strict else value < minimum):
-        relation = "greater than" if strict else "at least"
-        raise fail(f"{value:g}", expected=f"{what} {relation} {minimum:g}")
-    if maximum is not None and value > maximum:
-        raise fail(f"{value:g}", "The value is implausibly large; check the units", expected=f"{what} at most {maximum:g}")
-    if integer and value != int(value):
-        raise fail(f"{value:g}", expected=f"a whole number{f' ({label})' if label else ''}")
-    return int(value) if integer else value
-
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def read_text(wb: Any, name_or_ref: str, *, file: str | os.PathLike | None = None, label: str | None = None,
-              choices: Iterable[str] | None = None, required: bool = True, allow_number: bool = True,
-              max_length: int = 255) -> str | None:
-    """The text in a named cell (an id, a customer name), stripped, or :class:`WorkbookError`.
-
-    Whole numbers are accepted as text when ``allow_number`` (quote number 1042). With
-    ``choices`` the text must be one of them (case-insensitive; the canonical spelling is
-    returned) and the closest ones are suggested. Control characters and Excel errors are
-    rejected; the text is returned as data, never interpreted.
-    """
-    file = _file_of(wb, file)
-    sheet, coord, cell = resolve_cell(wb, name_or_ref, file=file)
-    value, kind = _cell_value(cell) if coord else (cell, "n")
-    name = name_or_ref if "!" not in name_or_ref else None
-    what = f"text{f' ({label})' if label else ''}"
-
-    def fail(found: str, hint: str | None = None, expected: str = what, suggestions: Iterable[str] = ()) -> WorkbookError:
-        return WorkbookError(file, sheet=sheet, cell=coord, name=name, expected=expected, found=found, hint=hint,
-                             suggestions=suggestions)
-
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if not required:
-            return None
-        raise fail(describe_value(None), "Fill in the cell")
-    if isinstance(value, bool) or isinstance(value, (_dt.datetime, _dt.date, _dt.time, _dt.timedelta)):
-        raise fail(describe_value(value))
-    if isinstance(value, (int, float)):
-        if allow_number and isinstance(value, int) or (isinstance(value, float) and value.is_integer() and allow_number):
-            value = str(int(value))
-        else:
-            raise fail(describe_value(value))
-    if not isinstance(value, str):
-        raise fail(describe_value(value))
-    text = value.strip()
-    if text.upper() in EXCEL_ERRORS or kind == "e":
-        raise fail(describe_value(text), "Fix the formula or the cells it refers to")
-    if kind == "f" or (text.startswith("=") and kind != "s"):
-        raise fail(describe_value(text), "Open and save the workbook in Excel so it stores values")
-    if _CONTROL.search(text):
-        raise fail("text with control characters", "Retype the cell")
-    if len(text) > max_length:
-        raise fail(f"{len(text):,} characters", expected=f"{what} of at most {max_length} characters")
-    if choices is not None:
-        options = list(choices)
-        lowered = {str(c).lower(): str(c) for c in options}
-        if text.lower() not in lowered:
-            hints = closest(text, options)
-            raise fail(f"{text!r}", (f"Did you mean {', '.join(repr(h) for h in hints)}?" if hints else None),
-                       expected=f"one of {', '.join(repr(o) for o in options[:12])}{' …' if len(options) > 12 else ''}",
-                       suggestions=hints)
-        return lowered[text.lower()]
-    return text
-
-
-# --------------------------------------------------------------------------------------
-# External links and circular references
-
-
-def find_external_links(wb: Any) -> list[str]:
-    """Targets of the workbook's links to other files (from its xl/externalLinks/ parts)."""
-    info = workbook_info(wb)
-    links = list(info.external_links) if info else []
-    for link in getattr(wb, "_external_links", None) or []:
-        target = getattr(getattr(link, "file_link", None), "Target", None)
-        if target and target not in links:
-            links.append(target)
-    return links
-
-
-_RANGE = re.compile(r"^\$?([A-Za-z]{1,3})?\$?(\d{1,7})?(?::\$?([A-Za-z]{1,3})?\$?(\d{1,7})?)?$")
-
-
-def _column_index(letters: str) -> int:
-    index = 0
-    for ch in letters.upper():
-        index = index * 26 + ord(ch) - 64
-    return index
-
-
-def _box(coord: str, max_row: int, max_col: int) -> tuple[int, int, int, int] | None:
-    """(min_col, min_row, max_col, max_row) of A1, A1:B3, A:A or 1:1; None if not a range."""
-    match = _RANGE.match(coord)
-    if not match or not any(match.groups()):
-        return None
-    c1, r1, c2, r2 = match.groups()
-    if ":" not in coord:
-        if not (c1 and r1):
-            return None
-        c, r = _column_index(c1), int(r1)
-        return c, r, c, r
-    cols = (_column_index(c1) if c1 else 1, _column_index(c2) if c2 else max_col)
-    rows = (int(r1) if r1 else 1, int(r2) if r2 else max_row)
-    return min(cols), min(rows), max(cols), max(rows)
-
-
-def find_circular_references(wb: Any, *, max_formulas: int = 200_000) -> list[list[str]]:
-    """Groups of formula cells that depend on themselves (``Sheet!A1`` each), from the formulas.
-
-    Needs a workbook opened with ``data_only=False``. References are found with openpyxl's
-    formula Tokenizer (cells, ranges, whole rows/columns and defined names); each group
-    is a strongly connected component of the formula graph, or one cell referring to itself.
-    """
-    from openpyxl.formula.tokenizer import Token, Tokenizer
-
-    formulas: dict[tuple[str, int, int], str] = {}
-    by_sheet: dict[str, list[tuple[int, int]]] = {}
-    for ws in wb.worksheets:
-        for row in ws.iter_rows():
-            for cell in row:
-                value = getattr(cell, "value", None)
-                text = value if isinstance(value, str) else getattr(value, "text", None)
-                if isinstance(text, str) and text.startswith("=") and getattr(cell, "data_type", "f") != "s":
-                    formulas[(ws.title, cell.row, cell.column)] = text
-                    by_sheet.setdefault(ws.title, []).append((cell.row, cell.column))
-                    if len(formulas) > max_formulas:
-                        return []
-    if not formulas:
-        return []
-    names = _defined_names(wb)
-    extent = {ws.title: (ws.max_row or 1, ws.max_column or 1) for ws in wb.worksheets}
-    titles = {t.lower(): t for t in wb.sheetnames}
-
-    def targets(sheet: str, operand: str, depth: int = 0) -> list[tuple[str, int, int]]:
-        ref_sheet, coord = _split_ref(operand)
-        if ref_sheet is not None:
-            if ref_sheet.startswith("[") or "[" in ref_sheet:
-                return []  # external workbook
-            ref_sheet = titles.get(ref_sheet.lower())
-            if ref_sheet is None:
-                return []
-        else:
-            ref_sheet = sheet
-            dn = names.get(operand.lower())
-            if dn is not None and depth < 5:
-                out = []
-                for part in re.split(r",(?![^']*'(?:[^']*'[^']*')*[^']*$)", (dn.attr_text or "")):
-                    out += targets(sheet, part.strip().lstrip("="), depth + 1)
-                return out
-        max_row, max_col = extent.get(ref_sheet, (1, 1))
-        box = _box(coord.replace("$", ""), max_row, max_col)
-        if box is None:
-            return []
-        c1, r1, c2, r2 = box
-        if (c2 - c1 + 1) * (r2 - r1 + 1) <= 10_000:
-            return [(ref_sheet, r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)
-                    if (ref_sheet, r, c) in formulas]
-        return [(ref_sheet, r, c) for r, c in by_sheet.get(ref_sheet, []) if r1 <= r <= r2 and c1 <= c <= c2]
-
-    graph: dict[tuple[str, int, int], set[tuple[str, int, int]]] = {}
-    for key, text in formulas.items():
-        edges: set[tuple[str, int, int]] = set()
-        try:
-            items = Tokenizer(text).items
-        except Exception:
-            items = []
-        for token in items:
-            if token.type == Token.OPERAND and token.subtype == Token.RANGE:
-                edges.update(targets(key[0], token.value))
-        graph[key] = edges
-
-    return [[_a1(node) for node in group] for group in _cycles(graph)]
-
-
-def _a1(node: tuple[str, int, int]) -> str:
-    from openpyxl.utils import get_column_letter
-
-    sheet, row, col = node
-    quoted = sheet if re.fullmatch(r"[A-Za-z_][\w.]*", sheet) else "'" + sheet.replace("'", "''") + "'"
-    return f"{quoted}!{get_column_letter(col)}{row}"
-
-
-def _cycles(graph: dict[Any, set[Any]]) -> list[list[Any]]:
-    """Strongly connected components with a cycle (Tarjan, iterative), each sorted."""
-    index: dict[Any, int] = {}
-    low: dict[Any, int] = {}
-    on_stack: set[Any] = set()
-    stack: list[Any] = []
-    out: list[list[Any]] = []
-    counter = 0
-    for root in graph:
-        if root in index:
-            continue
-        work = [(root, iter(sorted(graph.get(root, ()))))]
-        index[root] = low[root] = counter
-        counter += 1
-        stack.append(root)
-        on_stack.add(root)
-        while work:
-            node, children = work[-1]
-            advanced = False
-            for child in children:
-                if child not in index:
-                    index[child] = low[child] = counter
-                    counter += 1
-                    stack.append(child)
-                    on_stack.add(child)
-                    work.append((child, iter(sorted(graph.get(child, ())))))
-                    advanced = True
-                    break
-                if child in on_stack:
-                    low[node] = min(low[node], index[child])
-            if advanced:
-                continue
-            work.pop()
-            if work:
-                parent = work[-1][0]
-                low[parent] = min(low[parent], low[node])
-            if low[node] == index[node]:
-                group = []
-                while True:
-                    member = stack.pop()
-                    on_stack.discard(member)
-                    group.append(member)
-                    if member == node:
-                        break
-                if len(group) > 1 or node in graph.get(node, ()):
-                    out.append(sorted(group))
-    return sorted(out)
-
-
-def safety_problems(wb: Any, *, file: str | os.PathLike | None = None) -> list[WorkbookError]:
-    """Problems that do not stop a workbook from opening but make its numbers untrustworthy:
-    links to other workbooks, and circular references (for ``xlcompute check`` to list)."""
-    file = _file_of(wb, file)
-    problems = []
-    for link in find_external_links(wb):
-        problems.append(WorkbookError(
-            file, "the workbook links to another file, whose values xlcompute cannot see",
-            expected="a self-contained workbook", found=f"an external link to {_short(link, 120)!r}",
-            hint="Break the link in Excel (Data > Edit Links > Break Link) and save"))
-    for group in find_circular_references(wb):
-        sheet, _, cell = group[0].rpartition("!")
-        problems.append(WorkbookError(
-            file, "circular reference: these cells depend on themselves", sheet=sheet.strip("'"), cell=cell,
-            expected="formulas without cycles",
-            found=", ".join(group[:10]) + (f" and {len(group) - 10} more" if len(group) > 10 else ""),
-            hint="Excel cannot compute them without iteration; remove the cycle"))
-    return problems
-
-
-# --------------------------------------------------------------------------------------
-# Writing user strings into workbooks (formula injection)
-
-#: Leading characters that make Excel, LibreOffice or a CSV import treat text as a formula
-#: (OWASP "CSV Injection"), including the full-width forms some IMEs produce.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
-
-
-def safe_cell_text(value: Any) -> Any:
-    """``value`` made safe to hand to a spreadsheet as a plain value (OWASP CSV-injection rule).
-
-    Strings starting with ``= + - @``, tab, CR or LF get a leading apostrophe, which Excel
-    shows as text; other values are returned unchanged. Use it where the cell type cannot be
-    set (CSV, values returned to Excel); with openpyxl prefer :func:`write_text`, which keeps
-    the exact string.
-    """
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-        return "'" + value
-    return value
-
-
-def write_text(cell: Any, value: Any) -> Any:
-    """Write user text into an openpyxl cell as text, never as a formula.
-
-    openpyxl turns any string starting with ``=`` into a formula; this stores it as a string
-    cell instead, and sets Excel's quote prefix on strings starting with a formula trigger so
-    Excel keeps them as text when the cell is edited. Returns the cell.
-    """
-    text = "" if value is None else str(value)
-    cell.value = text
-    cell.data_type = "s"
-    if text.startswith(FORMULA_TRIGGERS):
-        cell.quotePrefix = True
-    return cell

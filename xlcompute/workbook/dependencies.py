@@ -1,0 +1,160 @@
+"""What a workbook's numbers depend on beyond its own cells: other files, and themselves.
+
+:func:`find_external_links` lists links to other workbooks (whose values xlcompute cannot
+see), :func:`find_circular_references` the groups of formula cells that depend on
+themselves; :func:`safety_problems` gives both as :class:`WorkbookError` for ``xlcompute check``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from ..functions.excel_values import address, parse_reference, split_union
+from .cells import defined_names, workbook_file
+from .errors import WorkbookError, shorten
+from .guard import workbook_info
+
+__all__ = ["find_circular_references", "find_external_links", "safety_problems"]
+
+
+def find_external_links(wb: Any) -> list[str]:
+    """Targets of the workbook's links to other files (from its xl/externalLinks/ parts)."""
+    info = workbook_info(wb)
+    links = list(info.external_links) if info else []
+    for link in getattr(wb, "_external_links", None) or []:
+        target = getattr(getattr(link, "file_link", None), "Target", None)
+        if target and target not in links:
+            links.append(target)
+    return links
+
+
+def find_circular_references(wb: Any, *, max_formulas: int = 200_000) -> list[list[str]]:
+    """Groups of formula cells that depend on themselves (``Sheet!A1`` each), from the formulas.
+
+    Needs a workbook opened with ``data_only=False``. References are found with openpyxl's
+    formula Tokenizer (cells, ranges, whole rows/columns and defined names); each group
+    is a strongly connected component of the formula graph, or one cell referring to itself.
+    """
+    from openpyxl.formula.tokenizer import Token, Tokenizer
+
+    formulas: dict[tuple[str, int, int], str] = {}
+    by_sheet: dict[str, list[tuple[int, int]]] = {}
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                value = getattr(cell, "value", None)
+                text = value if isinstance(value, str) else getattr(value, "text", None)
+                if isinstance(text, str) and text.startswith("=") and getattr(cell, "data_type", "f") != "s":
+                    formulas[(ws.title, cell.row, cell.column)] = text
+                    by_sheet.setdefault(ws.title, []).append((cell.row, cell.column))
+                    if len(formulas) > max_formulas:
+                        return []
+    if not formulas:
+        return []
+    names = defined_names(wb)
+    extent = {ws.title: (ws.max_row or 1, ws.max_column or 1) for ws in wb.worksheets}
+    titles = {t.lower(): t for t in wb.sheetnames}
+
+    def targets(sheet: str, operand: str, depth: int = 0) -> list[tuple[str, int, int]]:
+        reference = parse_reference(operand)
+        dn = names.get(operand.lower()) if "!" not in operand else None
+        if dn is not None and depth < 5:
+            out = []
+            for part in split_union(dn.attr_text or ""):
+                out += targets(sheet, part.strip().lstrip("="), depth + 1)
+            return out
+        if reference is None or reference.book is not None:
+            return []  # not a reference, or one into another workbook
+        ref_sheet = sheet if reference.sheet is None else titles.get(reference.sheet.lower())
+        if ref_sheet is None:
+            return []
+        max_row, max_col = extent.get(ref_sheet, (1, 1))
+        c1, r1, c2, r2 = reference.bounds(max_row, max_col)
+        if (c2 - c1 + 1) * (r2 - r1 + 1) <= 10_000:
+            return [(ref_sheet, r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)
+                    if (ref_sheet, r, c) in formulas]
+        return [(ref_sheet, r, c) for r, c in by_sheet.get(ref_sheet, []) if r1 <= r <= r2 and c1 <= c <= c2]
+
+    graph: dict[tuple[str, int, int], set[tuple[str, int, int]]] = {}
+    for key, text in formulas.items():
+        edges: set[tuple[str, int, int]] = set()
+        try:
+            items = Tokenizer(text).items
+        except Exception:
+            items = []
+        for token in items:
+            if token.type == Token.OPERAND and token.subtype == Token.RANGE:
+                edges.update(targets(key[0], token.value))
+        graph[key] = edges
+
+    return [[address(col, row, sheet) for sheet, row, col in group] for group in _cycles(graph)]
+
+
+def _cycles(graph: dict[Any, set[Any]]) -> list[list[Any]]:
+    """Strongly connected components with a cycle (Tarjan, iterative), each sorted."""
+    index: dict[Any, int] = {}
+    low: dict[Any, int] = {}
+    on_stack: set[Any] = set()
+    stack: list[Any] = []
+    out: list[list[Any]] = []
+    counter = 0
+    for root in graph:
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph.get(root, ()))))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            advanced = False
+            for child in children:
+                if child not in index:
+                    index[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph.get(child, ())))))
+                    advanced = True
+                    break
+                if child in on_stack:
+                    low[node] = min(low[node], index[child])
+            if advanced:
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                group = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    group.append(member)
+                    if member == node:
+                        break
+                if len(group) > 1 or node in graph.get(node, ()):
+                    out.append(sorted(group))
+    return sorted(out)
+
+
+def safety_problems(wb: Any, *, file: str | os.PathLike | None = None) -> list[WorkbookError]:
+    """Problems that do not stop a workbook from opening but make its numbers untrustworthy:
+    links to other workbooks, and circular references (for ``xlcompute check`` to list)."""
+    file = workbook_file(wb, file)
+    problems = []
+    for link in find_external_links(wb):
+        problems.append(WorkbookError(
+            file, "the workbook links to another file, whose values xlcompute cannot see",
+            expected="a self-contained workbook", found=f"an external link to {shorten(link, 120)!r}",
+            hint="Break the link in Excel (Data > Edit Links > Break Link) and save"))
+    for group in find_circular_references(wb):
+        sheet, _, cell = group[0].rpartition("!")
+        problems.append(WorkbookError(
+            file, "circular reference: these cells depend on themselves", sheet=sheet.strip("'"), cell=cell,
+            expected="formulas without cycles",
+            found=", ".join(group[:10]) + (f" and {len(group) - 10} more" if len(group) > 10 else ""),
+            hint="Excel cannot compute them without iteration; remove the cycle"))
+    return problems
