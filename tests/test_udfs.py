@@ -616,6 +616,10 @@ SAMPLES = {
     "TPOT_MS": ("llama-3.1-8b", "h100-sxm"), "TOKENS_PER_S": ("llama-3.1-8b", "h100-sxm"),
     "COST_PER_MTOK": ("llama-3.1-8b", "h100-sxm"), "COST_PER_REQUEST": ("llama-3.1-8b", "h100-sxm"),
     "MODEL_PARAMS": ("llama-3.1-8b",), "PLAN": ("llama-3.1-8b", 5, 1024, 256, None, None, "h100-sxm", "fp8", 2),
+    "ENERGY_KWH": ("h100-sxm", 8, 24), "CO2E_KG": (1000, 0.4), "PRESENT_VALUE": (1000, 12, 0.08),
+    "BOOK_VALUE": (300000, 30000, 5, 36), "OWNERSHIP_COST": (300000, 4000, 36, 138000, 0.08),
+    "BREAK_EVEN_MONTH": (300000, 4000, 12000), "API_COST": (1e9, 2.5e8, 0.6, 2.4),
+    "API_BREAK_EVEN_TOKENS": (1200, 0.6, 2.4, 0.8),
 }
 
 

@@ -14,6 +14,71 @@ failed:
     ACTIVATION_GB = Err.Description
 End Function
 
+Function API_BREAK_EVEN_TOKENS(self_host_monthly_cost, price_per_mtok_in, price_per_mtok_out, input_share)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        API_BREAK_EVEN_TOKENS = XLPy.CallUDF("xlcompute.udfs", "API_BREAK_EVEN_TOKENS", Array(self_host_monthly_cost, price_per_mtok_in, price_per_mtok_out, input_share), ThisWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        API_BREAK_EVEN_TOKENS = XLPy.CallUDF("xlcompute.udfs", "API_BREAK_EVEN_TOKENS", Array(self_host_monthly_cost, price_per_mtok_in, price_per_mtok_out, input_share))
+        Exit Function
+    #End If
+failed:
+    API_BREAK_EVEN_TOKENS = Err.Description
+End Function
+
+Function API_COST(input_tokens, output_tokens, price_per_mtok_in, price_per_mtok_out)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        API_COST = XLPy.CallUDF("xlcompute.udfs", "API_COST", Array(input_tokens, output_tokens, price_per_mtok_in, price_per_mtok_out), ThisWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        API_COST = XLPy.CallUDF("xlcompute.udfs", "API_COST", Array(input_tokens, output_tokens, price_per_mtok_in, price_per_mtok_out))
+        Exit Function
+    #End If
+failed:
+    API_COST = Err.Description
+End Function
+
+Function BOOK_VALUE(purchase_price, residual_value, useful_life_years, months)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        BOOK_VALUE = XLPy.CallUDF("xlcompute.udfs", "BOOK_VALUE", Array(purchase_price, residual_value, useful_life_years, months), ThisWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        BOOK_VALUE = XLPy.CallUDF("xlcompute.udfs", "BOOK_VALUE", Array(purchase_price, residual_value, useful_life_years, months))
+        Exit Function
+    #End If
+failed:
+    BOOK_VALUE = Err.Description
+End Function
+
+Function BREAK_EVEN_MONTH(purchase_price, monthly_running_cost, monthly_rent)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        BREAK_EVEN_MONTH = XLPy.CallUDF("xlcompute.udfs", "BREAK_EVEN_MONTH", Array(purchase_price, monthly_running_cost, monthly_rent), ThisWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        BREAK_EVEN_MONTH = XLPy.CallUDF("xlcompute.udfs", "BREAK_EVEN_MONTH", Array(purchase_price, monthly_running_cost, monthly_rent))
+        Exit Function
+    #End If
+failed:
+    BREAK_EVEN_MONTH = Err.Description
+End Function
+
+Function CO2E_KG(kwh, grid_kg_per_kwh)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        CO2E_KG = XLPy.CallUDF("xlcompute.udfs", "CO2E_KG", Array(kwh, grid_kg_per_kwh), ThisWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        CO2E_KG = XLPy.CallUDF("xlcompute.udfs", "CO2E_KG", Array(kwh, grid_kg_per_kwh))
+        Exit Function
+    #End If
+failed:
+    CO2E_KG = Err.Description
+End Function
+
 Function COMM_VOLUME_GB(model, parallelism, tokens, Optional gpus, Optional batch_size, Optional seq_len, Optional precision, Optional unit)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
@@ -51,6 +116,19 @@ Function COST_PER_REQUEST(model, gpu, Optional io_tokens, Optional usd_per_gpu_h
     #End If
 failed:
     COST_PER_REQUEST = Err.Description
+End Function
+
+Function ENERGY_KWH(gpu, gpus, hours, Optional power_fraction, Optional pue)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        ENERGY_KWH = XLPy.CallUDF("xlcompute.udfs", "ENERGY_KWH", Array(gpu, gpus, hours, power_fraction, pue), ThisWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        ENERGY_KWH = XLPy.CallUDF("xlcompute.udfs", "ENERGY_KWH", Array(gpu, gpus, hours, power_fraction, pue))
+        Exit Function
+    #End If
+failed:
+    ENERGY_KWH = Err.Description
 End Function
 
 Function GPUS_FOR_DEADLINE(flops, days, gpu, Optional mfu, Optional precision)
@@ -170,6 +248,19 @@ failed:
     MODEL_PARAMS = Err.Description
 End Function
 
+Function OWNERSHIP_COST(purchase_price, monthly_running_cost, months, value_at_end, Optional annual_rate)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        OWNERSHIP_COST = XLPy.CallUDF("xlcompute.udfs", "OWNERSHIP_COST", Array(purchase_price, monthly_running_cost, months, value_at_end, annual_rate), ThisWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        OWNERSHIP_COST = XLPy.CallUDF("xlcompute.udfs", "OWNERSHIP_COST", Array(purchase_price, monthly_running_cost, months, value_at_end, annual_rate))
+        Exit Function
+    #End If
+failed:
+    OWNERSHIP_COST = Err.Description
+End Function
+
 Function PLAN(model, requests_per_s, Optional input_tokens, Optional output_tokens, Optional ttft_ms_max, Optional tpot_ms_max, Optional gpus, Optional precisions, Optional top, Optional frontier)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
@@ -181,6 +272,19 @@ Function PLAN(model, requests_per_s, Optional input_tokens, Optional output_toke
     #End If
 failed:
     PLAN = Err.Description
+End Function
+
+Function PRESENT_VALUE(monthly_amount, months, Optional annual_rate)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        PRESENT_VALUE = XLPy.CallUDF("xlcompute.udfs", "PRESENT_VALUE", Array(monthly_amount, months, annual_rate), ThisWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        PRESENT_VALUE = XLPy.CallUDF("xlcompute.udfs", "PRESENT_VALUE", Array(monthly_amount, months, annual_rate))
+        Exit Function
+    #End If
+failed:
+    PRESENT_VALUE = Err.Description
 End Function
 
 Function TOKENS_PER_S(model, gpu, Optional gpus, Optional precision, Optional input_tokens, Optional output_tokens, Optional batch)

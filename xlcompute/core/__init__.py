@@ -16,6 +16,17 @@ from .communication import (
     ring_allreduce_factor,
     tensor_parallel_comm_volume,
 )
+from .finance import (
+    api_break_even_tokens,
+    api_cost,
+    break_even_month,
+    co2e_kg,
+    energy_kwh,
+    monthly_rate,
+    ownership_present_cost,
+    present_value_monthly,
+    straight_line_value,
+)
 from .inference import (
     GpuRequirement,
     binding_constraint,
@@ -90,4 +101,8 @@ __all__ += [
     "params_active", "params_attention_per_layer", "params_embedding", "params_layers", "params_mla_per_layer",
     "params_mlp", "params_moe_block", "params_non_embedding", "params_norms", "params_output_head", "params_pooler",
     "params_router", "params_total",
+]
+__all__ += [
+    "api_break_even_tokens", "api_cost", "break_even_month", "co2e_kg", "energy_kwh", "monthly_rate",
+    "ownership_present_cost", "present_value_monthly", "straight_line_value",
 ]

@@ -7,7 +7,7 @@ formula breakdown and the catalog rows its setups resolved. The xlwings adapter
 evaluator and the CLI use it directly and never import xlwings.
 """
 
-from . import catalog_functions, serving_functions, training_functions  # noqa: F401 - registers the functions
+from . import catalog_functions, ownership_functions, serving_functions, training_functions  # noqa: F401 - registers
 from .calling import COM_MISSING, is_blank
 from .excel_values import COM_ERRORS, EXCEL_ERRORS, error_code, is_error
 from .spec import CATEGORY, REGISTRY, Argument, ExcelFunction, Outcome

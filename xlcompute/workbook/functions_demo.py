@@ -47,6 +47,14 @@ INPUTS: tuple[tuple[str, object, str, str], ...] = (
     ("Context", 8192, "tokens", "context per sequence"),
     ("Batch", 16, "sequences", "concurrent sequences"),
     ("Rate", 20, "requests/s", "request rate"),
+    ("Grid", 0.4, "kg CO2e/kWh", "grid carbon intensity of the site (example)"),
+    ("Months", 36, "months", "term compared for rent or buy"),
+    ("Rate_pa", 0.08, "1/year", "discount rate"),
+    ("ServerPrice", 300000, "USD", "purchase price of one 8-GPU server (example)"),
+    ("RunCost", 4000, "USD/month", "power, colocation and staff of the server (example)"),
+    ("Rent", 12000, "USD/month", "rent of the same 8 GPUs (example)"),
+    ("ApiIn", 0.6, "USD/Mtok", "API list price per million input tokens (example)"),
+    ("ApiOut", 2.4, "USD/Mtok", "API list price per million output tokens (example)"),
 )
 
 #: (formula, unit, what it answers) rows of the Functions sheet.
@@ -87,6 +95,15 @@ CALLS: tuple[tuple[str, str, str], ...] = (
     ("=GPU_SPEC(GPU,\"peak_flops\",\"fp8\")", "FLOP/s", "dense fp8 peak"),
     ("=GPU_PRICE(GPU)", "USD/GPU-hour", "median on-demand price"),
     ("=GPU_PRICE(GPU,\"aws\",\"capacity_block\")", "USD/GPU-hour", "one provider's capacity-block price"),
+    ("=ENERGY_KWH(GPU,GPUs,24*Days)", "kWh", "facility energy at board power, average PUE"),
+    ("=CO2E_KG(ENERGY_KWH(GPU,GPUs,24*Days,0.8,1.2),Grid)", "kg CO2e", "emissions on the site's grid"),
+    ("=PRESENT_VALUE(Rent,Months,Rate_pa)", "USD", "present value of renting for the term"),
+    ("=BOOK_VALUE(ServerPrice,0.1*ServerPrice,5,Months)", "USD", "servers' book value at the end of the term"),
+    ("=OWNERSHIP_COST(ServerPrice,RunCost,Months,BOOK_VALUE(ServerPrice,0.1*ServerPrice,5,Months),Rate_pa)",
+     "USD", "present cost of buying, running and reselling"),
+    ("=BREAK_EVEN_MONTH(ServerPrice,RunCost,Rent)", "months", "when buying has cost less than renting"),
+    ("=API_COST(2E9,5E8,ApiIn,ApiOut)", "USD/month", "what an API charges for the volume"),
+    ("=API_BREAK_EVEN_TOKENS(RunCost,ApiIn,ApiOut,0.8)", "tokens/month", "volume where self-hosting pays"),
 )
 
 #: Arrays sheet: scenario inputs (model size, tokens) for the column example.
