@@ -12,6 +12,14 @@ REPO = Path(__file__).resolve().parents[1]
 PUBLISHED_JSON = Path(__file__).resolve().parent / "data" / "published.json"
 
 
+@pytest.fixture(autouse=True)
+def _shipped_catalog_only(monkeypatch):
+    """Every test sees the shipped catalog, whatever XLCOMPUTE_CATALOG_DIR the shell has, and a
+    test that names a catalog directory (use_catalog_dir, --catalog-dir) leaves none behind."""
+    monkeypatch.setenv("XLCOMPUTE_CATALOG_DIR", "")  # remembers the shell's value (or none) for undo
+    monkeypatch.delenv("XLCOMPUTE_CATALOG_DIR")
+
+
 @pytest.fixture(scope="session")
 def published() -> dict:
     """The published reference numbers (models, training runs, serving measurements, GPUs)."""

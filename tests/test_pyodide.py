@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import REPO, published_row
-from xlcompute.catalog import PRICES_ENV
+from xlcompute.catalog import CATALOG_DIR_ENV, PRICES_ENV
 from tests.pyodide_probe import probe
 
 pytestmark = pytest.mark.pyodide
@@ -59,6 +59,7 @@ def pyodide_result() -> dict[str, Any]:
 def cpython_probe() -> dict[str, Any]:
     with pytest.MonkeyPatch.context() as mp:
         mp.delenv(PRICES_ENV, raising=False)  # Pyodide sees no user prices file either
+        mp.delenv(CATALOG_DIR_ENV, raising=False)  # nor a user catalog directory
         return json.loads(json.dumps(probe()))  # same JSON round trip as the Pyodide side
 
 

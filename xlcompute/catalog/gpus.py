@@ -23,33 +23,43 @@ from typing import Any
 
 from ..core.errors import XlcomputeError
 from ..core.hardware import Accelerator
-from ._data import Index, build_catalog, read_data_csv, split_list, typed_fields
+from ._data import Index, build_catalog, check_row, parse_number, split_list, typed_fields
+from .user_dir import FileKey, user_file, user_rows
 
 PRECISION_COLUMNS = ("fp32", "tf32", "bf16", "fp16", "fp8", "int8", "fp4")
+REQUIRED_COLUMNS = ("id", "name", "vendor", "generation", "memory_gb", "memory_bandwidth_gbps", "source", "date")
 
 
-def _gpu_from_row(row: dict[str, str], line: int) -> Accelerator:
-    label = f"gpus.csv line {line} ({row.get('id', '?')})"
+def _gpu_from_row(row: dict[str, str], where: str, origin: str = "catalog") -> Accelerator:
+    """One accelerator from a row of gpus.csv (shipped or a user's: the same checks)."""
+    check_row(row, where, ("source",))
+    label = f"{where} ({row['id']})"
+    for column in REQUIRED_COLUMNS:
+        if not row.get(column):
+            raise XlcomputeError(f"{label}, column {column}: expected a value, found nothing.", argument="catalog")
     values = typed_fields(Accelerator, row, label)
-    for required in ("id", "name", "memory_gb", "memory_bandwidth_gbps"):
-        if required not in values:
-            raise XlcomputeError(f"{label}: column {required} is empty.", argument="catalog")
-    dense: dict[str, float] = {}
-    for column in PRECISION_COLUMNS:
-        text = row.get(column, "")
-        if text:
-            try:
-                dense[column] = float(text)
-            except ValueError as exc:
-                raise XlcomputeError(f"{label}, column {column}: expected TFLOP/s, found {text!r}.",
-                                     argument="catalog") from exc
-    return Accelerator(dense_tflops=dense, **values)
+    for column in ("memory_gb", "memory_bandwidth_gbps"):
+        if not values[column] > 0:
+            raise XlcomputeError(f"{label}, column {column}: expected a number above 0, found {row[column]!r}.",
+                                 argument="catalog")
+    dense = {column: parse_number(row[column], f"{label}, column {column}")
+             for column in PRECISION_COLUMNS if row.get(column)}
+    if not any(dense.values()):
+        raise XlcomputeError(f"{label}, columns {', '.join(PRECISION_COLUMNS)}: expected at least one dense peak "
+                             "TFLOP/s (without sparsity), found none.", argument="catalog")
+    return Accelerator(dense_tflops=dense, origin=origin, **values)
 
 
-@functools.lru_cache(maxsize=1)
-def _catalog() -> tuple[dict[str, Accelerator], Index]:
+@functools.lru_cache(maxsize=4)
+def _load(user: FileKey | None) -> tuple[dict[str, Accelerator], Index]:
     return build_catalog("gpus.csv", "gpu", _gpu_from_row,
-                         lambda gpu, row: (gpu.name, *split_list(row.get("aliases", ""))))
+                         lambda gpu, row: (gpu.name, *split_list(row.get("aliases", ""))),
+                         user_rows(user, REQUIRED_COLUMNS))
+
+
+def _catalog() -> tuple[dict[str, Accelerator], Index]:
+    """The shipped accelerators merged with the user catalog directory's gpus.csv, if any."""
+    return _load(user_file("gpus.csv"))
 
 
 # Words that never tell two catalog rows apart: vendors, brands, memory types.
@@ -89,15 +99,16 @@ def _form_of(gpu: Accelerator) -> str:
     return "any"
 
 
-@functools.lru_cache(maxsize=1)
-def _word_index() -> dict[tuple[str, ...], str]:
+@functools.lru_cache(maxsize=4)
+def _word_index(user: FileKey | None) -> dict[tuple[str, ...], str]:
     """Order-free keys: the set of meaningful words of each id, name and alias -> id."""
     index: dict[tuple[str, ...], str] = {}
-    for line, row in enumerate(read_data_csv("gpus.csv"), start=2):
-        for name in (row["id"], row.get("name", ""), *split_list(row.get("aliases", ""))):
+    _, lookup = _load(user)
+    for gpu_id, other_names in lookup.names.items():
+        for name in (gpu_id, *other_names):
             key = _key(_words(name))
             if key:
-                index.setdefault(key, row["id"])
+                index.setdefault(key, gpu_id)
     return index
 
 
@@ -111,8 +122,9 @@ def _memory_sizes(text: str) -> set[float]:
 
 def _find_by_words(ref: str) -> str | None:
     """The row a free-form name means, or None when it is unknown or ambiguous (see module doc)."""
-    gpus, _ = _catalog()
-    index = _word_index()
+    user = user_file("gpus.csv")
+    gpus, _ = _load(user)
+    index = _word_index(user)
     text = str(ref)
     mentioned_memory = _memory_sizes(text)
     flattened = re.sub(r"[()\[\]]", " ", text)  # keep what the remark says: "A100 (40GB)"

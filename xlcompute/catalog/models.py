@@ -14,8 +14,10 @@ from typing import Any
 from ..core.architecture import ModelArch
 from ..core.errors import XlcomputeError, unknown_id
 from ..core.params import params_active, params_non_embedding, params_total
-from ._data import Index, build_catalog, parse_bool, parse_count, quoted_half_unit, split_list, typed_fields
+from ._data import (Index, build_catalog, check_row, parse_bool, parse_count, parse_number, quoted_half_unit,
+                    split_list, typed_fields)
 from .hf_config import ACTIVE_WITHOUT_INPUT_EMBEDDING, arch_from_config_file, config_path, load_config
+from .user_dir import FileKey, user_file, user_rows
 
 #: Relative tolerance between derived and official parameter counts (the issue's 1 %).
 DEFAULT_TOLERANCE = 0.01
@@ -41,6 +43,7 @@ class Model:
     active_counts_input_embedding: bool = True  # the vendor's convention for "active"
     tolerance: float = DEFAULT_TOLERANCE
     quoted: dict[str, str] = field(default_factory=dict, compare=False, repr=False)  # counts as written
+    origin: str = field(default="catalog", compare=False)  # "catalog" (shipped) or the user file's path
 
     @property
     def total_params(self) -> int:
@@ -82,6 +85,7 @@ class Model:
             "params_source": self.params_source,
             "date": self.date,
             "notes": self.notes,
+            "origin": self.origin,
             "arch": self.arch.to_dict(),
         }
 
@@ -89,38 +93,100 @@ class Model:
         return self.id
 
 
-def _model_from_row(row: dict[str, str], line: int) -> Model:
-    label = f"models.csv line {line} ({row.get('id', '?')})"
-    if not row.get("id"):
-        raise XlcomputeError(f"{label}: empty id.", argument="catalog")
+ARCH_COLUMNS = ("hidden_size", "num_layers", "num_attention_heads", "intermediate_size", "vocab_size")
+REQUIRED_COLUMNS = ("id", *ARCH_COLUMNS, "config_source", "params_source", "date")
+
+
+def _model_from_row(row: dict[str, str], where: str, origin: str = "catalog") -> Model:
+    """One model from a row of models.csv (shipped or a user's: the same parsing and checks;
+    a user's row is also held to :func:`check_counts` as the test suite holds the shipped rows)."""
+    check_row(row, where, ("config_source", "params_source"))
+    label = f"{where} ({row['id']})"
     arch_fields = typed_fields(ModelArch, row, label)
+    for column in ARCH_COLUMNS:
+        if not arch_fields.get(column):
+            raise XlcomputeError(f"{label}, column {column}: expected a whole number above 0, found "
+                                 f"{row.get(column) or 'nothing'}.", argument="catalog")
     arch_fields["name"] = row.get("name", "")
     arch = ModelArch(**arch_fields)
     counts = {key: row.get(f"official_{key}_params", "") for key in ("total", "active", "non_embedding")}
-    return Model(
+    official = {key: parse_count(text, f"{label}, column official_{key}_params") for key, text in counts.items()}
+    model = Model(
         id=row["id"],
         name=row.get("name") or row["id"],
         arch=arch,
         hf_repos=split_list(row.get("hf_repos", "")),
-        official_total_params=parse_count(counts["total"], label),
-        official_active_params=parse_count(counts["active"], label),
-        official_non_embedding_params=parse_count(counts["non_embedding"], label),
-        source=row.get("config_source", ""),
-        params_source=row.get("params_source", ""),
-        date=row.get("date", ""),
+        official_total_params=official["total"],
+        official_active_params=official["active"],
+        official_non_embedding_params=official["non_embedding"],
+        source=row["config_source"],
+        params_source=row["params_source"],
+        date=row["date"],
         notes=row.get("notes", ""),
         family=row.get("family", ""),
         aliases=split_list(row.get("aliases", "")),
-        active_counts_input_embedding=parse_bool(row.get("active_counts_input_embedding") or "true", label),
-        tolerance=float(row.get("tolerance") or DEFAULT_TOLERANCE),
+        active_counts_input_embedding=parse_bool(row.get("active_counts_input_embedding") or "true",
+                                                 f"{label}, column active_counts_input_embedding"),
+        tolerance=parse_number(row.get("tolerance") or str(DEFAULT_TOLERANCE), f"{label}, column tolerance"),
         quoted={k: v for k, v in counts.items() if v},
+        origin=origin,
     )
+    if origin != "catalog":
+        check_counts(model, label)
+    return model
 
 
-@functools.lru_cache(maxsize=1)
-def _catalog() -> tuple[dict[str, Model], Index]:
+def check_counts(model: Model, label: str | None = None) -> None:
+    """Derived parameter counts against the row's official ones, the rules tests/test_params.py
+    holds every shipped row to: the total within :meth:`Model.allowed_deviation` of the
+    official total (a row without one must say "nominal" in params_source), and likewise the
+    active count (required for a mixture of experts) and the non-embedding count when given;
+    a tolerance other than 1 % gives its reason in notes."""
+    label = label or f"model {model.id}"
+    if model.official_total_params is None and "nominal" not in model.params_source.lower():
+        raise XlcomputeError(
+            f"{label}, column official_total_params: expected the published total parameter count (it checks the "
+            "architecture columns), found nothing. If only a nominal size is published, say 'nominal' in "
+            "params_source.", argument="catalog")
+    if model.tolerance != DEFAULT_TOLERANCE and not ("tolerance" in model.notes or "CONFLICT" in model.notes):
+        raise XlcomputeError(f"{label}, column notes: expected the reason for the tolerance of {model.tolerance:g} "
+                             "(a note that says 'tolerance' or 'CONFLICT'), found "
+                             f"{repr(model.notes) if model.notes else 'nothing'}.", argument="catalog")
+    if model.arch.is_moe and model.official_active_params is None:
+        raise XlcomputeError(f"{label}, column official_active_params: expected the published active parameter count "
+                             "of this mixture of experts, found nothing.", argument="catalog")
+    try:
+        derived = {"total": model.total_params, "active": model.active_params,
+                   "non_embedding": model.non_embedding_params}
+    except XlcomputeError as exc:  # e.g. mlp "swiglu": the core names the column
+        message = str(exc).split(": ", 1)[-1]
+        raise XlcomputeError(f"{label}, column {exc.argument}: {message}", argument="catalog",
+                             suggestions=exc.suggestions) from exc
+    official = {"total": model.official_total_params, "active": model.official_active_params,
+                "non_embedding": model.official_non_embedding_params}
+    for which, count in official.items():
+        if not count:
+            continue
+        deviation = abs(derived[which] / count - 1.0)
+        allowed = model.allowed_deviation(which)
+        if deviation > allowed:
+            raise XlcomputeError(
+                f"{label}, column official_{which}_params: expected a count within {allowed:.1%} of the "
+                f"{derived[which]:,} derived from the architecture columns, found {model.quoted[which]!r} "
+                f"({deviation:.1%} apart). Check the architecture columns against config.json; if the published "
+                "count differs for a known reason, widen column tolerance and give the reason in notes.", argument="catalog")
+
+
+@functools.lru_cache(maxsize=4)
+def _load(user: FileKey | None) -> tuple[dict[str, Model], Index]:
     return build_catalog("models.csv", "model", _model_from_row,
-                         lambda model, row: (model.name, *model.aliases, *model.hf_repos))
+                         lambda model, row: (model.name, *model.aliases, *model.hf_repos),
+                         user_rows(user, REQUIRED_COLUMNS))
+
+
+def _catalog() -> tuple[dict[str, Model], Index]:
+    """The shipped models merged with the user catalog directory's models.csv, if any."""
+    return _load(user_file("models.csv"))
 
 
 def list_models() -> list[Model]:

@@ -1,9 +1,10 @@
 """GPU prices: ``data/prices.csv``, one row per (GPU, provider, pricing model, region), each
 with its source and date. Instance prices are divided by the GPUs per instance.
 
-User overrides: a CSV with the same columns, passed as ``prices_file=`` or named by the
-``XLCOMPUTE_PRICES`` environment variable, is read after the shipped file. A user row
-replaces the shipped row with the same ``gpu_id``, ``provider``, ``pricing`` and
+User overrides: ``prices.csv`` in the user catalog directory (``XLCOMPUTE_CATALOG_DIR``, see
+:mod:`xlcompute.catalog.user_dir`), then a CSV with the same columns passed as ``prices_file=``
+or named by the ``XLCOMPUTE_PRICES`` environment variable, are read after the shipped file. A
+user row replaces the earlier row with the same ``gpu_id``, ``provider``, ``pricing`` and
 ``region``; other user rows are added.
 
 Default choice: ``get_price(gpu)`` without a provider returns the *median* row among the
@@ -14,14 +15,16 @@ rows, so the answer is always a real quoted price with its source).
 from __future__ import annotations
 
 import functools
+import math
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from ..core.errors import XlcomputeError, check_choice, closest
-from ._data import lookup_key, read_data_csv, read_user_csv
+from ._data import lookup_key, read_data_rows, read_user_csv
 from .gpus import get_gpu
+from .user_dir import CATALOG_DIR_ENV, FileKey, file_key, user_file, user_rows
 
 PRICES_ENV = "XLCOMPUTE_PRICES"
 REQUIRED_COLUMNS = ("gpu_id", "provider", "pricing", "region", "usd_per_gpu_hour", "source", "date")
@@ -63,58 +66,71 @@ def _pricing_key(pricing: Any) -> str:
 def _price_from_row(row: dict[str, str], label: str, origin: str) -> Price:
     for column in REQUIRED_COLUMNS:
         if not row.get(column):
-            raise XlcomputeError(f"{label}: column {column} is empty.", argument="prices_file")
-    gpu = get_gpu(row["gpu_id"]).id  # validates the id, accepts aliases
+            raise XlcomputeError(f"{label}, column {column}: expected a value, found nothing.", argument="prices_file")
+    try:
+        gpu = get_gpu(row["gpu_id"]).id  # validates the id, accepts aliases
+    except XlcomputeError as exc:
+        raise XlcomputeError(f"{label}, column gpu_id: {str(exc).split(': ', 1)[-1]}", argument="prices_file",
+                             suggestions=exc.suggestions) from exc
     pricing = _pricing_key(row["pricing"])
     if pricing not in PRICING_MODELS:
         raise XlcomputeError(f"{label}: pricing {row['pricing']!r} is not one of {', '.join(PRICING_MODELS)}.",
                              argument="prices_file", suggestions=closest(pricing, PRICING_MODELS))
-    try:
-        usd = float(row["usd_per_gpu_hour"])
-        gpus = int(float(row.get("gpus_per_instance") or 1))
-        instance_usd = float(row.get("usd_per_instance_hour") or 0.0)
-    except ValueError as exc:
-        raise XlcomputeError(f"{label}: expected numbers in usd_per_gpu_hour/gpus_per_instance/"
-                             f"usd_per_instance_hour ({exc}).", argument="prices_file") from exc
-    if not usd > 0 or gpus < 1:
-        raise XlcomputeError(f"{label}: usd_per_gpu_hour must be > 0 and gpus_per_instance >= 1, "
-                             f"found {usd:g} and {gpus}.", argument="prices_file")
+    numbers = []
+    for column, default in (("usd_per_gpu_hour", ""), ("gpus_per_instance", "1"), ("usd_per_instance_hour", "0")):
+        text = row.get(column) or default
+        try:
+            numbers.append(float(text))
+        except ValueError as exc:
+            raise XlcomputeError(f"{label}, column {column}: expected a number, found {text!r}.",
+                                 argument="prices_file") from exc
+    usd, gpus, instance_usd = numbers
+    if not (0 < usd < math.inf and gpus >= 1 and gpus.is_integer() and 0 <= instance_usd < math.inf):
+        raise XlcomputeError(f"{label}: usd_per_gpu_hour must be > 0, gpus_per_instance a whole number >= 1 and "
+                             f"usd_per_instance_hour >= 0, found {usd:g}, {gpus:g} and {instance_usd:g}.",
+                             argument="prices_file")
     return Price(gpu_id=gpu, provider=row["provider"].strip(), pricing=pricing, region=row["region"].strip(),
                  usd_per_gpu_hour=usd, source=row["source"], date=row["date"], instance=row.get("instance", ""),
-                 gpus_per_instance=gpus, usd_per_instance_hour=instance_usd, notes=row.get("notes", ""),
+                 gpus_per_instance=int(gpus), usd_per_instance_hour=instance_usd, notes=row.get("notes", ""),
                  origin=origin)
 
 
 @functools.lru_cache(maxsize=1)
 def _shipped() -> tuple[Price, ...]:
-    return tuple(_price_from_row(row, f"prices.csv line {line}", "catalog")
-                 for line, row in enumerate(read_data_csv("prices.csv"), start=2))
+    return tuple(_price_from_row(row, f"prices.csv, line {line}", "catalog") for line, row in read_data_rows("prices.csv"))
 
 
 @functools.lru_cache(maxsize=8)
-def _user(path: str, mtime: float) -> tuple[Price, ...]:
-    rows = read_user_csv(path, REQUIRED_COLUMNS)
-    return tuple(_price_from_row(row, f"prices file {path!r} line {line}", path)
-                 for line, row in enumerate(rows, start=2))
+def _user(key: FileKey, gpus: FileKey | None, in_catalog_dir: bool) -> tuple[Price, ...]:
+    """The rows of one user price file (``key`` as :func:`user_file` gives); ``gpus`` (the user
+    gpus.csv, which the GPU ids resolve against) is part of the cache key only."""
+    path = key[0]
+    if in_catalog_dir:
+        _, rows = user_rows(key, REQUIRED_COLUMNS)
+        what = "catalog file"
+    else:
+        rows = read_user_csv(path, REQUIRED_COLUMNS)
+        what = "prices file"
+    return tuple(_price_from_row(row, f"{what} {path!r}, line {line}", path) for line, row in rows)
 
 
-def _user_file(prices_file: str | Path | None) -> str | None:
+def _prices_file(prices_file: str | Path | None) -> FileKey | None:
+    """The key of the prices file named by ``prices_file`` or ``XLCOMPUTE_PRICES``, if any."""
     chosen = prices_file if prices_file is not None else os.environ.get(PRICES_ENV) or None
-    return str(Path(chosen).expanduser()) if chosen else None
+    if not chosen:
+        return None
+    return file_key(str(Path(chosen).expanduser()), "prices file", "prices_file")
 
 
 def list_prices(gpu: Any = None, *, prices_file: str | Path | None = None) -> list[Price]:
-    """All price rows (shipped, then user overrides applied), optionally for one GPU."""
+    """All price rows: shipped, then the user catalog directory's prices.csv, then the prices
+    file (``prices_file`` or ``XLCOMPUTE_PRICES``); a later row replaces an earlier one with the
+    same GPU, provider, pricing and region. Optionally for one GPU only."""
     merged: dict[tuple[str, str, str, str], Price] = {p.key: p for p in _shipped()}
-    user = _user_file(prices_file)
-    if user:
-        try:
-            mtime = os.stat(user).st_mtime
-        except OSError as exc:
-            raise XlcomputeError(f"prices file {user!r}: cannot be read ({exc.strerror or exc}).",
-                                 argument="prices_file") from exc
-        for price in _user(user, mtime):
-            merged[price.key] = price
+    gpus = user_file("gpus.csv")
+    for key, in_catalog_dir in ((user_file("prices.csv"), True), (_prices_file(prices_file), False)):
+        if key is not None:
+            merged.update((price.key, price) for price in _user(key, gpus, in_catalog_dir))
     rows = list(merged.values())
     if gpu is not None:
         gpu_id = get_gpu(gpu).id
@@ -150,7 +166,8 @@ def get_price(gpu: Any, provider: str | None = None, pricing: str = "on_demand",
             f"gpu: no {pricing_key} price for {gpu_id}"
             + (f" in region {region!r}" if region else "")
             + (f"; pricing models with a price: {', '.join(available)}." if available else
-               f"; the catalog has no price for it. Add one with a prices file ({PRICES_ENV})."),
+               f"; the catalog has no price for it. Add one in prices.csv of ${CATALOG_DIR_ENV} or in a prices "
+               f"file (${PRICES_ENV})."),
             argument="gpu")
     rows.sort(key=lambda p: (p.usd_per_gpu_hour, p.provider))
     if provider is not None:

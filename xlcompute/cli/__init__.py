@@ -42,8 +42,15 @@ class _Group(click.Group):
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="xlcompute")
-def main() -> None:
+@click.option("--catalog-dir", type=click.Path(file_okay=False), default=None,
+              help="Directory of your own models.csv, gpus.csv and prices.csv rows, merged over the shipped "
+                   "catalog (default: $XLCOMPUTE_CATALOG_DIR).")
+def main(catalog_dir: str | None) -> None:
     """How much compute, memory, time and money an LLM workload needs."""
+    if catalog_dir:
+        from ..catalog.user_dir import use_catalog_dir  # noqa: PLC0415
+
+        use_catalog_dir(catalog_dir)
 
 
 # Command modules register themselves on `main` when imported (one line each).

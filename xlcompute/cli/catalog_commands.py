@@ -40,6 +40,11 @@ def _table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)])
 
 
+def _mark(origin: str) -> str:
+    """"user" for a row from a user file (catalog directory or prices file), blank for a shipped row."""
+    return "" if origin == "catalog" else "user"
+
+
 def _echo_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
@@ -60,10 +65,11 @@ def models_command(model_id: str | None, as_json: bool) -> None:
     rows = [
         (m.id, _billions(m.total_params), _billions(m.active_params) if m.arch.is_moe else "-",
          _billions(m.official_total_params), m.arch.num_layers, m.arch.hidden_size,
-         f"{m.arch.num_attention_heads}/{m.arch.num_kv_heads}" + (" MLA" if m.arch.is_mla else ""), m.date)
+         f"{m.arch.num_attention_heads}/{m.arch.num_kv_heads}" + (" MLA" if m.arch.is_mla else ""), m.date,
+         _mark(m.origin))
         for m in models
     ]
-    click.echo(_table(["id", "params", "active", "official", "layers", "hidden", "heads/kv", "date"], rows))
+    click.echo(_table(["id", "params", "active", "official", "layers", "hidden", "heads/kv", "date", ""], rows))
     click.echo(f"\n{len(models)} models. `xlcompute models ID` shows one with its sources and parameter breakdown.")
 
 
@@ -96,6 +102,8 @@ def _show_model(ref: str, as_json: bool) -> None:
         ("Official count source", model.params_source or "-"),
         ("Date", model.date or "-"),
     ]
+    if model.origin != "catalog":
+        facts.append(("From", f"user file {model.origin}"))
     if model.notes:
         facts.append(("Notes", model.notes))
     width = max(len(k) for k, _ in facts)
@@ -125,13 +133,15 @@ def gpus_command(gpu_id: str | None, as_json: bool) -> None:
     rows = [
         (g.id, _number(g.memory_gb), _number(g.memory_bandwidth_gbps), _number(g.dense_tflops.get("bf16")),
          _number(g.dense_tflops.get("fp8")), _number(g.dense_tflops.get("fp4")), _number(g.interconnect_gbps),
-         _number(g.tdp_w), g.date)
+         _number(g.tdp_w), g.date, _mark(g.origin))
         for g in gpus
     ]
-    click.echo(_table(["id", "mem GB", "GB/s", "bf16 TF", "fp8 TF", "fp4 TF", "link GB/s", "TDP W", "date"], rows))
+    click.echo(_table(["id", "mem GB", "GB/s", "bf16 TF", "fp8 TF", "fp4 TF", "link GB/s", "TDP W", "date", ""], rows))
     if gpu_id:
         g = gpus[0]
         click.echo(f"\n{g.name}\n  source: {g.source}\n  notes: {g.notes or '-'}")
+        if g.origin != "catalog":
+            click.echo(f"  from: user file {g.origin}")
     else:
         click.echo(f"\n{len(gpus)} accelerators. Dense = without 2:4 sparsity; link = scale-up bandwidth per GPU, "
                    "both directions. `xlcompute gpus ID` shows sources and notes.")
@@ -162,10 +172,11 @@ def prices_command(gpu_id: str | None, provider: str | None, pricing: str | None
         _echo_json({"prices": [p.to_dict() for p in rows], "default": default.to_dict() if default else None})
         return
     table = [(p.gpu_id, p.provider, p.pricing, p.region, f"{p.usd_per_gpu_hour:.3f}", p.instance or "-", p.date,
-              "" if p.origin == "catalog" else "user") for p in rows]
+              _mark(p.origin)) for p in rows]
     click.echo(_table(["gpu", "provider", "pricing", "region", "USD/GPU-h", "instance", "date", ""], table))
     if default:
         click.echo(f"\nDefault for {default.gpu_id} ({default.pricing}): ${default.usd_per_gpu_hour:.3f} per GPU-hour "
                    f"from {default.provider} ({'median quote' if not provider else 'cheapest quote'}); "
                    f"source: {default.source}")
-    click.echo("\nInstance prices are divided by GPUs per instance. Override with --prices-file or $XLCOMPUTE_PRICES.")
+    click.echo("\nInstance prices are divided by GPUs per instance. Override with --prices-file or $XLCOMPUTE_PRICES, "
+               "or prices.csv in --catalog-dir ($XLCOMPUTE_CATALOG_DIR).")

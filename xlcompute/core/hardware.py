@@ -49,6 +49,7 @@ class Accelerator:
     source: str = ""
     date: str = ""
     notes: str = ""
+    origin: str = field(default="catalog", compare=False)  # "catalog" (shipped) or the user file's path
 
     def peak_flops(self, precision: str = "bf16") -> float:
         """Dense peak [FLOP/s] of the units that run ``precision`` matrix multiplications.
