@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SAMPLE ?= workbooks/training_quote.xlsx
 OUT ?= build/training_quote.pdf
 
-.PHONY: venv report test bench clean system-deps
+.PHONY: venv report test bench dist clean system-deps
 
 # WeasyPrint needs Pango (and HarfBuzz's subsetter, which makes font embedding ~2 s faster per PDF
 # than its fontTools fallback), and proposals need fonts (DejaVu; WenQuanYi for the Chinese titles of
@@ -39,5 +39,12 @@ test: venv
 bench: venv
 	$(BIN)/python -m bench
 
+# The wheel and sdist that `pip install` and xlwings Lite's requirements.txt take before (and after)
+# xlcompute is on PyPI; `twine check` validates their metadata and README rendering.
+dist: venv
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+	$(BIN)/twine check --strict dist/*
+
 clean:
-	rm -rf $(VENV) build .pytest_cache
+	rm -rf $(VENV) build dist .pytest_cache

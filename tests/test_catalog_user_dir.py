@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 import xlcompute.catalog
 from test_params import ACTIVE_COUNT_CONFLICTS
-from xlcompute import serving
+from xlcompute.scenario import serving_speed as serving
 from xlcompute.catalog import (
     CATALOG_DIR_ENV,
     PRICES_ENV,

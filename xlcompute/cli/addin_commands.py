@@ -32,11 +32,11 @@ Written by `xlcompute addin lite`. Excel lists them after the add-in registers t
 
 from {module} import *  # noqa: F401,F403 - every function carries its xlwings registration
 '''
-LITE_REQUIREMENTS = "xlcompute=={version}\n"
+LITE_REQUIREMENTS = "{requirement}\n"
 
 CLASSIC_STEPS = """\
 Classic xlwings add-in ("UDF Modules"), Excel on Windows:
-  1. In the Python that Excel will use:   pip install xlcompute=={version} xlwings
+  1. In the Python that Excel will use:   pip install {pip_target} xlwings
   2. Install the xlwings add-in:          xlwings addin install
   3. Excel > File > Options > Trust Center > Trust Center Settings > Macro Settings:
      tick "Trust access to the VBA project object model" (needed once, for importing).
@@ -53,13 +53,37 @@ LITE_STEPS = """\
 xlwings Lite, Excel on Windows, Mac and the web (Microsoft 365 or Office 2021+), no local Python:
   1. Excel > Home > Add-ins: add "xlwings Lite" (free for personal and commercial use).
   2. Open the xlwings Lite task pane. In the requirements.txt tab put
-       xlcompute=={version}
+       {requirement}
      (a pure-Python wheel; numpy comes with Pyodide, leave it unpinned) and click Restart.
   3. In the main.py tab put
        from {module} import *
      (or the main.py written by `xlcompute addin lite --dir FOLDER`) and save.
   4. Try  =TRAIN_FLOPS(70E9, 15E12)  and  =KV_CACHE_GB("llama-3.1-70b", A2:A10)  (ranges spill).
 """
+
+
+NOT_ON_PYPI = """\
+Until xlcompute {version} is on PyPI, install the wheel file instead: build it with `make dist`
+(dist/xlcompute-{version}-py3-none-any.whl) and run `xlcompute addin --wheel FILE-OR-URL`: the
+classic add-in takes the file's path, xlwings Lite (which runs in the browser) an https:// URL
+of the wheel served with cross-origin access allowed.
+"""
+
+
+def _install_targets(wheel: str | None) -> dict[str, str]:
+    """What pip (classic) and Lite's requirements.txt install: the PyPI release or a given wheel."""
+    if wheel is None:
+        return {"pip_target": f"xlcompute=={__version__}", "requirement": f"xlcompute=={__version__}"}
+    if not wheel.endswith(".whl"):
+        raise XlcomputeError(f"--wheel {wheel}: expected a .whl file or its URL, e.g. "
+                             f"dist/xlcompute-{__version__}-py3-none-any.whl.", argument="wheel")
+    is_url = wheel.startswith("https://")
+    if not is_url and not Path(wheel).is_file():
+        raise XlcomputeError(f"--wheel {wheel}: no such file; build it with `make dist`.", argument="wheel")
+    target = wheel if is_url else str(Path(wheel).resolve())
+    lite = target if is_url else ("<https:// URL of this wheel: xlwings Lite runs in the browser and cannot "
+                                  f"read {Path(wheel).name} from disk>")
+    return {"pip_target": f'"{target}"', "requirement": lite}
 
 
 def _write_all(files: dict[Path, str], force: bool) -> None:
@@ -79,14 +103,22 @@ def _write_all(files: dict[Path, str], force: bool) -> None:
               help="Write the set-up files into this folder (next to your workbook).")
 @click.option("--interpreter", help="Python interpreter for the classic add-in (written to xlwings.conf).")
 @click.option("--force", is_flag=True, help="Replace files that exist.")
-def addin_command(setup: str, directory: Path | None, interpreter: str | None, force: bool) -> None:
+@click.option("--wheel", help="Install this wheel (a file, or an https:// URL for xlwings Lite) instead of the "
+                              "PyPI release; `make dist` builds it.")
+def addin_command(setup: str, directory: Path | None, interpreter: str | None, force: bool,
+                  wheel: str | None) -> None:
     """Set up Excel to call the xlcompute functions: SETUP is classic (xlwings add-in, Windows),
     lite (xlwings Lite: Windows, Mac, web) or all (default)."""
-    values = {"version": __version__, "module": MODULE}
+    values = {"version": __version__, "module": MODULE, **_install_targets(wheel)}
+    if setup == "lite" and wheel is not None and not wheel.startswith("https://"):
+        raise XlcomputeError(f"--wheel {wheel}: xlwings Lite runs in the browser and installs from a URL; give "
+                             "the https:// address where the wheel is served.", argument="wheel")
     if setup in ("classic", "all"):
         click.echo(CLASSIC_STEPS.format(**values))
     if setup in ("lite", "all"):
         click.echo(LITE_STEPS.format(**values))
+    if wheel is None:
+        click.echo(NOT_ON_PYPI.format(**values))
     if directory is None:
         click.echo("No licence key is needed for either set-up (xlwings PRO/Server are not used).")
         return
