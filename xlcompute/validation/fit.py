@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import collections
 import math
-import statistics
 from typing import Any
 
 from ..core.efficiency import DEFAULT_SERVING_EFFICIENCY, MfuRange, ServingEfficiency
