@@ -8,7 +8,8 @@ Data (one row per measurement, each with its source and exact setup):
   ``output_tokens_per_s`` (aggregate, all GPUs), ``tpot_ms``, ``ttft_ms`` or
   ``e2e_tokens_per_s`` (output tokens / wall time of one request, prefill included).
 - ``data/training_runs.csv``: published pre-training runs (GPU-hours or GPUs × days) and
-  throughput benchmarks (tokens/s per GPU), with the dense peak the MFU is measured against.
+  throughput benchmarks (tokens/s per GPU), with the dense peak the MFU is measured against; the
+  MFU regime fit and its leave-one-source-out check are in :mod:`xlcompute.validation.training`.
 
 ``xlcompute validate`` prints both tables; :mod:`xlcompute.validation.fit` re-fits the global
 efficiency constants of :mod:`xlcompute.core.efficiency` from the same files.
