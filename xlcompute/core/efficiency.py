@@ -21,9 +21,8 @@ InfiniBand, tens of µs), ``internode_gbps`` (one 400 Gb/s NIC per GPU), ``gpus_
 in trtllm-bench's output). The fitted step overhead (2.3 ms) sits between TensorRT-LLM (~1 ms)
 and vLLM 0.6.3 (~3 ms); pass ``efficiency={"step_overhead_s": ...}`` for a known stack.
 
-Training MFU ranges per GPU generation, fitted on ``xlcompute/validation/data/training_runs.csv``
-(LLaMA-1 GPU-hours, BloombergGPT, MPT-7B, GLM-130B, MT-NLG, TinyLlama, Falcon-40B on A100;
-Phi-3, Llama 3.1 405B and NeMo 24.07 benchmarks on H100; GPT-3 on V100; PaLM and Gopher on TPU).
+Training MFU by regime (generation, precision, dense/MoE, scale): :mod:`xlcompute.core.training_efficiency`,
+re-exported here.
 Standard library only.
 """
 
@@ -110,46 +109,5 @@ class ServingEfficiency:
 #: The fitted defaults (see the module docstring for the data).
 DEFAULT_SERVING_EFFICIENCY = ServingEfficiency()
 
-@dataclass(frozen=True)
-class MfuRange:
-    """Model FLOPs utilisation of a training run [-]: low, base (typical) and high."""
-
-    low: float
-    base: float
-    high: float
-    fitted_on: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"low": self.low, "base": self.base, "high": self.high, "fitted_on": self.fitted_on}
-
-
-#: Default training MFU per accelerator generation (6·P·D FLOPs over dense bf16/fp16 peak).
-#: base = median implied MFU of the published runs of that generation, low/high = the lowest and
-#: highest seen (rounded); reproduced by :func:`xlcompute.validation.fit.fit_training_mfu`. Runs and their implied MFU are in
-#: ``xlcompute/validation/data/training_runs.csv``.
-TRAINING_MFU: dict[str, MfuRange] = {
-    "volta": MfuRange(0.15, 0.20, 0.30, "GPT-3 175B (10,000 V100 x 14.8 d, Patterson et al. 2021): 19.7%; low/high ±0.05-0.10 by judgement"),
-    "ampere": MfuRange(
-        0.24, 0.42, 0.51,
-        "10 A100 runs: BloombergGPT 23.6%, GLM-130B 25.1% (60-day upper bound), MT-NLG 29.8%, MPT-7B 35.7%, "
-        "Falcon-40B 40.4%, LLaMA 7B/13B/33B/65B 43.4/51.4/45.8/47.7%, TinyLlama 51.0%",
-    ),
-    "hopper": MfuRange(
-        0.22, 0.33, 0.41,
-        "7 H100 runs/benchmarks: Phi-3-medium 21.9%, Phi-3-mini 25.5%, Llama 3.1 405B 34.5% (30.84M GPU-hours); "
-        "NeMo 24.07 FP8 benchmarks vs FP8 peak 29.3/32.8/33.3/41.4%",
-    ),
-    "tpu": MfuRange(0.30, 0.30, 0.46, "Gopher 280B TPUv3 30.2%, PaLM 540B TPUv4 30.4% from chip-hours (46.2% reported without downtime: high)"),
-}
-
-#: Fallback for generations without published runs: Epoch AI's guidance (30% for LLMs when
-#: unreported, Sevilla et al. 2022) widened to the spread seen on A100/H100.
-DEFAULT_MFU = MfuRange(0.25, 0.35, 0.50, "Epoch AI guidance: 30% for LLM training when unreported")
-
-
-def training_mfu(generation: str) -> MfuRange:
-    """Default MFU range for an accelerator generation ("ampere", "hopper", ...)."""
-    key = str(generation or "").strip().lower()
-    if key.startswith("tpu"):
-        key = "tpu"
-    return TRAINING_MFU.get(key, DEFAULT_MFU)
+# Training MFU lives in its own module (regimes, fitted table); re-exported for existing imports.
+from .training_efficiency import DEFAULT_MFU, MfuRange, TRAINING_MFU, TRAINING_MFU_REGIMES, training_mfu  # noqa: E402,F401

@@ -15,9 +15,9 @@ REPLICA_GPUS = Argument("gpus", "GPUs of one replica (tensor parallel) [optional
                         core_names=("num_gpus", "tp"))
 FLOPS = Argument("flops", "Training compute in FLOP, e.g. from TRAIN_FLOPS. Cell or range.", "FLOP")
 TRAINING_TOKENS = Argument("tokens", "Training tokens, e.g. 2E+12. Cell or range.", "tokens")
-MFU = Argument("mfu", "Model FLOPs utilisation, 0-1 [optional, default: the typical MFU fitted for the GPU's "
-                      "generation, " + ", ".join(f"{m.base:.2f} for {name}" for name, m in TRAINING_MFU.items())
-               + "].")
+MFU = Argument("mfu", "Model FLOPs utilisation, 0-1 [optional, default: the typical MFU of the run's regime (GPU "
+                      "generation, precision, dense or MoE, GPU count; docs/validation.md), for a dense bf16 run "
+               + ", ".join(f"{m.base:.2f} on {name}" for name, m in TRAINING_MFU.items()) + "].")
 PRECISION = Argument("precision", 'Precision: bf16, fp16, fp8, int8, int4 or bits per weight [optional, default '
                                   '"bf16"].', core_names=("weight_precision",))
 KV_FOLLOWS = Argument("kv_precision", "KV-cache precision [optional, default: follows the weights, fp8 for fp8 or "

@@ -13,6 +13,10 @@ from .arguments import FLOPS, GPU, MFU, MODEL, MODEL_OR_PARAMS, PRECISION, PRICE
     UNIT
 from .spec import Argument, excel_function
 
+#: Optional last argument of the time and cost functions: picks the MFU regime (dense or MoE).
+REGIME_MODEL = Argument("model", "Model trained: catalog id, picks the MFU regime (mixture of experts or dense) "
+                                 "[optional, default: dense].", core_names=("params", "active_params", "arch"))
+
 
 def in_unit(num_bytes, unit):
     """Bytes in the memory unit asked for (GB when blank)."""
@@ -35,34 +39,36 @@ def train_flops(params, tokens, flops_per_param_token=6.0):
     return training.train_flops(params, tokens, flops_per_param_token)
 
 
-@excel_function("TRAIN_GPU_HOURS", [FLOPS, GPU, MFU, PRECISION], vectorised=True)
-def train_gpu_hours(flops, gpu, mfu=None, precision="bf16"):
+@excel_function("TRAIN_GPU_HOURS", [FLOPS, GPU, MFU, PRECISION, REGIME_MODEL], vectorised=True)
+def train_gpu_hours(flops, gpu, mfu=None, precision="bf16", model=None):
     """GPU-hours to train [GPU-h] = FLOP / (GPU dense peak x MFU x 3600)."""
-    s = training_setup(gpu, mfu, precision)
+    s = training_setup(gpu, mfu, precision, model=model)
     return training.gpu_hours(flops, s.peak_flops, s.mfu)
 
 
 @excel_function("TRAIN_DAYS", [FLOPS, Argument("gpus", "Number of GPUs training together. Cell or range.", "GPUs",
-                                               ("num_gpus",)), GPU, MFU, PRECISION], vectorised=True)
-def train_days(flops, gpus, gpu, mfu=None, precision="bf16"):
+                                               ("num_gpus",)), GPU, MFU, PRECISION, REGIME_MODEL], vectorised=True)
+def train_days(flops, gpus, gpu, mfu=None, precision="bf16", model=None):
     """Wall-clock training days = FLOP / (GPUs x dense peak x MFU) / 86400 (seed 004 eq. 2)."""
-    s = training_setup(gpu, mfu, precision)
+    s = training_setup(gpu, mfu, precision, model=model, gpus=gpus)
     return training.training_days(flops, gpus, s.peak_flops, s.mfu)
 
 
 @excel_function("GPUS_FOR_DEADLINE", [FLOPS, Argument("days", "Deadline in days of wall-clock training. Cell or "
-                                                              "range.", "days"), GPU, MFU, PRECISION], vectorised=True)
-def gpus_for_deadline(flops, days, gpu, mfu=None, precision="bf16"):
+                                                              "range.", "days"), GPU, MFU, PRECISION, REGIME_MODEL],
+                vectorised=True)
+def gpus_for_deadline(flops, days, gpu, mfu=None, precision="bf16", model=None):
     """Whole GPUs to finish training within the deadline = ceiling(FLOP / (days x 86400 x peak x MFU))."""
-    s = training_setup(gpu, mfu, precision)
+    s = training_setup(gpu, mfu, precision, model=model)
     return training.gpus_for_deadline(flops, days, s.peak_flops, s.mfu)
 
 
-@excel_function("TRAIN_COST", [FLOPS, GPU, PRICE, MFU, PRECISION, PROVIDER, PRICING], vectorised=True)
-def train_cost(flops, gpu, usd_per_gpu_hour=None, mfu=None, precision="bf16", provider=None, pricing="on_demand"):
+@excel_function("TRAIN_COST", [FLOPS, GPU, PRICE, MFU, PRECISION, PROVIDER, PRICING, REGIME_MODEL], vectorised=True)
+def train_cost(flops, gpu, usd_per_gpu_hour=None, mfu=None, precision="bf16", provider=None, pricing="on_demand",
+               model=None):
     """GPU rental cost of training [USD] = GPU-hours x price per GPU-hour (accelerators only)."""
     s = training_setup(gpu, mfu, precision, priced=True, usd_per_gpu_hour=usd_per_gpu_hour, provider=provider,
-                       pricing=pricing)
+                       pricing=pricing, model=model)
     return training.train_cost(training.gpu_hours(flops, s.peak_flops, s.mfu), s.usd_per_gpu_hour)
 
 

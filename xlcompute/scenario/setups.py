@@ -6,7 +6,8 @@ and records every choice it made, with the catalog row's source and date, as
 :class:`Resolved` items. Every face (Excel functions, workbook evaluation, report, CLI,
 planner, validation) calls these functions, so a default has one definition:
 
-- MFU: the typical MFU fitted for the GPU's generation (:func:`training_mfu_for`).
+- MFU: the typical MFU of the run's regime: GPU generation, precision, dense or MoE, GPU count
+  (:func:`training_mfu_for`).
 - Price: the catalog's median quote of the pricing model, or a provider's cheapest
   (:func:`price_per_gpu_hour`).
 - KV-cache precision: follows the weights (:func:`xlcompute.core.serving.default_kv_precision`).
@@ -114,13 +115,24 @@ def params_of(model: Any, which: str = "total") -> Any:
     return found.active_params if which == "active" else found.total_params
 
 
-def training_mfu_for(gpu: Accelerator, mfu: Any = None) -> Any:
-    """The MFU given, or the typical MFU fitted for the GPU's generation."""
+def is_moe(model: Any) -> bool:
+    """True for a catalog mixture-of-experts model (active parameters below the total); False for a count."""
+    if model is None or is_number(model):
+        return False
+    found = resolve_model(model)
+    return found.active_params < found.total_params
+
+
+def training_mfu_for(gpu: Accelerator, mfu: Any = None, precision: Any = "bf16", model: Any = None,
+                     gpus: Any = None) -> Any:
+    """The MFU given, or the base MFU of the run's regime (generation, precision, MoE, GPU count)."""
     if mfu is not None:
         return mfu
-    fitted = training_mfu(gpu.generation)
-    _note(Resolved("mfu", fitted.base, f"typical training MFU fitted for {gpu.generation or 'unknown'} GPUs "
-                                       f"(range {fitted.low:g}-{fitted.high:g}; docs/validation.md)"))
+    count = float(gpus) if is_number(gpus) and getattr(gpus, "ndim", 0) == 0 else None  # an array: scale unknown
+    fitted = training_mfu(gpu.generation, precision, is_moe(model), count)
+    _note(Resolved("mfu", fitted.base, f"typical training MFU of regime {fitted.regime} "
+                                       f"(generation/precision/architecture/scale; 80% band {fitted.low:g}-"
+                                       f"{fitted.high:g}, fitted on {fitted.runs} published runs; docs/validation.md)"))
     return fitted.base
 
 
@@ -152,12 +164,15 @@ class TrainingSetup:
 
 
 def training_setup(gpu: Any, mfu: Any = None, precision: Any = "bf16", *, priced: bool = False,
-                   usd_per_gpu_hour: Any = None, provider: Any = None, pricing: Any = "on_demand") -> TrainingSetup:
-    """Resolve the GPU, its dense peak at ``precision``, the MFU default and, with ``priced``, the price."""
+                   usd_per_gpu_hour: Any = None, provider: Any = None, pricing: Any = "on_demand", model: Any = None,
+                   gpus: Any = None) -> TrainingSetup:
+    """Resolve the GPU, its dense peak at ``precision``, the MFU default (regime of ``model`` on ``gpus``
+    GPUs, either may be None) and, with ``priced``, the price."""
     accelerator = resolve_gpu(gpu)
     name = normalise_precision("bf16" if precision is None else precision)
     price = price_per_gpu_hour(accelerator, usd_per_gpu_hour, provider, pricing) if priced else None
-    return TrainingSetup(accelerator, name, accelerator.peak_flops(name), training_mfu_for(accelerator, mfu), price)
+    return TrainingSetup(accelerator, name, accelerator.peak_flops(name),
+                         training_mfu_for(accelerator, mfu, name, model, gpus), price)
 
 
 # --------------------------------------------------------------------------------------------
@@ -217,6 +232,6 @@ def serving_setup(model: Any, gpu: Any, precision: Any = "bf16", kv_precision: A
                         serving_efficiency(efficiency))
 
 
-__all__ = ["PRECISIONS", "Resolved", "ServingSetup", "TrainingSetup", "is_number", "kv_precision_for", "params_of",
+__all__ = ["PRECISIONS", "Resolved", "ServingSetup", "TrainingSetup", "is_moe", "is_number", "kv_precision_for", "params_of",
            "price_per_gpu_hour", "recording", "resolve_arch", "resolve_gpu", "resolve_model", "serving_efficiency",
            "serving_setup", "training_mfu_for", "training_setup"]

@@ -8,7 +8,8 @@ Data (one row per measurement, each with its source and exact setup):
   ``output_tokens_per_s`` (aggregate, all GPUs), ``tpot_ms``, ``ttft_ms`` or
   ``e2e_tokens_per_s`` (output tokens / wall time of one request, prefill included).
 - ``data/training_runs.csv``: published pre-training runs (GPU-hours or GPUs × days) and
-  throughput benchmarks (tokens/s per GPU), with the dense peak the MFU is measured against.
+  throughput benchmarks (tokens/s per GPU), with the dense peak the MFU is measured against; the
+  MFU regime fit and its leave-one-source-out check are in :mod:`xlcompute.validation.training`.
 
 ``xlcompute validate`` prints both tables; :mod:`xlcompute.validation.fit` re-fits the global
 efficiency constants of :mod:`xlcompute.core.efficiency` from the same files.
@@ -16,71 +17,31 @@ efficiency constants of :mod:`xlcompute.core.efficiency` from the same files.
 
 from __future__ import annotations
 
-import csv
 import math
 import statistics
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
 from ..core import serving as core
-from ..core.efficiency import ServingEfficiency, TRAINING_MFU, training_mfu
+from ..core.efficiency import ServingEfficiency, TRAINING_MFU_REGIMES
 from ..core.errors import XlcomputeError
-from ..core.training import train_flops
-from ..core.units import SECONDS_PER_HOUR
 from ..core.efficiency import DEFAULT_SERVING_EFFICIENCY
 from ..scenario.setups import ServingSetup, serving_setup
+from .records import Comparison, read_csv
+from .training import (band_summary, implied_mfu, out_of_source_table, render_training_markdown, training_implied_mfu,
+                       training_rows, training_table)
 
 DATA = Path(__file__).resolve().parent / "data"
 SERVING_CSV = DATA / "serving_measurements.csv"
-TRAINING_CSV = DATA / "training_runs.csv"
 METRICS = ("output_tokens_per_s", "tpot_ms", "ttft_ms", "e2e_tokens_per_s")
 
 
-@dataclass(frozen=True)
-class Comparison:
-    """One validation row: what was measured, what the model predicts, and where it comes from."""
-
-    id: str
-    kind: str  # "serving" or "training"
-    case: str
-    metric: str
-    measured: float
-    predicted: float
-    source: str
-    setup: str = ""
-
-    @property
-    def error(self) -> float:
-        """Relative error, predicted / measured − 1."""
-        return self.predicted / self.measured - 1.0
-
-    @property
-    def ratio(self) -> float:
-        """max(predicted/measured, measured/predicted): 1 is exact, 2 is a factor of two."""
-        r = self.predicted / self.measured
-        return max(r, 1 / r)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "error": self.error, "ratio": self.ratio}
-
-
-def _read_csv(path: Path) -> list[dict[str, str]]:
-    try:
-        with path.open(encoding="utf-8", newline="") as handle:
-            return list(csv.DictReader(handle))
-    except OSError as exc:
-        raise XlcomputeError(f"validation data: cannot read {path} ({exc.strerror or exc}).") from exc
+_read_csv = read_csv
 
 
 def serving_rows() -> list[dict[str, str]]:
     """The published serving measurements, as strings."""
     return _read_csv(SERVING_CSV)
-
-
-def training_rows() -> list[dict[str, str]]:
-    """The published training runs and benchmarks, as strings."""
-    return _read_csv(TRAINING_CSV)
 
 
 def _model_ref(ref: str) -> str:
@@ -133,59 +94,6 @@ def serving_table(efficiency: ServingEfficiency | None = None) -> list[Compariso
                 f"batch {batch} ({row['framework']})")
         table.append(Comparison(row["id"], "serving", case, row["metric"], float(row["measured"]), predicted,
                                 row["source"], row["setup"]))
-    return table
-
-
-# ---------------------------------------------------------------------------------------------
-# Training
-# ---------------------------------------------------------------------------------------------
-
-
-def _num(text: str) -> float | None:
-    return float(text) if text and text.strip() else None
-
-
-def implied_mfu(params: float, tokens_per_s_per_gpu: float, peak_tflops: float) -> float:
-    """MFU of a run from its throughput: 6·P·(tokens/s per GPU) / peak (Chowdhery et al. 2022 App. B)."""
-    return train_flops(params, tokens_per_s_per_gpu) / (peak_tflops * 1e12)
-
-
-def training_gpu_hours(row: dict[str, str]) -> float | None:
-    """Published GPU-hours of a run: the figure itself, or accelerators × days × 24."""
-    hours = _num(row["gpu_hours"])
-    if hours is None and _num(row["wall_days"]) and _num(row["accelerators"]):
-        hours = float(row["accelerators"]) * float(row["wall_days"]) * 24.0
-    return hours
-
-
-def training_implied_mfu(row: dict[str, str]) -> float:
-    """Implied 6·P·D MFU of a published run or benchmark row."""
-    params, peak = float(row["params"]), float(row["peak_tflops"])
-    if row["kind"] == "benchmark":
-        return implied_mfu(params, float(row["tokens_per_s_per_gpu"]), peak)
-    hours = training_gpu_hours(row)
-    if hours is None:
-        raise XlcomputeError(f"{TRAINING_CSV.name}: row {row['id']}: needs gpu_hours or accelerators and wall_days.")
-    return train_flops(params, float(row["tokens"])) / (hours * SECONDS_PER_HOUR * peak * 1e12)
-
-
-def training_table() -> list[Comparison]:
-    """Published vs predicted (base MFU of the generation) GPU-hours of runs, tokens/s per GPU of benchmarks."""
-    table = []
-    for row in training_rows():
-        base = training_mfu(row["generation"]).base
-        implied = training_implied_mfu(row)
-        if row["kind"] == "benchmark":
-            measured = float(row["tokens_per_s_per_gpu"])
-            predicted = base * float(row["peak_tflops"]) * 1e12 / (6.0 * float(row["params"]))
-            metric = "tokens_per_s_per_gpu"
-        else:
-            measured = training_gpu_hours(row)
-            predicted = train_flops(float(row["params"]), float(row["tokens"])) / (
-                float(row["peak_tflops"]) * 1e12 * base * SECONDS_PER_HOUR)
-            metric = "gpu_hours"
-        case = f"{row['name']} on {row['gpu']} ({row['generation']}, implied MFU {implied:.1%} vs base {base:.0%})"
-        table.append(Comparison(row["id"], "training", case, metric, measured, predicted, row["source"], row["notes"]))
     return table
 
 
@@ -255,6 +163,9 @@ def render(serving: list[Comparison], training: list[Comparison], fmt: str = "te
                 f"worst {s['worst']['id']} ({s['worst']['error']:+.0%})")
         lines.append(f"### {head}" if md else head)
         lines.append("")
+        if md and table is training:
+            lines += render_training_markdown(training, out_of_source_table())
+            lines += ["", "In-sample rows (the table fitted on all rows):", ""]
         if md:
             cols = ("id", "case", "metric", "measured", "predicted", "error", "source")
             lines.append("| " + " | ".join(cols) + " |")
@@ -283,9 +194,9 @@ def _text_table(table: list[Comparison], reference: str) -> list[str]:
 
 
 def mfu_defaults() -> dict[str, dict[str, Any]]:
-    """The default MFU ranges per generation (for display)."""
-    return {gen: rng.to_dict() for gen, rng in TRAINING_MFU.items()}
+    """The default MFU ranges per regime (for display)."""
+    return {name: rng.to_dict() for name, rng in TRAINING_MFU_REGIMES.items()}
 
 
-__all__ = ["Comparison", "grouped", "implied_mfu", "mfu_defaults", "predict_serving", "render", "serving_rows", "serving_table",
-           "summary", "training_implied_mfu", "training_rows", "training_table"]
+__all__ = ["Comparison", "band_summary", "grouped", "implied_mfu", "mfu_defaults", "out_of_source_table", "predict_serving",
+           "render", "serving_rows", "serving_table", "summary", "training_implied_mfu", "training_rows", "training_table"]

@@ -4,18 +4,18 @@ Serving: a bounded coordinate search over a handful of physical parameters, mini
 absolute log error of all serving rows, each source's rows weighted 1/sqrt(count) so that one
 large table (TensorRT-LLM's 342 throughput rows) does not drown the latency measurements.
 Bounds keep every parameter physical (e.g. all-reduce latency 5-25 µs, per-layer overhead
-2-20 µs). Training: per GPU generation, base = median implied MFU, low/high = min/max.
+2-20 µs). Training: the MFU regime table (:func:`xlcompute.validation.training.fit_regimes`).
 """
 
 from __future__ import annotations
 
 import collections
 import math
-import statistics
 from typing import Any
 
 from ..core.efficiency import DEFAULT_SERVING_EFFICIENCY, MfuRange, ServingEfficiency
-from . import predict_serving, serving_rows, training_implied_mfu, training_rows
+from . import predict_serving, serving_rows
+from .training import fit_regimes
 
 #: Parameters the serving fit moves, with their physical bounds.
 SERVING_BOUNDS: dict[str, tuple[float, float]] = {
@@ -62,16 +62,8 @@ def fit_serving(start: ServingEfficiency = DEFAULT_SERVING_EFFICIENCY, rounds: i
 
 
 def fit_training_mfu() -> dict[str, MfuRange]:
-    """Per generation: (min, median, max) implied MFU of the published runs, rounded to 0.01."""
-    by_generation: dict[str, list[tuple[str, float]]] = collections.defaultdict(list)
-    for row in training_rows():
-        by_generation[row["generation"]].append((row["name"], training_implied_mfu(row)))
-    fitted = {}
-    for generation, runs in by_generation.items():
-        values = [v for _, v in runs]
-        fitted[generation] = MfuRange(round(min(values), 2), round(statistics.median(values), 2), round(max(values), 2),
-                                      "; ".join(f"{name} {value:.1%}" for name, value in runs))
-    return fitted
+    """The training MFU regimes: base = median implied MFU, low/high = 80% band (see fit_regimes)."""
+    return fit_regimes()
 
 
 def report() -> dict[str, Any]:
