@@ -103,8 +103,10 @@ def engine_key(engine: str, vendor: str = "") -> str:
 
 
 def get_engine(name: Any, vendor: str = "") -> ServingEngine:
-    """The :class:`ServingEngine` called ``name`` (any alias), with its figures for ``vendor``'s GPUs if it has them."""
-    return ENGINES[engine_key(engine_id(name), vendor)]
+    """The :class:`ServingEngine` called ``name`` (any alias, or a table key such as ``vllm@amd``), with its
+    figures for ``vendor``'s GPUs if it has them."""
+    key = str(name or "").strip().lower()
+    return ENGINES[key] if key in ENGINES and "@" in key else ENGINES[engine_key(engine_id(name), vendor)]
 
 
 def default_engine_id(vendor: str) -> str:
