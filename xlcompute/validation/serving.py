@@ -175,8 +175,10 @@ def engine_loss(efficiency: ServingEfficiency, rows: list[dict[str, str]]) -> fl
 
 
 #: TensorRT-LLM keeps the global fit of :mod:`xlcompute.core.efficiency` (its own 414 rows); only its fp4
-#: share is fitted here, on the Blackwell rows.
-FITTED_SETTINGS = {"tensorrt-llm": ("flops_fraction_4bit",)}
+#: share is fitted here, on the Blackwell rows. Eager Transformers runs the same cuBLAS GEMMs and
+#: FlashAttention kernels: only its launch overheads and KV reads (no paged kernels) are its own.
+FITTED_SETTINGS = {"tensorrt-llm": ("flops_fraction_4bit",),
+                   "transformers": ("layer_overhead_s", "step_overhead_s", "prefill_overhead_s", "kv_bandwidth_fraction")}
 
 
 def fit_engine(rows: list[dict[str, str]], start: ServingEfficiency = DEFAULT_SERVING_EFFICIENCY,
