@@ -315,8 +315,8 @@ def validation_by_engine() -> dict[str, dict[str, Any]]:
 
 def render_engines(table: dict[str, dict[str, Any]], fmt: str = "text") -> str:
     """The by-engine table: rows, sources, median |error| and 80%-band coverage, in sample and out of source."""
-    head = ("engine", "rows", "sources", "in-sample median |error|", "in-sample inside band",
-            "out-of-source median |error|", "out-of-source inside band", "80% band")
+    head = ("engine", "rows", "sources", "in-sample median abs. error", "in-sample inside band",
+            "out-of-source median abs. error", "out-of-source inside band", "80% band")
     lines = []
     for engine, t in table.items():
         band = ENGINES[engine] if engine in ENGINES else None
