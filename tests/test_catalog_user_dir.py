@@ -133,7 +133,7 @@ def test_new_gpu_model_and_price_resolve_and_compute(user_dir):
     assert kv_cache_bytes_per_token(qwen.arch, "bf16") == 2 * 24 * 2 * 64 * 2
     assert weights_bytes(qwen.total_params, "bf16") == 2 * 494_032_768
     by_id = serving.tpot_ms("qwen2.5-0.5b", "a40", context_tokens=2048, batch=8)
-    by_object = serving.tpot_ms(qwen, Accelerator(id="x", name="x", memory_gb=48, memory_bandwidth_gbps=696,
+    by_object = serving.tpot_ms(qwen, Accelerator(id="x", name="x", memory_gb=48, memory_bandwidth_gbps=696, vendor=a40.vendor,
                                                   dense_tflops=dict(a40.dense_tflops)), context_tokens=2048, batch=8)
     assert by_id == pytest.approx(by_object)
     assert by_id > 1000 * weights_bytes(qwen.total_params, "bf16") / 696e9  # at least one read of the weights

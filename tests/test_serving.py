@@ -205,3 +205,73 @@ def test_speed_functions_work_where_the_batch_fits():
     fits = serving.max_batch("llama-3.1-8b", "h100-sxm", 1, "bf16", 128_000, 1)
     assert serving.tpot_ms("llama-3.1-8b", "h100-sxm", 1, "bf16", 128_001, fits) > 0
     assert F["TPOT_MS"]("llama-3.1-70b", "h100-sxm", 1).startswith("#VALUE! gpus:")
+
+
+# ---------------------------------------------------------------------------------------------
+# Engines, bands and expert parallelism (issue 14)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_engine_is_an_input_with_a_named_default():
+    from xlcompute.scenario.setups import recording
+
+    with recording() as found:
+        s = setup("llama-3.1-8b", "h100-sxm")
+    assert s.engine == "tensorrt-llm"
+    assert any(r.name == "engine" and r.value == "tensorrt-llm" for r in found)
+    assert setup("llama-3.1-8b", "mi300x").engine == "vllm@amd"  # AMD: vLLM with its ROCm figures
+    assert setup("llama-3.1-8b", "h100-sxm", engine="vLLM").engine == "vllm"
+    with pytest.raises(XlcomputeError):
+        setup("llama-3.1-8b", "h100-sxm", engine="no-such-engine")
+
+
+def test_engines_differ_where_the_data_differ():
+    """Qwen2.5 speed benchmark (QwenLM/Qwen2.5 docs/source/benchmark/speed_benchmark.rst @010c37c3, A100 80GB,
+    batch 1): Qwen2.5-7B BF16 decodes at 84.28 tok/s in vLLM 0.6.3 and 40.38 tok/s in Transformers 4.46.0.
+    TPOT within 15% (vLLM) and 35% (Transformers: its median in-sample error is 26%) of 1000/speed."""
+    for engine, speed, tolerance in (("vllm", 84.28, 0.15), ("transformers", 40.38, 0.35)):
+        assert tpot_ms("qwen2.5-7b", "a100-80gb", 1, "bf16", 1025, 1, engine=engine) == pytest.approx(
+            1000 / speed, rel=tolerance)
+    assert F["TPOT_MS"]("qwen2.5-7b", "a100-80gb", 1, "bf16", 1024, 1, "transformers") > 1.5 * F["TPOT_MS"](
+        "qwen2.5-7b", "a100-80gb", 1, "bf16", 1024, 1, "vllm")
+
+
+def test_band_brackets_the_estimate():
+    low, base, high = serving.tpot_ms_band("llama-3.1-8b", "h100-sxm")
+    assert low < base < high
+    assert base == pytest.approx(tpot_ms("llama-3.1-8b", "h100-sxm"))
+    low, base, high = serving.tokens_per_s_band("llama-3.1-8b", "h100-sxm", 1, "fp8", 128, 128, engine="sglang")
+    assert low < base < high
+
+
+def test_vllm_memory_reservation_shrinks_the_kv_pool():
+    """vLLM keeps gpu_memory_utilization 0.9 of memory (and CUDA-graph buffers out of it); TensorRT-LLM 0.95."""
+    trt = max_batch("llama-3.1-8b", "h100-sxm", 1, "bf16", 1024, 1024, engine="tensorrt-llm")
+    vllm = max_batch("llama-3.1-8b", "h100-sxm", 1, "bf16", 1024, 1024, engine="vllm")
+    assert vllm < trt * 0.93
+
+
+def test_deepseek_v3_production_layout_is_sized_and_timed():
+    """DeepSeek "Day 6: DeepSeek-V3/R1 inference system overview" (deepseek-ai/open-infra-index, 2025-03-01, numbers
+    as tabulated in lm-sys/lm-sys.github.io blog/2025-05-05-large-scale-ep.md): decode units of 18 H800 nodes,
+    routed experts EP144 and MLA/shared experts DP144, 128 sequences per GPU at mean KV length 4,989, ~14.8k output
+    tok/s per node. The MLA cache stays on its rank: the layout fits, and the time per node is within 25%."""
+    gpus, per_gpu, context = 144, 128, 4989
+    assert serving.ep_max_batch("deepseek-v3", "h800", gpus, sequence_tokens=context + 100) >= gpus * per_gpu
+    per_node = serving.ep_decode_tokens_per_s("deepseek-v3", "h800", gpus, gpus * per_gpu, context) / 18
+    assert per_node == pytest.approx(14_800, rel=0.25)
+    # LMSYS (same blog): SGLang on 9 x 8 H100, EP72, 256 sequences per GPU at KV 2,000: 22,282 tok/s per node
+    per_node = serving.ep_decode_tokens_per_s("deepseek-v3", "h100-sxm", 72, 72 * 256, 2000) / 9
+    assert per_node == pytest.approx(22_282, rel=0.25)
+    # and prefill, EP32 on 4 x 8 H100, 16,384 tokens per GPU of 4K prompts: 50,302 input tok/s per node
+    assert serving.ep_prefill_tokens_per_s("deepseek-v3", "h100-sxm", 32, 4096) / 4 == pytest.approx(50_302, rel=0.25)
+
+
+def test_mla_cache_is_sharded_by_attention_ranks_not_replicated():
+    """Tensor parallelism copies an MLA cache to every GPU; data-parallel attention keeps each sequence on one rank."""
+    from xlcompute.core import expert_parallel as ep
+
+    s = setup("deepseek-v3", "h800", "fp8", "bf16", engine="sglang")
+    dp = ep.ep_batch_capacity(s.shape, s.gpu, 16, 16, 4096, "fp8", "bf16", s.efficiency)
+    tp = ep.ep_batch_capacity(s.shape, s.gpu, 16, 1, 4096, "fp8", "bf16", s.efficiency)
+    assert dp > 5 * tp > 0  # 736 vs 102 sequences of 4,096 tokens on 16 H800

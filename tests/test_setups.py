@@ -43,7 +43,7 @@ def test_serving_setup_kv_precision_follows_the_weights(weights, kv):
     with recording() as resolved:
         s = serving_setup("llama-3.1-8b", "b200", weights)
     assert s.kv_precision == kv
-    assert {r.name for r in resolved} == {"model", "gpu", "kv_precision"}
+    assert {r.name for r in resolved} == {"model", "gpu", "kv_precision", "engine"}
 
 
 def test_recording_is_scoped_and_outside_it_nothing_is_kept():

@@ -65,11 +65,11 @@ def test_fixed_signatures():
     assert sig("TRAIN_GPU_HOURS") == [("flops", empty), ("gpu", empty), ("mfu", None), ("precision", "bf16"),
                                       ("model", None)]
     assert sig("TTFT_MS") == [("model", empty), ("gpu", empty), ("gpus", 1), ("precision", "bf16"),
-                              ("prompt_tokens", 1024), ("batch", 1)]
+                              ("prompt_tokens", 1024), ("batch", 1), ("engine", None)]
     assert sig("TPOT_MS") == [("model", empty), ("gpu", empty), ("gpus", 1), ("precision", "bf16"),
-                              ("context_tokens", 1024), ("batch", 1)]
+                              ("context_tokens", 1024), ("batch", 1), ("engine", None)]
     assert sig("TOKENS_PER_S") == [("model", empty), ("gpu", empty), ("gpus", 1), ("precision", "bf16"),
-                                   ("input_tokens", 1024), ("output_tokens", 256), ("batch", None)]
+                                   ("input_tokens", 1024), ("output_tokens", 256), ("batch", None), ("engine", None)]
 
 
 # --- training ---------------------------------------------------------------------------------

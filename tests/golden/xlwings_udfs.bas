@@ -92,13 +92,13 @@ failed:
     COMM_VOLUME_GB = Err.Description
 End Function
 
-Function COST_PER_MTOK(model, gpu, Optional gpus, Optional precision, Optional input_tokens, Optional output_tokens, Optional batch, Optional usd_per_gpu_hour, Optional provider, Optional pricing)
+Function COST_PER_MTOK(model, gpu, Optional gpus, Optional precision, Optional input_tokens, Optional output_tokens, Optional batch, Optional usd_per_gpu_hour, Optional provider, Optional pricing, Optional engine)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        COST_PER_MTOK = XLPy.CallUDF("xlcompute.udfs", "COST_PER_MTOK", Array(model, gpu, gpus, precision, input_tokens, output_tokens, batch, usd_per_gpu_hour, provider, pricing), ThisWorkbook, Application.Caller)
+        COST_PER_MTOK = XLPy.CallUDF("xlcompute.udfs", "COST_PER_MTOK", Array(model, gpu, gpus, precision, input_tokens, output_tokens, batch, usd_per_gpu_hour, provider, pricing, engine), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        COST_PER_MTOK = XLPy.CallUDF("xlcompute.udfs", "COST_PER_MTOK", Array(model, gpu, gpus, precision, input_tokens, output_tokens, batch, usd_per_gpu_hour, provider, pricing))
+        COST_PER_MTOK = XLPy.CallUDF("xlcompute.udfs", "COST_PER_MTOK", Array(model, gpu, gpus, precision, input_tokens, output_tokens, batch, usd_per_gpu_hour, provider, pricing, engine))
         Exit Function
     #End If
 failed:
@@ -287,26 +287,26 @@ failed:
     PRESENT_VALUE = Err.Description
 End Function
 
-Function TOKENS_PER_S(model, gpu, Optional gpus, Optional precision, Optional input_tokens, Optional output_tokens, Optional batch)
+Function TOKENS_PER_S(model, gpu, Optional gpus, Optional precision, Optional input_tokens, Optional output_tokens, Optional batch, Optional engine)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        TOKENS_PER_S = XLPy.CallUDF("xlcompute.udfs", "TOKENS_PER_S", Array(model, gpu, gpus, precision, input_tokens, output_tokens, batch), ThisWorkbook, Application.Caller)
+        TOKENS_PER_S = XLPy.CallUDF("xlcompute.udfs", "TOKENS_PER_S", Array(model, gpu, gpus, precision, input_tokens, output_tokens, batch, engine), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        TOKENS_PER_S = XLPy.CallUDF("xlcompute.udfs", "TOKENS_PER_S", Array(model, gpu, gpus, precision, input_tokens, output_tokens, batch))
+        TOKENS_PER_S = XLPy.CallUDF("xlcompute.udfs", "TOKENS_PER_S", Array(model, gpu, gpus, precision, input_tokens, output_tokens, batch, engine))
         Exit Function
     #End If
 failed:
     TOKENS_PER_S = Err.Description
 End Function
 
-Function TPOT_MS(model, gpu, Optional gpus, Optional precision, Optional context_tokens, Optional batch)
+Function TPOT_MS(model, gpu, Optional gpus, Optional precision, Optional context_tokens, Optional batch, Optional engine)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        TPOT_MS = XLPy.CallUDF("xlcompute.udfs", "TPOT_MS", Array(model, gpu, gpus, precision, context_tokens, batch), ThisWorkbook, Application.Caller)
+        TPOT_MS = XLPy.CallUDF("xlcompute.udfs", "TPOT_MS", Array(model, gpu, gpus, precision, context_tokens, batch, engine), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        TPOT_MS = XLPy.CallUDF("xlcompute.udfs", "TPOT_MS", Array(model, gpu, gpus, precision, context_tokens, batch))
+        TPOT_MS = XLPy.CallUDF("xlcompute.udfs", "TPOT_MS", Array(model, gpu, gpus, precision, context_tokens, batch, engine))
         Exit Function
     #End If
 failed:
@@ -378,13 +378,13 @@ failed:
     TRAIN_MEMORY_GB = Err.Description
 End Function
 
-Function TTFT_MS(model, gpu, Optional gpus, Optional precision, Optional prompt_tokens, Optional batch)
+Function TTFT_MS(model, gpu, Optional gpus, Optional precision, Optional prompt_tokens, Optional batch, Optional engine)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        TTFT_MS = XLPy.CallUDF("xlcompute.udfs", "TTFT_MS", Array(model, gpu, gpus, precision, prompt_tokens, batch), ThisWorkbook, Application.Caller)
+        TTFT_MS = XLPy.CallUDF("xlcompute.udfs", "TTFT_MS", Array(model, gpu, gpus, precision, prompt_tokens, batch, engine), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        TTFT_MS = XLPy.CallUDF("xlcompute.udfs", "TTFT_MS", Array(model, gpu, gpus, precision, prompt_tokens, batch))
+        TTFT_MS = XLPy.CallUDF("xlcompute.udfs", "TTFT_MS", Array(model, gpu, gpus, precision, prompt_tokens, batch, engine))
         Exit Function
     #End If
 failed:

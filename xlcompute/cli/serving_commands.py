@@ -142,12 +142,15 @@ def plan(model: str, requests_per_s: float, input_tokens: int, output_tokens: in
 def validate(fmt: str, as_json: bool, fit: bool, output: str | None) -> None:
     """Predicted vs published: serving measurements and training runs, with errors and sources."""
     from .. import validation
+    from ..validation.serving import render_engines, validation_by_engine
 
     serving = validation.serving_table()
     training = validation.training_table()
+    engines = validation_by_engine()
     if as_json:
         payload: dict[str, Any] = {
             "serving": {"summary": validation.summary(serving), "rows": [c.to_dict() for c in serving]},
+            "serving_by_engine": engines,
             "training": {"summary": validation.summary(training), "rows": [c.to_dict() for c in training]},
             "mfu_defaults": validation.mfu_defaults(),
         }
@@ -157,7 +160,10 @@ def validate(fmt: str, as_json: bool, fit: bool, output: str | None) -> None:
             payload["fit"] = report()
         text = json.dumps(payload, indent=2, default=str)
     else:
-        text = validation.render(serving, training, fmt)
+        title = ("Serving by engine: in sample (shipped settings) and out of source (each source predicted by a fit "
+                 "without it); 80% band = 10th-90th percentile of out-of-source measured/predicted speed")
+        text = (("### " if fmt == "markdown" else "") + title + "\n\n" + render_engines(engines, fmt) + "\n\n"
+                + validation.render(serving, training, fmt))
         if fit:
             from ..validation.fit import report
 

@@ -44,6 +44,8 @@ class ServingEfficiency:
     - ``flops_fraction_16bit`` [-]: achieved share of dense peak FLOP/s for bf16/fp16 GEMMs.
     - ``flops_fraction_8bit`` [-]: the same for fp8/int8 GEMMs (Hopper FP8 GEMMs reach a
       smaller share of their doubled peak than bf16 does of its own).
+    - ``flops_fraction_4bit`` [-]: the same for fp4 GEMMs on chips with fp4 units (Blackwell NVFP4;
+      attention still runs at fp8/bf16, so the whole step reaches a smaller share of the fp4 peak).
     - ``bandwidth_fraction`` [-]: achieved share of HBM/GDDR bandwidth when streaming
       weights and KV cache.
     - ``kv_bandwidth_fraction`` [-]: achieved share of bandwidth when attention kernels read
@@ -62,10 +64,15 @@ class ServingEfficiency:
       use (vLLM ``gpu_memory_utilization`` 0.9; TensorRT-LLM 0.9-0.95 of what is free).
     - ``max_batch`` [sequences]: the engine's cap on concurrent sequences.
     - ``pipeline_hop_s`` [s]: latency of one pipeline stage-to-stage activation send.
+    - ``reserved_gb`` [GB]: memory per GPU the engine keeps out of the KV pool on top of weights and
+      one layer's activations (CUDA graphs, sampler and logits buffers, allocator slack).
+    - ``alltoall_fraction`` [-]: achieved share of ``internode_gbps`` in expert-parallel dispatch and
+      combine (DeepEP reaches ~40-46 of 50 GB/s per 400 Gb/s NIC).
     """
 
     flops_fraction_16bit: float = 0.54
     flops_fraction_8bit: float = 0.55
+    flops_fraction_4bit: float = 0.55
     bandwidth_fraction: float = 0.825
     kv_bandwidth_fraction: float = 0.715
     prefill_overhead_s: float = 2e-3
@@ -79,11 +86,15 @@ class ServingEfficiency:
     kv_memory_fraction: float = 0.95
     max_batch: int = 4096
     pipeline_hop_s: float = 15e-6
+    reserved_gb: float = 0.0
+    alltoall_fraction: float = 0.85
 
     def flops_fraction(self, compute_precision: str) -> float:
         """Achieved share of peak for GEMMs run at ``compute_precision``."""
         name = normalise_precision(compute_precision, "compute_precision")
-        if name in ("fp8", "int8", "fp4", "int4", "fp6"):
+        if name in ("fp4", "int4"):
+            return self.flops_fraction_4bit
+        if name in ("fp8", "int8", "fp6"):
             return self.flops_fraction_8bit
         return self.flops_fraction_16bit
 

@@ -32,6 +32,7 @@ from .units import bytes_per_element, normalise_precision
 
 REFERENCE = ("Seed 002 (推理经济学); Erdil 2025, 'Inference economics of language models', arXiv:2506.04645 §2 "
              "(time = max(arithmetic, memory) + network + fixed latency)")
+GIB = 2.0 ** 30  # bytes per GB as device memory counts it (an "80 GB" H100 shows 81,559 MiB)
 ACTIVATION_BYTES = 2.0  # activations and all-reduce messages stay in bf16 in every stack we model
 
 
@@ -356,7 +357,7 @@ _FIT_TERMS = {
 
 @formula(
     title="Sequences whose KV cache fits (the fit criterion)",
-    equation="B_fit = ⌊(f · N · M − P · w − N · A(min(S, s_chunk), t = N)) / (r · K · S)⌋",
+    equation="B_fit = ⌊(N · (f · M − R) − P · w − N · A(min(S, s_chunk), t = N)) / (r · K · S)⌋",
     result=("B_fit", "sequences", "concurrent sequences whose full KV cache fits beside the weights and activations "
                                   "(0: does not fit; no engine cap)"),
     terms=_FIT_TERMS,
@@ -365,7 +366,8 @@ _FIT_TERMS = {
                "rest to the KV cache; TensorRT-LLM kv_cache_free_gpu_mem_fraction; activations: Korthikanti et al. "
                "2022 (arXiv:2205.05198) Table 2, selective (FlashAttention) case, one layer live"),
     assumptions=("M = vendor GB × 2^30 bytes (an '80 GB' H100 shows 81,559 MiB); f = kv_memory_fraction (the "
-                 "engine's share of device memory; the rest is CUDA context, NCCL buffers, fragmentation); "
+                 "engine's share of device memory; the rest is CUDA context, NCCL buffers, fragmentation); R = reserved_gb, "
+                 "what the engine keeps per GPU for CUDA graphs and sampler buffers (xlcompute.core.serving_engines); "
                  "K = KV bytes per token, r = max(N, KV heads)/KV heads (replicated KV heads); A = one layer's "
                  "activations of a prefill chunk of s_chunk = 2048 tokens per GPU; every expert resident; "
                  "each sequence reserves its final length (no eviction)."),
@@ -375,7 +377,7 @@ def kv_batch_capacity(shape: ServingShape, gpu: Accelerator, tp: Any = 1, sequen
                       efficiency: ServingEfficiency = DEFAULT_SERVING_EFFICIENCY) -> Any:
     check_number("tp", tp, minimum=1.0)
     check_positive("sequence_tokens", sequence_tokens)
-    capacity = efficiency.kv_memory_fraction * tp * gpu.memory_bytes
+    capacity = tp * (efficiency.kv_memory_fraction * gpu.memory_bytes - efficiency.reserved_gb * GIB)
     chunk = _min(sequence_tokens, PREFILL_CHUNK_TOKENS)
     activations = tp * activation_memory_bytes(chunk, 1, shape.hidden_size, shape.num_heads, 1, "selective", tp)
     free = capacity - shape.total_params * bytes_per_element(weight_precision, "weight_precision") - activations

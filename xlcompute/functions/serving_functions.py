@@ -14,6 +14,9 @@ from ..scenario.setups import kv_precision_for, params_of, price_per_gpu_hour, r
 from .arguments import FIT_BATCH, GPU, INPUT_TOKENS, KV_FOLLOWS, MODEL, MODEL_OR_PARAMS, OUTPUT_TOKENS, PRECISION, \
     PRICE, PRICING, PROVIDER, REPLICA_GPUS, UNIT, USABLE_FRACTION, UTILIZATION
 from .spec import Argument, excel_function
+
+ENGINE = Argument("engine", 'Serving engine: "tensorrt-llm", "vllm", "sglang", "llama.cpp" (also MLC) or '
+                            '"transformers" [optional, default: TensorRT-LLM on NVIDIA GPUs, vLLM on others].')
 from .training_functions import in_unit
 
 
@@ -81,35 +84,38 @@ def gpus_needed(model, gpu, precision="bf16", context_tokens=4096, concurrent_re
     MODEL, GPU, REPLICA_GPUS, PRECISION,
     Argument("prompt_tokens", "Prompt tokens [optional, default 1024].", "tokens"),
     Argument("batch", "Prompts prefilled together [optional, default 1]."),
+    ENGINE,
 ])
-def ttft_ms(model, gpu, gpus=1, precision="bf16", prompt_tokens=1024, batch=1):
+def ttft_ms(model, gpu, gpus=1, precision="bf16", prompt_tokens=1024, batch=1, engine=None):
     """Time to first token [ms]: prefill time of the prompt(s) on the replica (roofline, fitted efficiencies)."""
-    return serving_speed.ttft_ms(model, gpu, gpus, precision, prompt_tokens, batch)
+    return serving_speed.ttft_ms(model, gpu, gpus, precision, prompt_tokens, batch, engine=engine)
 
 
 @excel_function("TPOT_MS", [
     MODEL, GPU, REPLICA_GPUS, PRECISION,
     Argument("context_tokens", "Tokens in context while decoding [optional, default 1024].", "tokens"),
     Argument("batch", "Sequences decoded together [optional, default 1]."),
+    ENGINE,
 ])
-def tpot_ms(model, gpu, gpus=1, precision="bf16", context_tokens=1024, batch=1):
+def tpot_ms(model, gpu, gpus=1, precision="bf16", context_tokens=1024, batch=1, engine=None):
     """Time per output token [ms] of one sequence: one decode step (weights + KV cache read, compute, overheads)."""
-    return serving_speed.tpot_ms(model, gpu, gpus, precision, context_tokens, batch)
+    return serving_speed.tpot_ms(model, gpu, gpus, precision, context_tokens, batch, engine=engine)
 
 
-@excel_function("TOKENS_PER_S", [MODEL, GPU, REPLICA_GPUS, PRECISION, INPUT_TOKENS, OUTPUT_TOKENS, FIT_BATCH])
-def tokens_per_s(model, gpu, gpus=1, precision="bf16", input_tokens=1024, output_tokens=256, batch=None):
+@excel_function("TOKENS_PER_S", [MODEL, GPU, REPLICA_GPUS, PRECISION, INPUT_TOKENS, OUTPUT_TOKENS, FIT_BATCH, ENGINE])
+def tokens_per_s(model, gpu, gpus=1, precision="bf16", input_tokens=1024, output_tokens=256, batch=None, engine=None):
     """Output tokens per second of one replica at the batch, prefill included."""
-    return serving_speed.tokens_per_s(model, gpu, gpus, precision, input_tokens, output_tokens, batch)
+    return serving_speed.tokens_per_s(model, gpu, gpus, precision, input_tokens, output_tokens, batch, engine=engine)
 
 
 @excel_function("COST_PER_MTOK", [MODEL, GPU, REPLICA_GPUS, PRECISION, INPUT_TOKENS, OUTPUT_TOKENS, FIT_BATCH, PRICE,
-                                  PROVIDER, PRICING])
+                                  PROVIDER, PRICING, ENGINE])
 def cost_per_mtok(model, gpu, gpus=1, precision="bf16", input_tokens=1024, output_tokens=256, batch=None,
-                  usd_per_gpu_hour=None, provider=None, pricing="on_demand"):
+                  usd_per_gpu_hour=None, provider=None, pricing="on_demand", engine=None):
     """GPU cost per million output tokens [USD] = GPUs x price / (3600 x tokens per second) x 1e6."""
     accelerator = resolve_gpu(gpu)
-    speed = serving_speed.tokens_per_s(model, accelerator, gpus, precision, input_tokens, output_tokens, batch)
+    speed = serving_speed.tokens_per_s(model, accelerator, gpus, precision, input_tokens, output_tokens, batch,
+                                       engine=engine)
     price = price_per_gpu_hour(accelerator, usd_per_gpu_hour, provider, pricing)
     return inference.cost_per_million_tokens(price, gpus, speed)
 

@@ -152,7 +152,7 @@ def plan(model: Any, requests_per_s: float, input_tokens: int = 1024, output_tok
          ttft_ms_max: float | None = None, tpot_ms_max: float | None = None, gpus: Sequence[Any] | None = None,
          precisions: Sequence[str] = ("bf16", "fp8"), tp_degrees: Sequence[int] = DEFAULT_TP,
          batches: Sequence[int] = DEFAULT_BATCHES, provider: str | None = None, pricing: str = "on_demand",
-         efficiency: Any = None, top: int = 10) -> PlanResult:
+         efficiency: Any = None, top: int = 10, engine: Any = None) -> PlanResult:
     """Search GPU × precision × TP degree × batch (+ replicas) for ``model`` serving the workload.
 
     ``gpus`` None = every catalog GPU with a price. Returns the ``top`` cheapest configurations
@@ -188,7 +188,7 @@ def plan(model: Any, requests_per_s: float, input_tokens: int = 1024, output_tok
             continue
         for precision in precisions:
             try:
-                s = serving_setup(arch, accelerator, precision, efficiency=efficiency)
+                s = serving_setup(arch, accelerator, precision, efficiency=efficiency, engine=engine)
             except XlcomputeError as exc:
                 skipped.append(f"{accelerator.id} {precision}: {exc}")
                 continue

@@ -12,6 +12,8 @@ planner, validation) calls these functions, so a default has one definition:
   (:func:`price_per_gpu_hour`).
 - KV-cache precision: follows the weights (:func:`xlcompute.core.serving.default_kv_precision`).
 - GEMM precision: the weights' where the chip has the units (``compute_precision_for``).
+- Serving engine: TensorRT-LLM on NVIDIA GPUs, vLLM elsewhere (:func:`engine_for`); its fitted
+  efficiencies, memory reservation and error band (:mod:`xlcompute.core.serving_engines`).
 
 :func:`recording` collects what the setups resolved during one call, so a breakdown lists
 the sources of exactly the rows that call used. Standard library only (runs in Pyodide).
@@ -27,6 +29,7 @@ from typing import Any, Iterator, Mapping
 from .. import catalog
 from ..catalog import Model
 from ..core import serving as core_serving
+from ..core import serving_engines
 from ..core.architecture import ModelArch
 from ..core.efficiency import DEFAULT_SERVING_EFFICIENCY, ServingEfficiency, training_mfu
 from ..core.errors import XlcomputeError
@@ -191,21 +194,34 @@ class ServingSetup:
     kv_precision: str
     compute_precision: str
     efficiency: ServingEfficiency
+    engine: str = "tensorrt-llm"
 
     def to_dict(self) -> dict[str, Any]:
         return {"model": self.model_id, "gpu": self.gpu.id, "weight_precision": self.weight_precision,
                 "kv_precision": self.kv_precision, "compute_precision": self.compute_precision,
-                "efficiency": self.efficiency.to_dict()}
+                "engine": self.engine, "efficiency": self.efficiency.to_dict()}
 
 
-def serving_efficiency(efficiency: Any = None) -> ServingEfficiency:
-    """The fitted serving efficiency, with any changes given as a mapping."""
+def engine_for(gpu: Accelerator, engine: Any = None) -> serving_engines.ServingEngine:
+    """The engine named, or the default for the GPU's vendor (TensorRT-LLM on NVIDIA, vLLM elsewhere)."""
+    if engine is not None and engine != "":
+        return serving_engines.get_engine(engine, gpu.vendor)
+    chosen = serving_engines.get_engine(serving_engines.default_engine_id(gpu.vendor), gpu.vendor)
+    why = ("NVIDIA's own engine, whose published tables the constants were first fitted on" if chosen.id == "tensorrt-llm"
+           else "the engine AMD and other vendors publish their serving figures with")
+    _note(Resolved("engine", chosen.id, f"default for {gpu.vendor} GPUs: {chosen.name}, {why}; "
+                                        f"80% band x{chosen.band_low:.2f}-x{chosen.band_high:.2f} (docs/validation.md)"))
+    return chosen
+
+
+def serving_efficiency(efficiency: Any = None, base: ServingEfficiency = DEFAULT_SERVING_EFFICIENCY) -> ServingEfficiency:
+    """The engine's fitted serving efficiency (``base``), with any changes given as a mapping."""
     if efficiency is None:
-        return DEFAULT_SERVING_EFFICIENCY
+        return base
     if isinstance(efficiency, ServingEfficiency):
         return efficiency
     if isinstance(efficiency, Mapping):
-        return DEFAULT_SERVING_EFFICIENCY.with_changes(**dict(efficiency))
+        return base.with_changes(**dict(efficiency))
     raise XlcomputeError("efficiency: expected a ServingEfficiency or a mapping of settings.", argument="efficiency")
 
 
@@ -220,18 +236,24 @@ def kv_precision_for(weight_precision: str, kv_precision: Any = None) -> str:
 
 
 def serving_setup(model: Any, gpu: Any, precision: Any = "bf16", kv_precision: Any = None,
-                  compute_precision: Any = None, efficiency: Any = None) -> ServingSetup:
-    """Resolve model, GPU, weight/KV/GEMM precisions and the serving efficiency once."""
+                  compute_precision: Any = None, efficiency: Any = None, engine: Any = None) -> ServingSetup:
+    """Resolve model, GPU, weight/KV/GEMM precisions, the serving engine and its efficiency once.
+
+    ``engine`` None = TensorRT-LLM on NVIDIA GPUs, vLLM on others (recorded as a Resolved item);
+    ``efficiency`` changes apply on top of the engine's fitted settings.
+    """
     model_id, arch = resolve_arch(model)
     accelerator = resolve_gpu(gpu)
     weight = normalise_precision("bf16" if precision is None else precision)
     kv = kv_precision_for(weight, kv_precision)
     compute = (normalise_precision(compute_precision, "compute_precision") if compute_precision
                else core_serving.compute_precision_for(weight, accelerator))
+    chosen = engine_for(accelerator, engine)
     return ServingSetup(model_id, core_serving.serving_shape(arch), accelerator, weight, kv, compute,
-                        serving_efficiency(efficiency))
+                        serving_efficiency(efficiency, chosen.efficiency), chosen.id)
 
 
-__all__ = ["PRECISIONS", "Resolved", "ServingSetup", "TrainingSetup", "is_moe", "is_number", "kv_precision_for", "params_of",
+__all__ = ["PRECISIONS", "Resolved", "ServingSetup", "TrainingSetup", "engine_for", "is_moe", "is_number", "kv_precision_for",
+           "params_of",
            "price_per_gpu_hour", "recording", "resolve_arch", "resolve_gpu", "resolve_model", "serving_efficiency",
            "serving_setup", "training_mfu_for", "training_setup"]

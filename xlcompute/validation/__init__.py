@@ -2,7 +2,8 @@
 
 Data (one row per measurement, each with its source and exact setup):
 
-- ``data/serving_measurements.csv``: TensorRT-LLM, vLLM and Qwen benchmark tables. ``model`` is a
+- ``data/serving_measurements.csv`` and ``data/serving_engine_measurements.csv``: serving
+  benchmarks by engine (:mod:`xlcompute.validation.serving`). ``model`` is a
   catalog id, a Hugging Face repo or a ``configs/*.json`` path (relative to ``data/``); ``batch``
   empty means the engine chose it (the model uses the largest batch that fits); ``metric`` is
   ``output_tokens_per_s`` (aggregate, all GPUs), ``tpot_ms``, ``ttft_ms`` or
@@ -22,65 +23,13 @@ import statistics
 from pathlib import Path
 from typing import Any, Iterable
 
-from ..core import serving as core
 from ..core.efficiency import ServingEfficiency, TRAINING_MFU_REGIMES
-from ..core.errors import XlcomputeError
-from ..core.efficiency import DEFAULT_SERVING_EFFICIENCY
-from ..scenario.setups import ServingSetup, serving_setup
 from .records import Comparison, read_csv
+from .serving import METRICS, predict_serving, serving_rows
 from .training import (band_summary, implied_mfu, out_of_source_table, render_training_markdown, training_implied_mfu,
                        training_rows, training_table)
 
-DATA = Path(__file__).resolve().parent / "data"
-SERVING_CSV = DATA / "serving_measurements.csv"
-METRICS = ("output_tokens_per_s", "tpot_ms", "ttft_ms", "e2e_tokens_per_s")
-
-
 _read_csv = read_csv
-
-
-def serving_rows() -> list[dict[str, str]]:
-    """The published serving measurements, as strings."""
-    return _read_csv(SERVING_CSV)
-
-
-def _model_ref(ref: str) -> str:
-    return str(DATA / ref) if ref.startswith("configs/") else ref
-
-
-_SETUPS: dict[tuple[str, ...], ServingSetup] = {}
-
-
-def _setup(row: dict[str, str], efficiency: ServingEfficiency) -> ServingSetup:
-    key = (row["model"], row["gpu"], row["precision"], row["kv_precision"])
-    base = _SETUPS.get(key)
-    if base is None:
-        base = serving_setup(_model_ref(row["model"]), row["gpu"], row["precision"], row["kv_precision"] or None)
-        _SETUPS[key] = base
-    return ServingSetup(base.model_id, base.shape, base.gpu, base.weight_precision, base.kv_precision,
-                     base.compute_precision, efficiency)
-
-
-def predict_serving(row: dict[str, str], efficiency: ServingEfficiency | None = None) -> float:
-    """The model's value for one measurement row (``nan`` when the model does not fit)."""
-    eff = efficiency or DEFAULT_SERVING_EFFICIENCY
-    s = _setup(row, eff)
-    tp, n_in, n_out = int(row["tp"]), int(row["input_tokens"]), int(row["output_tokens"])
-    batch = int(row["batch"]) if row["batch"] else core.max_batch_size(
-        s.shape, s.gpu, tp, n_in + n_out, s.weight_precision, s.kv_precision, eff)
-    if batch < 1:
-        return math.nan
-    metric = row["metric"]
-    args = (s.shape, s.gpu, tp, batch)
-    if metric == "tpot_ms":
-        return 1000 * core.decode_step_time_s(*args, n_in + n_out / 2, s.weight_precision, s.kv_precision,
-                                              s.compute_precision, eff)
-    if metric == "ttft_ms":
-        return 1000 * core.prefill_time_s(*args, n_in, s.weight_precision, s.compute_precision, eff)
-    if metric in ("output_tokens_per_s", "e2e_tokens_per_s"):
-        return core.throughput_tokens_per_s(*args, n_in, n_out, s.weight_precision, s.kv_precision,
-                                            s.compute_precision, eff)
-    raise XlcomputeError(f"{SERVING_CSV.name}: row {row['id']}: unknown metric {metric!r}; expected one of {METRICS}.")
 
 
 def serving_table(efficiency: ServingEfficiency | None = None) -> list[Comparison]:
@@ -90,7 +39,8 @@ def serving_table(efficiency: ServingEfficiency | None = None) -> list[Compariso
         predicted = predict_serving(row, efficiency)
         model = Path(row["model"]).stem if row["model"].startswith("configs/") else row["model"].split("/")[-1]
         batch = row["batch"] or "max"
-        case = (f"{model} {row['gpu']} x{row['tp']} {row['precision']} in {row['input_tokens']} out {row['output_tokens']} "
+        gpus = f"x{row['ep']} EP/DP{row['dp']}" if row.get("ep") else f"x{row['tp']}"
+        case = (f"{model} {row['gpu']} {gpus} {row['precision']} in {row['input_tokens']} out {row['output_tokens']} "
                 f"batch {batch} ({row['framework']})")
         table.append(Comparison(row["id"], "serving", case, row["metric"], float(row["measured"]), predicted,
                                 row["source"], row["setup"]))
@@ -198,5 +148,5 @@ def mfu_defaults() -> dict[str, dict[str, Any]]:
     return {name: rng.to_dict() for name, rng in TRAINING_MFU_REGIMES.items()}
 
 
-__all__ = ["Comparison", "band_summary", "grouped", "implied_mfu", "mfu_defaults", "out_of_source_table", "predict_serving",
+__all__ = ["METRICS", "Comparison", "band_summary", "grouped", "implied_mfu", "mfu_defaults", "out_of_source_table", "predict_serving",
            "render", "serving_rows", "serving_table", "summary", "training_implied_mfu", "training_rows", "training_table"]

@@ -14,7 +14,8 @@ import math
 from typing import Any
 
 from ..core.efficiency import DEFAULT_SERVING_EFFICIENCY, MfuRange, ServingEfficiency
-from . import predict_serving, serving_rows
+from . import predict_serving
+from .serving import original_rows
 from .training import fit_regimes
 
 #: Parameters the serving fit moves, with their physical bounds.
@@ -34,7 +35,7 @@ SERVING_BOUNDS: dict[str, tuple[float, float]] = {
 
 def serving_loss(efficiency: ServingEfficiency, rows: list[dict[str, str]] | None = None) -> float:
     """Weighted mean |log(predicted/measured)|; a configuration that does not fit counts as log 20."""
-    rows = rows if rows is not None else serving_rows()
+    rows = rows if rows is not None else original_rows()
     counts = collections.Counter(r["source"] for r in rows)
     total = weight_sum = 0.0
     for row in rows:
@@ -47,7 +48,7 @@ def serving_loss(efficiency: ServingEfficiency, rows: list[dict[str, str]] | Non
 
 def fit_serving(start: ServingEfficiency = DEFAULT_SERVING_EFFICIENCY, rounds: int = 3) -> tuple[ServingEfficiency, float]:
     """Coordinate search from ``start``; returns the fitted settings and their loss."""
-    rows = serving_rows()
+    rows = original_rows()
     best, loss = start, serving_loss(start, rows)
     for _ in range(rounds):
         for name, (low, high) in SERVING_BOUNDS.items():
