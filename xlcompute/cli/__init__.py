@@ -56,6 +56,7 @@ def main(catalog_dir: str | None) -> None:
 # Command modules register themselves on `main` when imported (one line each).
 from . import calc_commands  # noqa: E402,F401
 from . import catalog_commands  # noqa: E402,F401
+from . import ownership_commands  # noqa: E402,F401
 from . import report_commands  # noqa: E402,F401
 from . import serving_commands  # noqa: E402,F401
 from . import addin_commands  # noqa: E402,F401
