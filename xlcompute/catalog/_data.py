@@ -192,6 +192,13 @@ def check_row(row: dict[str, str], where: str, source_columns: Iterable[str], id
                              f"source, found {date!r}.", argument="catalog")
 
 
+def check_required(row: dict[str, str], label: str, columns: Iterable[str]) -> None:
+    """Each of ``columns`` holds a value (``label`` names file, line and id)."""
+    for column in columns:
+        if not row.get(column):
+            raise XlcomputeError(f"{label}, column {column}: expected a value, found nothing.", argument="catalog")
+
+
 def split_list(text: str) -> tuple[str, ...]:
     """``"a; b;c"`` -> ``("a", "b", "c")`` (lists inside one CSV cell are ;-separated)."""
     return tuple(part.strip() for part in text.split(";") if part.strip())

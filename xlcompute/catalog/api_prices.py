@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ..core.errors import XlcomputeError, closest
-from ._data import check_row, lookup_key, read_data_rows
+from ._data import check_required, check_row, lookup_key, read_data_rows
 from .models import get_model
 from .user_dir import FileKey, user_file, user_rows
 
@@ -57,9 +57,7 @@ class ApiPrice:
 def _price_from_row(row: dict[str, str], where: str, origin: str) -> ApiPrice:
     check_row(row, where, ("source",), id_column="model")
     label = f"{where} ({row['model']})"
-    for column in REQUIRED_COLUMNS:
-        if not row.get(column):
-            raise XlcomputeError(f"{label}, column {column}: expected a value, found nothing.", argument="catalog")
+    check_required(row, label, REQUIRED_COLUMNS)
     numbers = {}
     for column in ("usd_per_mtok_input", "usd_per_mtok_output"):
         try:

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ..core.errors import XlcomputeError
-from ._data import Index, build_catalog, check_row, split_list, typed_fields
+from ._data import Index, build_catalog, check_required, check_row, split_list, typed_fields
 from .user_dir import FileKey, user_file, user_rows
 
 REQUIRED_COLUMNS = ("id", "location", "kg_co2e_per_kwh", "source", "date")
@@ -43,9 +43,7 @@ class GridIntensity:
 def _grid_from_row(row: dict[str, str], where: str, origin: str = "catalog") -> GridIntensity:
     check_row(row, where, ("source",))
     label = f"{where} ({row['id']})"
-    for column in REQUIRED_COLUMNS:
-        if not row.get(column):
-            raise XlcomputeError(f"{label}, column {column}: expected a value, found nothing.", argument="catalog")
+    check_required(row, label, REQUIRED_COLUMNS)
     values = typed_fields(GridIntensity, row, label)
     if not values["kg_co2e_per_kwh"] <= MAX_KG_PER_KWH:
         raise XlcomputeError(f"{label}, column kg_co2e_per_kwh: expected kg per kWh (at most {MAX_KG_PER_KWH:g}), "

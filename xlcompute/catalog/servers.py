@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ..core.errors import XlcomputeError
-from ._data import Index, build_catalog, check_row, split_list, typed_fields
+from ._data import Index, build_catalog, check_required, check_row, split_list, typed_fields
 from .gpus import get_gpu
 from .user_dir import FileKey, user_file, user_rows
 
@@ -53,9 +53,7 @@ def _server_from_row(row: dict[str, str], where: str, origin: str = "catalog") -
     """One server from a row of servers.csv (shipped or a user's: the same checks)."""
     check_row(row, where, ("source",))
     label = f"{where} ({row['id']})"
-    for column in REQUIRED_COLUMNS:
-        if not row.get(column):
-            raise XlcomputeError(f"{label}, column {column}: expected a value, found nothing.", argument="catalog")
+    check_required(row, label, REQUIRED_COLUMNS)
     values = typed_fields(Server, row, label)
     if not (values["usd_price"] > 0 and values["gpus_per_server"] >= 1):
         raise XlcomputeError(f"{label}: expected usd_price above 0 and gpus_per_server of 1 or more, found "
