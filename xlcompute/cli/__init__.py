@@ -43,8 +43,8 @@ class _Group(click.Group):
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="xlcompute")
 @click.option("--catalog-dir", type=click.Path(file_okay=False), default=None,
-              help="Directory of your own models.csv, gpus.csv and prices.csv rows, merged over the shipped "
-                   "catalog (default: $XLCOMPUTE_CATALOG_DIR).")
+              help="Directory of your own models.csv, gpus.csv, prices.csv, servers.csv, api_prices.csv and "
+                   "grid_intensity.csv rows, merged over the shipped catalog (default: $XLCOMPUTE_CATALOG_DIR).")
 def main(catalog_dir: str | None) -> None:
     """How much compute, memory, time and money an LLM workload needs."""
     if catalog_dir:
