@@ -640,7 +640,7 @@ def test_explain_gives_the_breakdown_of_every_computing_function(name):
 
 
 def test_every_function_has_an_explain_sample_or_is_a_lookup():
-    lookups = {"MODEL_INFO", "GPU_SPEC", "GPU_PRICE", "XLCOMPUTE_VERSION"}
+    lookups = {"MODEL_INFO", "GPU_SPEC", "GPU_PRICE", "XLCOMPUTE_VERSION", "SERVER_PRICE", "API_PRICE", "GRID_INTENSITY"}
     assert set(SAMPLES) | lookups == set(F)
 
 

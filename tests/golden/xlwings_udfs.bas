@@ -40,6 +40,19 @@ failed:
     API_COST = Err.Description
 End Function
 
+Function API_PRICE(model, Optional provider, Optional direction)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        API_PRICE = XLPy.CallUDF("xlcompute.udfs", "API_PRICE", Array(model, provider, direction), ThisWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        API_PRICE = XLPy.CallUDF("xlcompute.udfs", "API_PRICE", Array(model, provider, direction))
+        Exit Function
+    #End If
+failed:
+    API_PRICE = Err.Description
+End Function
+
 Function BOOK_VALUE(purchase_price, residual_value, useful_life_years, months)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
@@ -183,6 +196,19 @@ failed:
     GPU_SPEC = Err.Description
 End Function
 
+Function GRID_INTENSITY(region)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        GRID_INTENSITY = XLPy.CallUDF("xlcompute.udfs", "GRID_INTENSITY", Array(region), ThisWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        GRID_INTENSITY = XLPy.CallUDF("xlcompute.udfs", "GRID_INTENSITY", Array(region))
+        Exit Function
+    #End If
+failed:
+    GRID_INTENSITY = Err.Description
+End Function
+
 Function INFER_FLOPS(model, Optional tokens)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
@@ -285,6 +311,19 @@ Function PRESENT_VALUE(monthly_amount, months, Optional annual_rate)
     #End If
 failed:
     PRESENT_VALUE = Err.Description
+End Function
+
+Function SERVER_PRICE(server, Optional field)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        SERVER_PRICE = XLPy.CallUDF("xlcompute.udfs", "SERVER_PRICE", Array(server, field), ThisWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        SERVER_PRICE = XLPy.CallUDF("xlcompute.udfs", "SERVER_PRICE", Array(server, field))
+        Exit Function
+    #End If
+failed:
+    SERVER_PRICE = Err.Description
 End Function
 
 Function TOKENS_PER_S(model, gpu, Optional gpus, Optional precision, Optional input_tokens, Optional output_tokens, Optional batch, Optional engine)

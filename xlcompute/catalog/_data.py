@@ -171,12 +171,12 @@ _ID = re.compile(r"[a-z0-9]+(?:[.-][a-z0-9]+)*")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-def check_row(row: dict[str, str], where: str, source_columns: Iterable[str]) -> None:
-    """The contract every catalog row keeps (shipped or a user's): a lower-case id, a source
-    in each of ``source_columns`` and the ISO date of the cited source."""
-    row_id = row.get("id", "")
+def check_row(row: dict[str, str], where: str, source_columns: Iterable[str], id_column: str = "id") -> None:
+    """The contract every catalog row keeps (shipped or a user's): a lower-case id (in
+    ``id_column``), a source in each of ``source_columns`` and the ISO date of the cited source."""
+    row_id = row.get(id_column, "")
     if not _ID.fullmatch(row_id):
-        raise XlcomputeError(f"{where}, column id: expected a lower-case id of letters, digits, '-' and '.' "
+        raise XlcomputeError(f"{where}, column {id_column}: expected a lower-case id of letters, digits, '-' and '.' "
                              f"(such as 'a40' or 'qwen2.5-0.5b'), found {row_id!r}.", argument="catalog")
     for column in source_columns:
         if not row.get(column):
@@ -190,6 +190,13 @@ def check_row(row: dict[str, str], where: str, source_columns: Iterable[str]) ->
     if not valid:
         raise XlcomputeError(f"{where} ({row_id}), column date: expected the ISO date (YYYY-MM-DD) of the cited "
                              f"source, found {date!r}.", argument="catalog")
+
+
+def check_required(row: dict[str, str], label: str, columns: Iterable[str]) -> None:
+    """Each of ``columns`` holds a value (``label`` names file, line and id)."""
+    for column in columns:
+        if not row.get(column):
+            raise XlcomputeError(f"{label}, column {column}: expected a value, found nothing.", argument="catalog")
 
 
 def split_list(text: str) -> tuple[str, ...]:

@@ -43,8 +43,8 @@ class _Group(click.Group):
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="xlcompute")
 @click.option("--catalog-dir", type=click.Path(file_okay=False), default=None,
-              help="Directory of your own models.csv, gpus.csv and prices.csv rows, merged over the shipped "
-                   "catalog (default: $XLCOMPUTE_CATALOG_DIR).")
+              help="Directory of your own models.csv, gpus.csv, prices.csv, servers.csv, api_prices.csv and "
+                   "grid_intensity.csv rows, merged over the shipped catalog (default: $XLCOMPUTE_CATALOG_DIR).")
 def main(catalog_dir: str | None) -> None:
     """How much compute, memory, time and money an LLM workload needs."""
     if catalog_dir:
@@ -56,6 +56,7 @@ def main(catalog_dir: str | None) -> None:
 # Command modules register themselves on `main` when imported (one line each).
 from . import calc_commands  # noqa: E402,F401
 from . import catalog_commands  # noqa: E402,F401
+from . import ownership_commands  # noqa: E402,F401
 from . import report_commands  # noqa: E402,F401
 from . import serving_commands  # noqa: E402,F401
 from . import addin_commands  # noqa: E402,F401

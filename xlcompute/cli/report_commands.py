@@ -15,21 +15,26 @@ from . import main
 
 
 @main.command()
-@click.option("--kind", type=click.Choice(["training", "inference", "both"]), default="training", show_default=True,
-              help="What the quote covers.")
+@click.option("--kind", type=click.Choice(["training", "inference", "both", "ownership"]), default="training",
+              show_default=True, help="What the quote covers (ownership: buy GPU servers or rent the GPUs).")
+@click.option("--customer", help="Customer the quote is addressed to [default: a placeholder that `check` flags].")
+@click.option("--number", "quote_number", help="Quote number [default: Q-YYYYMMDD-XXXX, today and 4 random hex digits].")
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 @click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
-def new(kind: str, force: bool, output: Path) -> None:
-    """Write a starter scenario workbook OUTPUT.xlsx (inputs, estimate, quote)."""
+def new(kind: str, customer: str | None, quote_number: str | None, force: bool, output: Path) -> None:
+    """Write a starter scenario workbook OUTPUT.xlsx (inputs, estimate, quote), dated today."""
     from ..workbook.generate import write_workbook  # noqa: PLC0415
+    from ..workbook.quote_checks import PLACEHOLDER_CUSTOMER, new_quote_number  # noqa: PLC0415
 
     if output.suffix.lower() != ".xlsx":
         raise XlcomputeError(f"{output}: expected a file name ending in .xlsx.")
     if output.exists() and not force:
         raise XlcomputeError(f"{output}: exists already; pass --force to overwrite it.")
-    write_workbook(output, kind)
-    click.echo(f"Wrote {output} ({kind}). Edit the orange input cells on the Inputs and Quote sheets, "
-               f"then run: xlcompute report {output}")
+    today = datetime.now().date()
+    number = quote_number or new_quote_number(today)
+    write_workbook(output, kind, quote_date=today, quote_number=number, customer=customer or PLACEHOLDER_CUSTOMER)
+    click.echo(f"Wrote {output} ({kind}, quote {number} dated {today.isoformat()}). Edit the orange input cells on the "
+               f"Inputs and Quote sheets, then run: xlcompute report {output}")
 
 
 @main.command()
@@ -37,12 +42,15 @@ def new(kind: str, force: bool, output: Path) -> None:
 def check(workbook: Path) -> None:
     """List every problem of a scenario WORKBOOK, with its sheet and cell."""
     from ..workbook.check import check_workbook  # noqa: PLC0415
+    from ..workbook.quote_checks import quote_warnings  # noqa: PLC0415
 
     evaluation, problems = check_workbook(workbook)
     stale = evaluation.stale if evaluation is not None else []
     for cell in stale:
         click.echo(f"stale: {cell.address}: the workbook shows {cell.value!r}, xlcompute computes "
                    f"{cell.recomputed!r} from the current inputs (recalculate in Excel)")
+    for warning in quote_warnings(evaluation) if evaluation is not None and not problems else []:
+        click.echo(f"warning: {warning}")  # worth a look before sending; the workbook is not wrong
     for problem in problems:
         click.echo(f"{workbook}: {problem}", err=True)
     if problems:

@@ -32,7 +32,7 @@ from ..core import serving as core_serving
 from ..core import serving_engines
 from ..core.architecture import ModelArch
 from ..core.efficiency import DEFAULT_SERVING_EFFICIENCY, ServingEfficiency, training_mfu
-from ..core.errors import XlcomputeError
+from ..core.errors import XlcomputeError, check_choice
 from ..core.hardware import Accelerator
 from ..core.units import normalise_precision
 
@@ -150,6 +150,33 @@ def price_per_gpu_hour(gpu: Accelerator, usd_per_gpu_hour: Any = None, provider:
     return quote.usd_per_gpu_hour
 
 
+def resolve_server(server: Any) -> catalog.Server:
+    """A catalog :class:`~xlcompute.catalog.Server` (purchase price, GPUs, power) from an id or name."""
+    found = catalog.get_server(server)
+    _note(Resolved("server", found.id, f"{found.name}, {found.usd_price:,.2f} USD: {found.source}", found.date))
+    return found
+
+
+def api_price_per_mtok(model: Any, provider: Any = None, direction: Any = "output") -> float:
+    """An API list price per million ``direction`` ("input" or "output") tokens: ``provider``'s,
+    or the median over the providers of ``model``."""
+    key = str("output" if direction is None else direction).strip().lower()
+    check_choice("direction", key, catalog.api_prices.DIRECTIONS)
+    quote = catalog.get_api_price(model, provider)
+    value = quote.usd_per_mtok(key)
+    _note(Resolved(f"api_price_{key}", value, f"{quote.provider} {quote.model} ({quote.api_model or quote.model}): "
+                                              f"{quote.source}", quote.date))
+    return value
+
+
+def grid_intensity(region: Any) -> float:
+    """The catalog's grid carbon intensity of ``region`` [kg CO2e/kWh]."""
+    found = catalog.get_grid_intensity(region)
+    _note(Resolved("grid_intensity", found.kg_co2e_per_kwh, f"{found.id} ({found.location}, {found.year}): "
+                                                            f"{found.source}", found.date))
+    return found.kg_co2e_per_kwh
+
+
 # --------------------------------------------------------------------------------------------
 # Training
 # --------------------------------------------------------------------------------------------
@@ -253,7 +280,7 @@ def serving_setup(model: Any, gpu: Any, precision: Any = "bf16", kv_precision: A
                         serving_efficiency(efficiency, chosen.efficiency), chosen.id)
 
 
-__all__ = ["PRECISIONS", "Resolved", "ServingSetup", "TrainingSetup", "engine_for", "is_moe", "is_number", "kv_precision_for",
-           "params_of",
-           "price_per_gpu_hour", "recording", "resolve_arch", "resolve_gpu", "resolve_model", "serving_efficiency",
-           "serving_setup", "training_mfu_for", "training_setup"]
+__all__ = ["PRECISIONS", "Resolved", "ServingSetup", "TrainingSetup", "api_price_per_mtok", "engine_for", "grid_intensity",
+           "is_moe", "is_number", "kv_precision_for", "params_of", "price_per_gpu_hour", "recording", "resolve_arch",
+           "resolve_gpu", "resolve_model", "resolve_server", "serving_efficiency", "serving_setup", "training_mfu_for",
+           "training_setup"]

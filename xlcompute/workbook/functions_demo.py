@@ -55,6 +55,8 @@ INPUTS: tuple[tuple[str, object, str, str], ...] = (
     ("Rent", 12000, "USD/month", "rent of the same 8 GPUs (example)"),
     ("ApiIn", 0.6, "USD/Mtok", "API list price per million input tokens (example)"),
     ("ApiOut", 2.4, "USD/Mtok", "API list price per million output tokens (example)"),
+    ("Server", "dgx-h100", "", "server catalog id (see SERVER_PRICE)"),
+    ("Region", "us-central1", "", "grid region id or location (see GRID_INTENSITY)"),
 )
 
 #: (formula, unit, what it answers) rows of the Functions sheet.
@@ -104,6 +106,13 @@ CALLS: tuple[tuple[str, str, str], ...] = (
     ("=BREAK_EVEN_MONTH(ServerPrice,RunCost,Rent)", "months", "when buying has cost less than renting"),
     ("=API_COST(2E9,5E8,ApiIn,ApiOut)", "USD/month", "what an API charges for the volume"),
     ("=API_BREAK_EVEN_TOKENS(RunCost,ApiIn,ApiOut,0.8)", "tokens/month", "volume where self-hosting pays"),
+    ("=SERVER_PRICE(Server)", "USD", "purchase price of one server, from the server catalog"),
+    ("=SERVER_PRICE(Server,\"system_power_w\")", "W", "the server's published maximum power"),
+    ("=GPU_PRICE(GPU,\"gcp\",\"committed_use_3y\")", "USD/GPU-hour", "a 3-year committed-use price"),
+    ("=API_PRICE(\"llama-3.1-70b\")", "USD/Mtok", "median output price over the model's API providers"),
+    ("=API_PRICE(\"llama-3.1-70b\",\"deepinfra\",\"input\")", "USD/Mtok", "one provider's input price"),
+    ("=GRID_INTENSITY(Region)", "kg CO2e/kWh", "carbon intensity of the region's grid"),
+    ("=CO2E_KG(ENERGY_KWH(GPU,GPUs,24*Days),GRID_INTENSITY(Region))", "kg CO2e", "emissions on that grid"),
 )
 
 #: Arrays sheet: scenario inputs (model size, tokens) for the column example.

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as _dt
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -24,6 +25,7 @@ from ..atomic import atomic_write
 from ..core.errors import XlcomputeError
 from ..functions.excel_values import column_letters, parse_reference
 from . import contract as c
+from . import ownership_scenario as ownership
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,8 @@ class Scenario:
     line_items: tuple[LineItem, ...]
     quote_number: str
     customer: str
+    extra_choices: Callable[[], dict[str, list[str]]] | None = None  # dropdown lists only this kind uses
+    extra_sheets: tuple[Callable[[Workbook], None], ...] = ()  # sheets added after the Quote sheet
 
 
 INT = "#,##0"
@@ -178,7 +182,10 @@ BOTH = Scenario(
     "Q-2025-0144",
     "Example Industries AG",
 )
-KINDS = {"training": TRAINING, "inference": INFERENCE, "both": BOTH}
+OWNERSHIP = Scenario(ownership.TITLE, tuple(Row(*r) for r in ownership.INPUTS), tuple(Row(*r) for r in ownership.ESTIMATE),
+                     tuple(LineItem(*i) for i in ownership.LINE_ITEMS), ownership.QUOTE_NUMBER, ownership.CUSTOMER,
+                     ownership.choices, (ownership.add_schedule_sheet,))
+KINDS = {"training": TRAINING, "inference": INFERENCE, "both": BOTH, "ownership": OWNERSHIP}
 #: Shipped sample workbooks (``workbooks/``) and the kind each is generated from.
 SHIPPED = {"training_quote.xlsx": "training", "serving_quote.xlsx": "inference"}
 
@@ -238,12 +245,17 @@ def _rows_sheet(wb: Workbook, ws, title: str, rows: tuple[Row, ...], style: str,
     ws.freeze_panes = "A4"
 
 
-def build_workbook(kind: str = "training") -> Workbook:
-    """A scenario workbook of ``kind`` ("training", "inference" or "both") satisfying the contract."""
+def build_workbook(kind: str = "training", *, quote_date: _dt.date | None = None, quote_number: str | None = None,
+                   customer: str | None = None) -> Workbook:
+    """A scenario workbook of ``kind`` (see :data:`KINDS`) satisfying the contract. The quote's
+    date, number and customer default to the shipped sample's fixed ones (:data:`QUOTE_DATE`),
+    so that regenerating a sample changes nothing; ``xlcompute new`` passes today's."""
     if kind not in KINDS:
         raise XlcomputeError(f"kind: expected one of {', '.join(KINDS)}, found {kind!r}.", argument="kind")
     scenario = KINDS[kind]
     choices = _choices()
+    if scenario.extra_choices is not None:
+        choices.update(scenario.extra_choices())
     wb = Workbook()
     wb.properties.creator = "xlcompute"
     wb.properties.title = scenario.title
@@ -276,17 +288,21 @@ def build_workbook(kind: str = "training") -> Workbook:
     for dv in validations.values():
         if dv.sqref:
             inputs.add_data_validation(dv)
-    _quote_sheet(wb, quote, scenario)
+    _quote_sheet(wb, quote, scenario, quote_date, quote_number, customer)
+    for add_sheet in scenario.extra_sheets:
+        add_sheet(wb)
     return wb
 
 
-def _quote_sheet(wb: Workbook, ws, scenario: Scenario) -> None:
+def _quote_sheet(wb: Workbook, ws, scenario: Scenario, quote_date: _dt.date | None = None,
+                 quote_number: str | None = None, customer: str | None = None) -> None:
     ws["A1"] = "Quote"
     ws["A1"].font = TITLE_FONT
+    dated = QUOTE_DATE if quote_date is None else _dt.datetime(quote_date.year, quote_date.month, quote_date.day)
     meta = (
-        ("Customer", "CUSTOMER", scenario.customer, "General"),
-        ("Quote number", "QUOTE_NUMBER", scenario.quote_number, "General"),
-        ("Quote date", "QUOTE_DATE", QUOTE_DATE, DATE),
+        ("Customer", "CUSTOMER", scenario.customer if customer is None else customer, "General"),
+        ("Quote number", "QUOTE_NUMBER", scenario.quote_number if quote_number is None else quote_number, "General"),
+        ("Quote date", "QUOTE_DATE", dated, DATE),
         ("Validity (days)", "VALIDITY_DAYS", 30, INT),
         ("Valid until", "VALID_UNTIL", "=QUOTE_DATE+VALIDITY_DAYS", DATE),
         ("Prepared by", "PREPARED_BY", "Jane Doe, Solutions Engineering", "General"),
@@ -339,10 +355,11 @@ def _quote_sheet(wb: Workbook, ws, scenario: Scenario) -> None:
         row[1].alignment = Alignment(horizontal="left")
 
 
-def write_workbook(path: str | Path, kind: str = "training") -> Path:
-    """Write a starter workbook of ``kind`` to ``path`` atomically; returns the path."""
+def write_workbook(path: str | Path, kind: str = "training", **quote: object) -> Path:
+    """Write a starter workbook of ``kind`` to ``path`` atomically; returns the path. ``quote``:
+    ``quote_date``, ``quote_number`` and ``customer`` as :func:`build_workbook` takes them."""
     path = Path(path)
-    wb = build_workbook(kind)
+    wb = build_workbook(kind, **quote)
     with atomic_write(path) as tmp:
         wb.save(tmp)
     return path
