@@ -1,10 +1,10 @@
 """Read a local Hugging Face ``config.json`` into a :class:`~xlcompute.core.ModelArch`.
 
-No network and no ``transformers``: the keys are read as the ``transformers`` configuration
-classes define them (LlamaConfig, MistralConfig, MixtralConfig, Qwen2Config, Qwen2MoeConfig,
-Qwen3Config, Qwen3MoeConfig, Gemma/Gemma2/Gemma3(Text)Config, Phi3Config, DeepseekV2/V3Config
-and Kimi K2's DeepSeek-V3 layout, GPT2Config, FalconConfig, GptOssConfig, BertConfig), with the
-defaults those classes use when a key is absent.
+No network and no ``transformers``: keys are read as the ``transformers`` configuration classes
+define them, with the defaults those classes use when a key is absent (one builder and one
+defaults table per family in :mod:`xlcompute.catalog.hf_families`; typed key access and the
+errors in :mod:`xlcompute.catalog.hf_config_reader`). Multimodal wrappers (Gemma 3, Llama 4,
+Kimi K2.5) are read through their ``text_config``.
 """
 
 from __future__ import annotations
@@ -15,17 +15,13 @@ from typing import Any
 
 from ..core.architecture import ModelArch
 from ..core.errors import XlcomputeError
+from .hf_config_reader import ConfigReader
+from .hf_families import FAMILIES, GENERIC
 
-SUPPORTED_MODEL_TYPES = (
-    "llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "gemma", "gemma2",
-    "gemma3", "gemma3_text", "phi3", "deepseek_v2", "deepseek_v3", "kimi_k2", "gpt2", "falcon", "gpt_oss",
-    "bert",
-)
+SUPPORTED_MODEL_TYPES = tuple(FAMILIES)
 # model types whose vendors leave the input embedding out of "active" parameters
 # (DeepSeek-V2/V3 papers, OpenAI gpt-oss model card); see core.params.params_active
 ACTIVE_WITHOUT_INPUT_EMBEDDING = {"deepseek_v2", "deepseek_v3", "kimi_k2", "gpt_oss"}
-# model types whose config class defaults tie_word_embeddings to True
-_TIED_BY_DEFAULT = {"gemma", "gemma2", "gemma3", "gemma3_text", "gpt2", "falcon", "bert"}
 
 
 def config_path(ref: Any) -> Path | None:
@@ -73,138 +69,28 @@ def arch_from_config_file(path: str | Path) -> ModelArch:
 
 
 def arch_from_config(config: dict[str, Any], model_id: str = "config", label: str = "config.json") -> ModelArch:
-    """ModelArch from a parsed config.json dict."""
-    model_type = str(config.get("model_type", "")).lower()
-    if model_type not in SUPPORTED_MODEL_TYPES and "hidden_size" not in config:
-        raise XlcomputeError(
-            f"model: {label}: model_type {model_type!r} is not supported; supported: "
-            f"{', '.join(SUPPORTED_MODEL_TYPES)} (or any Llama-like config with hidden_size, "
-            "num_hidden_layers, num_attention_heads, intermediate_size, vocab_size).",
-            argument="model")
-
-    def get(*keys: str, default: Any = None, required: bool = False) -> Any:
-        for key in keys:
-            value = config.get(key)
-            if value is not None:
-                return value
-        if required:
-            raise XlcomputeError(f"model: {label}: missing key {keys[0]!r} (model_type {model_type!r}).",
-                                 argument="model")
-        return default
-
-    hidden = int(get("hidden_size", "n_embd", "d_model", required=True))
-    layers = int(get("num_hidden_layers", "n_layer", "num_layers", required=True))
-    heads = int(get("num_attention_heads", "n_head", "num_heads", required=True))
-    fields: dict[str, Any] = dict(
-        id=model_id,
-        name=str(config.get("_name_or_path") or model_id),
-        hidden_size=hidden,
-        num_layers=layers,
-        num_attention_heads=heads,
-        num_kv_heads=int(get("num_key_value_heads", "num_kv_heads", "n_head_kv", default=0) or 0),
-        head_dim=int(get("head_dim", default=0) or 0),
-        vocab_size=int(get("vocab_size", required=True)),
-        tie_word_embeddings=bool(get("tie_word_embeddings", default=model_type in _TIED_BY_DEFAULT)),
-        max_position_embeddings=int(get("max_position_embeddings", "n_positions", default=0) or 0),
-    )
-    bias = bool(get("attention_bias", default=False))
-    fields.update(qkv_bias=bias, attn_out_bias=bias, mlp_bias=bool(get("mlp_bias", default=False)))
-    intermediate = get("intermediate_size", "n_inner", "ffn_hidden_size", default=None)
-
-    if model_type in ("qwen2", "qwen2_moe"):
-        fields.update(qkv_bias=True, attn_out_bias=False)
-    if model_type in ("qwen3", "qwen3_moe"):
-        fields.update(qk_norm=True)
-    if model_type in ("gemma", "gemma2"):
-        fields["norms_per_layer"] = 4 if model_type == "gemma2" else 2
-    if model_type in ("gemma3", "gemma3_text"):  # Gemma 2's four norms per layer, plus QK-norm
-        fields.update(norms_per_layer=4, qk_norm=True)
-    if model_type in ("gpt2", "bert"):
-        fields.update(mlp="plain", norm="layernorm", qkv_bias=True, attn_out_bias=True, mlp_bias=True,
-                      position_embedding="learned")
-        intermediate = intermediate or 4 * hidden
-        if model_type == "bert":
-            fields.update(type_vocab_size=int(get("type_vocab_size", default=2)), pooler=True, encoder_only=True)
-    if model_type == "falcon":
-        _falcon(config, fields, hidden, heads)
-        intermediate = intermediate or 4 * hidden
-    if model_type == "gpt_oss":
-        fields.update(attention_sinks=True, router_bias=True, mlp_bias=True)
-
-    # Mixture of experts
-    experts = int(get("num_local_experts", "n_routed_experts", "num_experts", default=0) or 0)
-    if experts:
-        fields.update(
-            num_experts=experts,
-            experts_per_token=int(get("num_experts_per_tok", "experts_per_token", required=True)),
-            moe_intermediate_size=int(get("moe_intermediate_size", default=0) or 0),
-            first_dense_layers=int(get("first_k_dense_replace", default=0) or 0),
-            moe_layer_freq=int(get("moe_layer_freq", "decoder_sparse_step", default=1) or 1),
-        )
-        shared = int(get("n_shared_experts", default=0) or 0)
-        shared_width = int(get("shared_expert_intermediate_size", default=0) or 0)
-        if shared_width and not shared:  # Qwen2-MoE: one gated shared expert of its own width
-            fields.update(num_shared_experts=1, shared_expert_intermediate_size=shared_width, shared_expert_gate=True)
-        else:
-            fields["num_shared_experts"] = shared
-        if model_type == "deepseek_v3" or get("topk_method") == "noaux_tc":
-            fields["router_bias"] = True
-    if intermediate is None:
-        if experts and fields.get("moe_intermediate_size"):
-            intermediate = fields["moe_intermediate_size"]
-        else:
-            raise XlcomputeError(f"model: {label}: missing key 'intermediate_size' (model_type {model_type!r}).",
-                                 argument="model")
-    fields["intermediate_size"] = int(intermediate)
-
-    # Multi-head latent attention
-    kv_lora = int(get("kv_lora_rank", default=0) or 0)
-    if kv_lora and (model_type.startswith("deepseek") or model_type == "kimi_k2"):  # Kimi K2: DeepSeek-V3 layout
-        fields.update(
-            q_lora_rank=int(get("q_lora_rank", default=0) or 0),
-            kv_lora_rank=kv_lora,
-            qk_nope_head_dim=int(get("qk_nope_head_dim", required=True)),
-            qk_rope_head_dim=int(get("qk_rope_head_dim", required=True)),
-            v_head_dim=int(get("v_head_dim", required=True)),
-        )
-
-    _sliding_window(config, fields, model_type, layers)
+    """ModelArch from a parsed config.json dict; ``label`` (the file) heads every error."""
+    if not isinstance(config, dict):
+        raise XlcomputeError(f"model: {label}: expected a JSON object, found {type(config).__name__}.",
+                             argument="model")
+    model_type = config.get("model_type", "")
+    if not isinstance(model_type, str):
+        raise XlcomputeError(f"model: {label}: model_type must be text, found {model_type!r}.", argument="model")
+    model_type = model_type.lower()
+    family = FAMILIES.get(model_type)
+    if family is None:
+        if "hidden_size" not in config:
+            raise XlcomputeError(
+                f"model: {label}: model_type {model_type!r} is not supported; supported: "
+                f"{', '.join(SUPPORTED_MODEL_TYPES)} (or any Llama-layout config with hidden_size, "
+                "num_hidden_layers, num_attention_heads, intermediate_size, vocab_size).",
+                argument="model")
+        family = GENERIC
+    build, defaults = family
+    fields = build(ConfigReader(config, label, model_type, defaults))
+    name = config.get("_name_or_path")
+    fields.update(id=model_id, name=str(name) if isinstance(name, str) and name else model_id)
     try:
         return ModelArch(**fields)
     except (TypeError, ValueError, ZeroDivisionError) as exc:
         raise XlcomputeError(f"model: {label}: inconsistent architecture ({exc}).", argument="model") from exc
-
-
-def _falcon(config: dict[str, Any], fields: dict[str, Any], hidden: int, heads: int) -> None:
-    new_arch = bool(config.get("new_decoder_architecture", False))
-    bias = bool(config.get("bias", False))
-    fields.update(mlp="plain", norm="layernorm", qkv_bias=bias, attn_out_bias=bias, mlp_bias=bias)
-    if config.get("alibi"):
-        fields["position_embedding"] = "alibi"
-    if new_arch:
-        fields["parallel_attention"] = True
-        fields["norms_per_layer"] = int(config.get("num_ln_in_parallel_attn") or 2)
-    else:
-        fields["parallel_attention"] = bool(config.get("parallel_attn", True))
-        if config.get("multi_query", True):
-            fields["num_kv_heads"] = 1
-        elif not fields["num_kv_heads"]:
-            fields["num_kv_heads"] = heads
-
-
-def _sliding_window(config: dict[str, Any], fields: dict[str, Any], model_type: str, layers: int) -> None:
-    window = config.get("sliding_window")
-    if not window or config.get("use_sliding_window") is False:
-        return
-    layer_types = config.get("layer_types")
-    if isinstance(layer_types, list) and layer_types:
-        count = sum(1 for t in layer_types if "sliding" in str(t))
-    elif config.get("sliding_window_pattern") or model_type in ("gemma3", "gemma3_text"):
-        # Gemma 3: every pattern-th layer is global, the others local (Gemma3TextConfig default 6)
-        count = layers - layers // int(config.get("sliding_window_pattern") or 6)
-    elif model_type in ("gemma2", "gpt_oss"):
-        count = layers // 2  # alternating local / global layers
-    else:
-        count = layers
-    if count:
-        fields.update(sliding_window=int(window), sliding_window_layers=count)
