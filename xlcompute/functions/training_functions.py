@@ -58,8 +58,8 @@ def gpus_for_deadline(flops, days, gpu, mfu=None, precision="bf16"):
     return training.gpus_for_deadline(flops, days, s.peak_flops, s.mfu)
 
 
-@excel_function("TRAIN_COST", [FLOPS, GPU, PRICE, MFU, PRECISION, PROVIDER, PRICING], vectorised=True)
-def train_cost(flops, gpu, usd_per_gpu_hour=None, mfu=None, precision="bf16", provider=None, pricing="on_demand"):
+@excel_function("TRAIN_COST", [FLOPS, GPU, PRICE, PROVIDER, PRICING, MFU, PRECISION], vectorised=True)
+def train_cost(flops, gpu, usd_per_gpu_hour=None, provider=None, pricing="on_demand", mfu=None, precision="bf16"):
     """GPU rental cost of training [USD] = GPU-hours x price per GPU-hour (accelerators only)."""
     s = training_setup(gpu, mfu, precision, priced=True, usd_per_gpu_hour=usd_per_gpu_hour, provider=provider,
                        pricing=pricing)
@@ -108,7 +108,7 @@ def activation_gb(model, seq_len, micro_batch=1, recompute=None, tensor_parallel
     Argument("gpus", "GPUs in the pipeline or tensor-parallel group [optional, default: none; required for "
                      "pipeline and tensor].", "GPUs", ("num_gpus",)),
     Argument("batch_size", "Global batch in sequences per optimizer step [optional, default: none; required for "
-                           "data]."),
+                           "data].", number=True),
     Argument("seq_len", "Tokens per sequence [optional, default: none; required for data]."),
     Argument("precision", 'Precision on the wire [optional, default "bf16"].'),
     UNIT,
