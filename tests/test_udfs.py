@@ -253,7 +253,7 @@ def test_model_info_head_dim_for_mla():
     (lambda: F["TRAIN_DAYS"](1e24, 0, "h100-sxm"), "gpus"),
     (lambda: F["TTFT_MS"]("llama-3.1-8b", "h100-sxm", 0), "gpus"),
     (lambda: F["TRAIN_MEMORY_GB"](-1), "model"),
-    (lambda: F["COST_PER_MTOK"]("llama-3.1-8b", "h100-sxm", 0), "gpus"),
+    (lambda: F["COST_PER_MTOK"]("llama-3.1-8b", "h100-sxm", None, None, None, 0), "gpus"),
     (lambda: F["GPUS_NEEDED"]("llama-3.1-8b", "h100-sxm", usable_fraction=1.5), "usable_fraction"),
     (lambda: F["INFER_FLOPS"]("llama-3.1-8b", -5), "tokens"),
     (lambda: F["INFER_MEMORY_GB"]("llama-3.1-8b", 4096, 1, "fp9"), "precision"),
@@ -298,13 +298,13 @@ def test_tpot_near_qwen_speed_benchmark(published):
 
 def test_costs():
     speed = serving.tokens_per_s("llama-3.1-8b", "h100-sxm", 1, "bf16", 1024, 256)
-    assert F["COST_PER_MTOK"]("llama-3.1-8b", "h100-sxm", 1, "bf16", 1024, 256, None, 2.0) == pytest.approx(
+    assert F["COST_PER_MTOK"]("llama-3.1-8b", "h100-sxm", 2.0, None, None, 1, "bf16", 1024, 256) == pytest.approx(
         inference.cost_per_million_tokens(2.0, 1, speed))
     # $2/h for one GPU at 3600 tokens/s -> $2 per 3.6M tokens
     assert inference.cost_per_million_tokens(2.0, 1, 1000) == pytest.approx(2 / 3.6)
     model = catalog.get_model("llama-3.1-8b")
     h100 = catalog.get_gpu("h100-sxm")
-    assert F["COST_PER_REQUEST"]("llama-3.1-8b", "h100-sxm", 2000, 3.0) == pytest.approx(
+    assert F["COST_PER_REQUEST"]("llama-3.1-8b", "h100-sxm", 3.0, None, None, 2000) == pytest.approx(
         inference.cost_per_request(inference.request_flops(model.active_params, 2000), 3.0, h100.peak_flops()))
     assert F["COST_PER_MTOK"]("llama-3.1-8b", "h100-sxm") == pytest.approx(
         inference.cost_per_million_tokens(catalog.get_price("h100-sxm").usd_per_gpu_hour, 1, speed))
@@ -578,6 +578,42 @@ def _python(formula: str) -> str:
     return text
 
 
+def test_demo_spills_are_dynamic_arrays_exactly_as_big_as_their_results():
+    """No Ctrl+Shift+Enter blocks padded with #N/A: each spilling formula is marked as a dynamic
+    array (cell metadata cm="1" -> XLDAPR, fDynamic="1") and covers exactly the cells its result
+    fills; every element is a value, not an error."""
+    import zipfile
+
+    wb = load_workbook(WORKBOOK)
+    values = {name: wb["Inputs"].cell(row, 2).value for row, (name, *_) in enumerate(functions_demo.INPUTS, start=2)}
+    arrays = {}
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, ArrayFormula):
+                    arrays[f"{ws.title}!{cell.coordinate}"] = (ws, cell.value)
+    assert len(arrays) == 12
+    spilled = {}  # (sheet, cell) -> value of a spilled result computed here, for the formulas reading it
+    for where, (ws, array) in arrays.items():  # in sheet order: a spill is computed before it is read
+        text = array.text
+        for token in Tokenizer(text).items:  # ranges of the sheet as rows of their values
+            if token.type == Token.OPERAND and token.subtype == Token.RANGE and ":" in token.value:
+                rows = [[spilled.get((ws.title, c.coordinate), c.value) for c in r] for r in ws[token.value]]
+                text = text.replace(token.value, repr(rows), 1)
+        result = eval(_python(text), {**F, **values})  # noqa: S307 - our own generated formulas
+        cells = ws[array.ref]
+        assert (len(result), len(result[0])) == (len(cells), len(cells[0])), where
+        assert not any(udfs.is_error(c) for r in result for c in r), where
+        spilled.update({(ws.title, c.coordinate): v for cr, vr in zip(cells, result) for c, v in zip(cr, vr)})
+    with zipfile.ZipFile(WORKBOOK) as package:
+        sheets = b"".join(package.read(n) for n in package.namelist() if n.startswith("xl/worksheets/"))
+        assert sheets.count(b'<f t="array"') == sheets.count(b'cm="1"><f t="array"') == len(arrays)
+        metadata = package.read("xl/metadata.xml")
+        assert b'name="XLDAPR"' in metadata and b'fDynamic="1"' in metadata and b'<rc t="1" v="0"/>' in metadata
+        assert b"sheetMetadata+xml" in package.read("[Content_Types].xml")
+        assert b'relationships/sheetMetadata" Target="metadata.xml"' in package.read("xl/_rels/workbook.xml.rels")
+
+
 # --- `xlcompute addin` ---------------------------------------------------------------------------
 
 
@@ -660,3 +696,39 @@ def test_calc_with_a_gpu_id_uses_the_same_mfu_as_train_gpu_hours():
     # a number for the peak keeps the core's documented generic default (0.4)
     out = CliRunner().invoke(main, ["calc", "gpu_hours", "--flops", "1e24", "--peak-flops-per-gpu", "1e15", "--json"])
     assert json.loads(out.output)["result"]["value"] == pytest.approx(1e24 / (1e15 * 0.4 * 3600))
+
+
+# --- a failure is an error value to the formulas around it ------------------------------------
+
+
+def test_a_failing_cell_is_an_error_to_sum_iserror_and_iferror(tmp_path):
+    """In a quoting sheet a failed line must not vanish from a total: SUM over it is an error,
+    ISERROR sees it, and the message stays readable (evaluated through ``evaluate()`` only)."""
+    from openpyxl import Workbook
+
+    from xlcompute.workbook.evaluate import evaluate
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Quote"
+    ws["A1"] = 100
+    ws["A2"] = '=TRAIN_COST(1E+23,"h100-sxn",2.5)'  # a typo in the GPU id
+    ws["A3"] = '=TRAIN_COST(1E+23,"h100-sxm",2.5)'
+    ws["B1"] = "=SUM(A1:A3)"
+    ws["B2"] = "=ISERROR(A2)"
+    ws["B3"] = "=ISERROR(A3)"
+    ws["B4"] = "=IFERROR(A2,-1)"
+    ws["B5"] = "=A1+A2"
+    ws["C1"] = '=SUM(TRAIN_FLOPS(D1:D3,1E+12))'  # an element of a range fails
+    for row, params in enumerate((7e9, -1, 8e9), start=1):
+        ws.cell(row, 4, params)
+    wb.save(tmp_path / "quote.xlsx")
+
+    ev = evaluate(tmp_path / "quote.xlsx")
+    value = {cell: ev.values[("Quote", cell)] for cell in ("A2", "A3", "B1", "B2", "B3", "B4", "B5", "C1")}
+    assert udfs.is_error(value["B1"]) and udfs.is_error(value["B5"]) and udfs.is_error(value["C1"])
+    assert value["B2"] is True and value["B3"] is False and value["B4"] == -1
+    assert value["A3"] == pytest.approx(F["TRAIN_COST"](1e23, "h100-sxm", 2.5))
+    messages = {(issue.sheet, issue.cell): issue.message for issue in ev.issues}
+    assert "gpu: unknown gpu 'h100-sxn'" in messages[("Quote", "A2")]
+    assert "params: must be greater than 0" in messages[("Quote", "C1")]
