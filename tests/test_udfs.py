@@ -7,10 +7,12 @@ tests/data/published.json (``published`` fixture) unless a paper is cited inline
 
 from __future__ import annotations
 
+import datetime as dt
 import inspect
 import json
 import dataclasses
 import math
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +24,7 @@ from openpyxl.worksheet.formula import ArrayFormula
 import xlcompute
 from xlcompute import catalog, udfs
 from xlcompute.functions import REGISTRY
+from xlcompute.functions.excel_values import ExcelError
 from xlcompute.functions.arguments import MFU
 from xlcompute.scenario import planner, serving_speed as serving
 from xlcompute.core import communication, inference, memory, training
@@ -406,6 +409,64 @@ def test_unknown_ids_name_the_argument_and_the_closest_ids():
     assert F["MODEL_PARAMS"]("llama-3.1-8b", "totl").startswith("#VALUE! which: expected one of 'total'")
     assert "Did you mean 'total'" in F["MODEL_PARAMS"]("llama-3.1-8b", "totl")
     assert udfs.is_error(out) and not udfs.is_error("h100-sxm")
+
+
+def test_an_error_is_text_with_its_code_and_message():
+    import pickle
+
+    out = F["TRAIN_FLOPS"](7e9, -5)
+    assert isinstance(out, ExcelError) and out.code == "#VALUE!"
+    assert out.message == "tokens: must be greater than 0, found -5."
+    assert out == "#VALUE! tokens: must be greater than 0, found -5." and udfs.is_error(out)
+    assert pickle.loads(pickle.dumps(out)) == out and pickle.loads(pickle.dumps(out)).message == out.message
+    assert F["TRAIN_FLOPS"](7e9, 1e300 * 1e10).code == "#VALUE!"  # infinity: a bad input, not a crash
+    assert F["KV_CACHE_GB"]("llama-3.1-8b", "#DIV/0!").code == "#DIV/0!"
+    with pytest.raises(ValueError):
+        ExcelError("#OOPS!", "not a code")
+
+
+def test_cell_values_as_excel_has_them():
+    """Currency cells (Decimal), dates (serial numbers) and TRUE/FALSE (1/0 where a number is expected)."""
+    assert F["TRAIN_FLOPS"](Decimal("7E+9"), 2e12) == F["TRAIN_FLOPS"](7e9, 2e12)
+    assert F["TRAIN_FLOPS"]([[Decimal("7E+9")], [Decimal("8E+9")]], 2e12) == [(8.4e22,), (9.6e22,)]
+    assert F["TRAIN_COST"](1e23, "h100-sxm", Decimal("2.50")) == F["TRAIN_COST"](1e23, "h100-sxm", 2.5)
+    # 2024-01-01 is Excel's day 45292; noon is half a day
+    assert F["TRAIN_FLOPS"](1, dt.date(2024, 1, 1), 1) == 45292
+    assert F["TRAIN_FLOPS"](1, dt.datetime(2024, 1, 1, 12), 1) == 45292.5
+    assert F["TRAIN_FLOPS"](1, dt.time(18), 1) == 0.75
+    assert F["TRAIN_DAYS"](1e24, True, "h100-sxm") == F["TRAIN_DAYS"](1e24, 1, "h100-sxm")
+    assert F["TRAIN_FLOPS"](7e9, False).startswith("#VALUE! tokens: must be greater than 0")
+    # a text argument does not take TRUE as a number: TRUE is no precision of 1 bit per weight
+    assert F["WEIGHTS_GB"]("llama-3.1-8b", True).startswith("#VALUE! precision: unknown precision 'True'")
+    # a TRUE/FALSE argument keeps them
+    assert F["ACTIVATION_GB"]("llama-3.1-70b", 4096, 1, "none", 8, True) < F["ACTIVATION_GB"](
+        "llama-3.1-70b", 4096, 1, "none", 8, False)
+
+
+def test_cost_functions_take_the_price_in_one_place():
+    """(..., gpu, usd_per_gpu_hour, provider, pricing, then the speed function's arguments)."""
+    def names(name):
+        return list(inspect.signature(F[name]).parameters)
+
+    for name in ("TRAIN_COST", "COST_PER_MTOK", "COST_PER_REQUEST"):
+        assert names(name)[1:5] == ["gpu", "usd_per_gpu_hour", "provider", "pricing"], name
+    assert names("GPU_PRICE") == ["gpu", "provider", "pricing"]
+    assert names("TRAIN_COST")[5:] == names("TRAIN_GPU_HOURS")[2:]
+    assert names("COST_PER_MTOK")[5:] == names("TOKENS_PER_S")[2:]
+    assert names("COST_PER_REQUEST")[5] == names("INFER_FLOPS")[1] == "tokens"
+
+
+def test_pricing_choices_are_the_ones_the_catalog_quotes(monkeypatch):
+    from xlcompute.catalog.prices import PRICES_ENV, shipped_pricing_models
+    from xlcompute.functions.arguments import PRICING
+
+    monkeypatch.delenv(PRICES_ENV, raising=False)
+    quoted = {p.pricing for p in catalog.list_prices()}
+    assert set(shipped_pricing_models()) == quoted
+    listed = PRICING.description.split(": ", 1)[1].split(" [")[0].split(", ")
+    assert set(listed) == quoted and "reserved_1y" not in PRICING.description
+    for pricing in listed:  # each choice prices at least one GPU
+        assert any(not udfs.is_error(F["GPU_PRICE"](gpu, None, pricing)) for gpu in catalog.gpu_ids()), pricing
 
 
 def test_no_traceback_even_for_a_defect(monkeypatch):

@@ -121,7 +121,7 @@ class MessageBook:
 
     def message(self, cell: Any) -> str:
         """What ``=XLCOMPUTE_ERROR(cell)`` shows: the message of the error in ``cell``, or ``""``."""
-        if not all(hasattr(cell, name) for name in ("sheet", "row", "column", "raw_value")):
+        if cell is None:  # a value, not a reference: xlwings reads no Range for it
             return "cell: expected a reference to a cell, e.g. =XLCOMPUTE_ERROR(C5)."
         value = cell.raw_value
         while isinstance(value, (list, tuple)) and value:  # a range: its top-left cell
