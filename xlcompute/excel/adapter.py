@@ -172,16 +172,17 @@ def _plain_function(fn: ExcelFunction, module: str, flavour: str) -> Callable[..
     """A function named and documented as the Excel function, with its signature, calling the registry.
 
     Under classic COM it takes xlwings' reserved ``caller`` argument last (the calling cell,
-    left out of the Excel signature by xlwings), to know where its error values land.
+    left out of the Excel signature by xlwings), to know where its error values land. xlwings
+    always passes it, positionally; a direct Python call without it gets the registry's values.
     """
     signature = fn.signature
     if flavour == "com":
         count = len(fn.arguments)
 
-        def excel_function(*args: Any, caller: Any = None, **kwargs: Any) -> Any:
-            if len(args) > count:  # xlwings passes the calling cell positionally, last
-                args, caller = args[:count], args[count]
-            return com_value(fn(*args, **kwargs), caller)
+        def excel_function(*args: Any, **kwargs: Any) -> Any:
+            if len(args) > count:  # called by xlwings for a cell: Excel gets error values
+                return com_value(fn(*args[:count], **kwargs), args[count])
+            return fn(*args, **kwargs)
 
         signature = signature.replace(parameters=[
             *signature.parameters.values(), inspect.Parameter(CALLER, inspect.Parameter.POSITIONAL_OR_KEYWORD,
