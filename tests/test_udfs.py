@@ -456,6 +456,21 @@ def test_cost_functions_take_the_price_in_one_place():
     assert names("COST_PER_REQUEST")[5] == names("INFER_FLOPS")[1] == "tokens"
 
 
+@pytest.mark.parametrize("call", [
+    lambda: F["TRAIN_COST"](1e23, "h100-sxm", 2.5, 0.4),                         # was (flops, gpu, price, mfu)
+    lambda: F["TRAIN_COST"](1e23, "h100-sxm", None, 0.4, "fp8"),                 # was (..., price, mfu, precision)
+    lambda: F["COST_PER_MTOK"]("llama-3.1-8b", "h100-sxm", 1, "fp8"),            # was (..., gpus, precision)
+    lambda: F["COST_PER_MTOK"]("llama-3.1-8b", "h100-sxm", 4, None, 1024, 256),  # was (..., gpus, precision, in, out)
+    lambda: F["COST_PER_REQUEST"]("llama-3.1-8b", "h100-sxm", 2000, 2.5),        # was (..., io_tokens, price)
+])
+def test_calls_in_the_order_before_the_price_moved_fail_loudly(call):
+    """A number or a precision where provider or pricing now sit is an error, even with a price
+    typed (when neither is used): an old workbook must not change its quotes silently."""
+    out = call()
+    assert out.code == "#VALUE!" and "take the price third, then provider and pricing" in out.message
+    assert out.message.startswith(("provider: ", "pricing: "))
+
+
 def test_pricing_choices_are_the_ones_the_catalog_quotes(monkeypatch):
     from xlcompute.catalog.prices import PRICES_ENV, shipped_pricing_models
     from xlcompute.functions.arguments import PRICING

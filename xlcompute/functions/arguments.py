@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from ..catalog.prices import shipped_pricing_models
+from typing import Any
+
+from ..catalog.prices import PRICING_MODELS, list_prices, shipped_pricing_models
 from ..core.efficiency import DEFAULT_SERVING_EFFICIENCY, TRAINING_MFU
+from ..core.errors import XlcomputeError, check_choice
 from .spec import Argument
 
 MODEL = Argument("model", "Model: catalog id (e.g. llama-3.1-70b), Hugging Face repo name or path to a config.json. "
@@ -42,3 +45,26 @@ INPUT_TOKENS = Argument("input_tokens", "Prompt tokens per request [optional, de
 OUTPUT_TOKENS = Argument("output_tokens", "Output tokens per request [optional, default 256].", "tokens")
 FIT_BATCH = Argument("batch", "Concurrent sequences [optional, default: the largest batch that fits in memory].",
                      number=True)
+
+
+_PRICE_ORDER = "cost functions take the price third, then provider and pricing"
+
+
+def check_price_source(provider: Any, pricing: Any) -> None:
+    """Raise unless ``provider`` (when given) names a provider with a catalog price and ``pricing``
+    a pricing model, even when a price is typed and neither is used: a number or another id
+    there is an argument written for the order before the price moved third, and must not
+    change a quote silently."""
+    if provider is not None:
+        providers = sorted({p.provider for p in list_prices()})
+        if not isinstance(provider, str) or provider.strip().lower() not in {p.lower() for p in providers}:
+            found = f"the text {provider!r}" if isinstance(provider, str) else f"{provider!r}"
+            raise XlcomputeError(f"provider: expected a provider with a catalog price ({', '.join(providers)}), "
+                                 f"found {found}; {_PRICE_ORDER}.", argument="provider")
+    if pricing is not None:
+        key = str(pricing).strip().lower().replace("-", "_").replace(" ", "_")
+        try:
+            check_choice("pricing", key, PRICING_MODELS)
+        except XlcomputeError as exc:
+            raise XlcomputeError(f"{exc} ({_PRICE_ORDER}.)", argument="pricing",
+                                 suggestions=exc.suggestions) from exc

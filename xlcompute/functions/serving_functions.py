@@ -12,7 +12,7 @@ from ..core.units import normalise_precision
 from ..scenario import planner, serving_speed
 from ..scenario.setups import kv_precision_for, params_of, price_per_gpu_hour, resolve_gpu, resolve_model
 from .arguments import FIT_BATCH, GPU, INPUT_TOKENS, KV_FOLLOWS, MODEL, MODEL_OR_PARAMS, OUTPUT_TOKENS, PRECISION, \
-    PRICE, PRICING, PROVIDER, REPLICA_GPUS, UNIT, USABLE_FRACTION, UTILIZATION
+    PRICE, PRICING, PROVIDER, REPLICA_GPUS, UNIT, USABLE_FRACTION, UTILIZATION, check_price_source
 from .spec import Argument, excel_function
 from .training_functions import in_unit
 
@@ -108,6 +108,7 @@ def tokens_per_s(model, gpu, gpus=1, precision="bf16", input_tokens=1024, output
 def cost_per_mtok(model, gpu, usd_per_gpu_hour=None, provider=None, pricing="on_demand", gpus=1, precision="bf16",
                   input_tokens=1024, output_tokens=256, batch=None):
     """GPU cost per million output tokens [USD] = GPUs x price / (3600 x tokens per second) x 1e6."""
+    check_price_source(provider, pricing)
     accelerator = resolve_gpu(gpu)
     speed = serving_speed.tokens_per_s(model, accelerator, gpus, precision, input_tokens, output_tokens, batch)
     price = price_per_gpu_hour(accelerator, usd_per_gpu_hour, provider, pricing)
@@ -122,6 +123,7 @@ def cost_per_mtok(model, gpu, usd_per_gpu_hour=None, provider=None, pricing="on_
 def cost_per_request(model, gpu, usd_per_gpu_hour=None, provider=None, pricing="on_demand", tokens=1280,
                      precision="bf16", utilization=None):
     """GPU cost of one request [USD] = request FLOP x price / (3600 x peak x utilisation) (seed 004 eq. 12)."""
+    check_price_source(provider, pricing)
     accelerator = resolve_gpu(gpu)
     options = {} if utilization is None else {"utilization": utilization}
     return inference.cost_per_request(inference.request_flops(params_of(model, "active"), tokens),

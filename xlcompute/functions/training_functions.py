@@ -10,7 +10,7 @@ from ..core import communication, memory, training
 from ..core.errors import XlcomputeError, check_choice
 from ..scenario.setups import params_of, resolve_model, training_setup
 from .arguments import FLOPS, GPU, MFU, MODEL, MODEL_OR_PARAMS, PRECISION, PRICE, PRICING, PROVIDER, TRAINING_TOKENS, \
-    UNIT
+    UNIT, check_price_source
 from .spec import Argument, excel_function
 
 
@@ -61,6 +61,7 @@ def gpus_for_deadline(flops, days, gpu, mfu=None, precision="bf16"):
 @excel_function("TRAIN_COST", [FLOPS, GPU, PRICE, PROVIDER, PRICING, MFU, PRECISION], vectorised=True)
 def train_cost(flops, gpu, usd_per_gpu_hour=None, provider=None, pricing="on_demand", mfu=None, precision="bf16"):
     """GPU rental cost of training [USD] = GPU-hours x price per GPU-hour (accelerators only)."""
+    check_price_source(provider, pricing)
     s = training_setup(gpu, mfu, precision, priced=True, usd_per_gpu_hour=usd_per_gpu_hour, provider=provider,
                        pricing=pricing)
     return training.train_cost(training.gpu_hours(flops, s.peak_flops, s.mfu), s.usd_per_gpu_hour)
