@@ -2,35 +2,29 @@
 
 Each function is checked against the core/serving call it wraps (same number, exactly) and,
 where a figure is published, against it with a stated tolerance; published numbers come from
-tests/data/published.json (``published`` fixture) unless a paper is cited inline.
+tests/data/published.json (``published`` fixture) unless a paper is cited inline. Error values,
+cell types and the cost functions' argument order: test_excel_errors.py; the demo workbook:
+test_excel_demo.py.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import inspect
 import json
 import dataclasses
 import math
-from decimal import Decimal
-from pathlib import Path
 
 import numpy as np
 import pytest
-from openpyxl import load_workbook
-from openpyxl.formula.tokenizer import Token, Tokenizer
-from openpyxl.worksheet.formula import ArrayFormula
 
 import xlcompute
 from xlcompute import catalog, udfs
 from xlcompute.functions import REGISTRY
-from xlcompute.functions.excel_values import ExcelError
 from xlcompute.functions.arguments import MFU
 from xlcompute.scenario import planner, serving_speed as serving
 from xlcompute.core import communication, inference, memory, training
 from xlcompute.core.efficiency import training_mfu
 from xlcompute.core.formula import explain
-from xlcompute.workbook import functions_demo
 
 F = udfs.FUNCTIONS
 
@@ -411,79 +405,6 @@ def test_unknown_ids_name_the_argument_and_the_closest_ids():
     assert udfs.is_error(out) and not udfs.is_error("h100-sxm")
 
 
-def test_an_error_is_text_with_its_code_and_message():
-    import pickle
-
-    out = F["TRAIN_FLOPS"](7e9, -5)
-    assert isinstance(out, ExcelError) and out.code == "#VALUE!"
-    assert out.message == "tokens: must be greater than 0, found -5."
-    assert out == "#VALUE! tokens: must be greater than 0, found -5." and udfs.is_error(out)
-    assert pickle.loads(pickle.dumps(out)) == out and pickle.loads(pickle.dumps(out)).message == out.message
-    assert F["TRAIN_FLOPS"](7e9, 1e300 * 1e10).code == "#VALUE!"  # infinity: a bad input, not a crash
-    assert F["KV_CACHE_GB"]("llama-3.1-8b", "#DIV/0!").code == "#DIV/0!"
-    with pytest.raises(ValueError):
-        ExcelError("#OOPS!", "not a code")
-
-
-def test_cell_values_as_excel_has_them():
-    """Currency cells (Decimal), dates (serial numbers) and TRUE/FALSE (1/0 where a number is expected)."""
-    assert F["TRAIN_FLOPS"](Decimal("7E+9"), 2e12) == F["TRAIN_FLOPS"](7e9, 2e12)
-    assert F["TRAIN_FLOPS"]([[Decimal("7E+9")], [Decimal("8E+9")]], 2e12) == [(8.4e22,), (9.6e22,)]
-    assert F["TRAIN_COST"](1e23, "h100-sxm", Decimal("2.50")) == F["TRAIN_COST"](1e23, "h100-sxm", 2.5)
-    # 2024-01-01 is Excel's day 45292; noon is half a day
-    assert F["TRAIN_FLOPS"](1, dt.date(2024, 1, 1), 1) == 45292
-    assert F["TRAIN_FLOPS"](1, dt.datetime(2024, 1, 1, 12), 1) == 45292.5
-    assert F["TRAIN_FLOPS"](1, dt.time(18), 1) == 0.75
-    assert F["TRAIN_DAYS"](1e24, True, "h100-sxm") == F["TRAIN_DAYS"](1e24, 1, "h100-sxm")
-    assert F["TRAIN_FLOPS"](7e9, False).startswith("#VALUE! tokens: must be greater than 0")
-    # a text argument does not take TRUE as a number: TRUE is no precision of 1 bit per weight
-    assert F["WEIGHTS_GB"]("llama-3.1-8b", True).startswith("#VALUE! precision: unknown precision 'True'")
-    # a TRUE/FALSE argument keeps them
-    assert F["ACTIVATION_GB"]("llama-3.1-70b", 4096, 1, "none", 8, True) < F["ACTIVATION_GB"](
-        "llama-3.1-70b", 4096, 1, "none", 8, False)
-
-
-def test_cost_functions_take_the_price_in_one_place():
-    """(..., gpu, usd_per_gpu_hour, provider, pricing, then the speed function's arguments)."""
-    def names(name):
-        return list(inspect.signature(F[name]).parameters)
-
-    for name in ("TRAIN_COST", "COST_PER_MTOK", "COST_PER_REQUEST"):
-        assert names(name)[1:5] == ["gpu", "usd_per_gpu_hour", "provider", "pricing"], name
-    assert names("GPU_PRICE") == ["gpu", "provider", "pricing"]
-    assert names("TRAIN_COST")[5:] == names("TRAIN_GPU_HOURS")[2:]
-    assert names("COST_PER_MTOK")[5:] == names("TOKENS_PER_S")[2:]
-    assert names("COST_PER_REQUEST")[5] == names("INFER_FLOPS")[1] == "tokens"
-
-
-@pytest.mark.parametrize("call", [
-    lambda: F["TRAIN_COST"](1e23, "h100-sxm", 2.5, 0.4),                         # was (flops, gpu, price, mfu)
-    lambda: F["TRAIN_COST"](1e23, "h100-sxm", None, 0.4, "fp8"),                 # was (..., price, mfu, precision)
-    lambda: F["COST_PER_MTOK"]("llama-3.1-8b", "h100-sxm", 1, "fp8"),            # was (..., gpus, precision)
-    lambda: F["COST_PER_MTOK"]("llama-3.1-8b", "h100-sxm", 4, None, 1024, 256),  # was (..., gpus, precision, in, out)
-    lambda: F["COST_PER_REQUEST"]("llama-3.1-8b", "h100-sxm", 2000, 2.5),        # was (..., io_tokens, price)
-])
-def test_calls_in_the_order_before_the_price_moved_fail_loudly(call):
-    """A number or a precision where provider or pricing now sit is an error, even with a price
-    typed (when neither is used): an old workbook must not change its quotes silently."""
-    out = call()
-    assert out.code == "#VALUE!" and "take the price third, then provider and pricing" in out.message
-    assert out.message.startswith(("provider: ", "pricing: "))
-
-
-def test_pricing_choices_are_the_ones_the_catalog_quotes(monkeypatch):
-    from xlcompute.catalog.prices import PRICES_ENV, shipped_pricing_models
-    from xlcompute.functions.arguments import PRICING
-
-    monkeypatch.delenv(PRICES_ENV, raising=False)
-    quoted = {p.pricing for p in catalog.list_prices()}
-    assert set(shipped_pricing_models()) == quoted
-    listed = PRICING.description.split(": ", 1)[1].split(" [")[0].split(", ")
-    assert set(listed) == quoted and "reserved_1y" not in PRICING.description
-    for pricing in listed:  # each choice prices at least one GPU
-        assert any(not udfs.is_error(F["GPU_PRICE"](gpu, None, pricing)) for gpu in catalog.gpu_ids()), pricing
-
-
 def test_no_traceback_even_for_a_defect(monkeypatch):
     def broken(params, tokens, flops_per_param_token=6.0):
         raise KeyError("boom")
@@ -554,140 +475,6 @@ def test_explain_lists_the_core_formulas_called():
     assert "kv_cache_bytes" in names and "to_memory_unit" in names
     step = explain(F["TRAIN_FLOPS"], 7e9, 2e12)
     assert step.children[0].name == "train_flops" and step.children[0].inputs["flops_per_param_token"] == 6.0
-
-
-# --- the demo workbook -------------------------------------------------------------------------
-
-WORKBOOK = Path(__file__).resolve().parents[1] / "workbooks" / functions_demo.FILENAME
-
-
-def _cells(wb) -> dict:
-    """Every non-empty cell as text (array formulas as ref + text) and the defined names."""
-    out = {}
-    for ws in wb.worksheets:
-        for row in ws.iter_rows():
-            for cell in row:
-                value = cell.value
-                if isinstance(value, ArrayFormula):
-                    value = ("array", value.ref, value.text)
-                if value is not None:
-                    out[(ws.title, cell.coordinate)] = value
-    out["names"] = sorted((n, d.attr_text) for n, d in wb.defined_names.items())
-    return out
-
-
-def _formulas(wb):
-    for ws in wb.worksheets:
-        for row in ws.iter_rows():
-            for cell in row:
-                value = cell.value
-                if isinstance(value, ArrayFormula):
-                    yield f"{ws.title}!{cell.coordinate}", value.text
-                elif isinstance(value, str) and value.startswith("="):
-                    yield f"{ws.title}!{cell.coordinate}", value
-
-
-def function_calls(formula: str) -> list[tuple[str, int]]:
-    """(NAME, number of arguments) of every function call in ``formula`` (openpyxl's tokenizer)."""
-    calls, stack = [], []
-    for token in Tokenizer(formula).items:
-        if token.type == Token.FUNC and token.subtype == Token.OPEN:
-            if stack:
-                stack[-1][2] = True
-            stack.append([token.value[:-1].upper(), 0, False])
-        elif token.type == Token.FUNC and token.subtype == Token.CLOSE:
-            name, commas, content = stack.pop()
-            calls.append((name, commas + 1 if commas or content else 0))
-        elif token.type == Token.SEP and token.subtype == Token.ARG and stack:
-            stack[-1][1] += 1
-        elif stack and token.type != Token.WSPACE:
-            stack[-1][2] = True
-    assert not stack, f"unbalanced formula {formula}"
-    return calls
-
-
-def test_tokenizer_counts_arguments():
-    assert function_calls("=TRAIN_FLOPS(A1,B1)") == [("TRAIN_FLOPS", 2)]
-    assert function_calls("=XLCOMPUTE_VERSION()") == [("XLCOMPUTE_VERSION", 0)]
-    assert function_calls('=TRAIN_DAYS(TRAIN_FLOPS(P,T),8,"h100",)') == [("TRAIN_FLOPS", 2), ("TRAIN_DAYS", 4)]
-
-
-def test_workbook_formulas_name_only_existing_functions_with_valid_argument_counts():
-    wb = load_workbook(WORKBOOK)
-    used = set()
-    names = {n.upper() for n in wb.defined_names}
-    for where, formula in _formulas(wb):
-        for name, count in function_calls(formula):
-            assert name in F, f"{where}: {formula} calls unknown function {name}"
-            params = inspect.signature(F[name]).parameters.values()
-            required = sum(p.default is inspect.Parameter.empty for p in params)
-            assert required <= count <= len(params), f"{where}: {name} takes {required}-{len(params)}, got {count}"
-            used.add(name)
-        for token in Tokenizer(formula).items:
-            if token.type == Token.OPERAND and token.subtype == Token.RANGE and token.value.isalpha():
-                assert token.value.upper() in names, f"{where}: undefined name {token.value}"
-    assert used == set(F), f"functions the workbook never uses: {set(F) - used}"
-
-
-def test_shipped_workbook_is_what_the_generator_writes(tmp_path):
-    fresh = functions_demo.write(tmp_path / functions_demo.FILENAME)
-    assert _cells(load_workbook(WORKBOOK)) == _cells(load_workbook(fresh)), (
-        "workbooks/excel_functions.xlsx is out of date: run python -m xlcompute.workbook.functions_demo")
-
-
-def test_demo_formulas_evaluate_without_errors_here():
-    # Each single-cell formula of the Functions sheet, called directly with the Inputs' values.
-    wb = load_workbook(WORKBOOK)
-    values = {name: wb["Inputs"].cell(row, 2).value for row, (name, *_) in enumerate(functions_demo.INPUTS, start=2)}
-    for where, formula in _formulas(wb):
-        if not where.startswith("Functions!"):
-            continue
-        result = eval(_python(formula), {**F, **values})  # noqa: S307 - our own generated formulas
-        assert not udfs.is_error(result), f"{where}: {formula} -> {result}"
-
-
-def _python(formula: str) -> str:
-    """An Excel call formula as a Python expression (empty arguments -> None, TRUE -> True)."""
-    text = formula[1:].replace("TRUE", "True").replace("FALSE", "False")
-    while ",," in text:
-        text = text.replace(",,", ",None,")
-    return text
-
-
-def test_demo_spills_are_dynamic_arrays_exactly_as_big_as_their_results():
-    """No Ctrl+Shift+Enter blocks padded with #N/A: each spilling formula is marked as a dynamic
-    array (cell metadata cm="1" -> XLDAPR, fDynamic="1") and covers exactly the cells its result
-    fills; every element is a value, not an error."""
-    import zipfile
-
-    wb = load_workbook(WORKBOOK)
-    values = {name: wb["Inputs"].cell(row, 2).value for row, (name, *_) in enumerate(functions_demo.INPUTS, start=2)}
-    arrays = {}
-    for ws in wb.worksheets:
-        for row in ws.iter_rows():
-            for cell in row:
-                if isinstance(cell.value, ArrayFormula):
-                    arrays[f"{ws.title}!{cell.coordinate}"] = (ws, cell.value)
-    assert len(arrays) == 12
-    spilled = {}  # (sheet, cell) -> value of a spilled result computed here, for the formulas reading it
-    for where, (ws, array) in arrays.items():  # in sheet order: a spill is computed before it is read
-        text = array.text
-        for token in Tokenizer(text).items:  # ranges of the sheet as rows of their values
-            if token.type == Token.OPERAND and token.subtype == Token.RANGE and ":" in token.value:
-                rows = [[spilled.get((ws.title, c.coordinate), c.value) for c in r] for r in ws[token.value]]
-                text = text.replace(token.value, repr(rows), 1)
-        result = eval(_python(text), {**F, **values})  # noqa: S307 - our own generated formulas
-        cells = ws[array.ref]
-        assert (len(result), len(result[0])) == (len(cells), len(cells[0])), where
-        assert not any(udfs.is_error(c) for r in result for c in r), where
-        spilled.update({(ws.title, c.coordinate): v for cr, vr in zip(cells, result) for c, v in zip(cr, vr)})
-    with zipfile.ZipFile(WORKBOOK) as package:
-        sheets = b"".join(package.read(n) for n in package.namelist() if n.startswith("xl/worksheets/"))
-        assert sheets.count(b'<f t="array"') == sheets.count(b'cm="1"><f t="array"') == len(arrays)
-        metadata = package.read("xl/metadata.xml")
-        assert b'name="XLDAPR"' in metadata and b'fDynamic="1"' in metadata and b'<rc t="1" v="0"/>' in metadata
-        assert b"sheetMetadata+xml" in package.read("[Content_Types].xml")
-        assert b'relationships/sheetMetadata" Target="metadata.xml"' in package.read("xl/_rels/workbook.xml.rels")
 
 
 # --- `xlcompute addin` ---------------------------------------------------------------------------
@@ -772,39 +559,3 @@ def test_calc_with_a_gpu_id_uses_the_same_mfu_as_train_gpu_hours():
     # a number for the peak keeps the core's documented generic default (0.4)
     out = CliRunner().invoke(main, ["calc", "gpu_hours", "--flops", "1e24", "--peak-flops-per-gpu", "1e15", "--json"])
     assert json.loads(out.output)["result"]["value"] == pytest.approx(1e24 / (1e15 * 0.4 * 3600))
-
-
-# --- a failure is an error value to the formulas around it ------------------------------------
-
-
-def test_a_failing_cell_is_an_error_to_sum_iserror_and_iferror(tmp_path):
-    """In a quoting sheet a failed line must not vanish from a total: SUM over it is an error,
-    ISERROR sees it, and the message stays readable (evaluated through ``evaluate()`` only)."""
-    from openpyxl import Workbook
-
-    from xlcompute.workbook.evaluate import evaluate
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Quote"
-    ws["A1"] = 100
-    ws["A2"] = '=TRAIN_COST(1E+23,"h100-sxn",2.5)'  # a typo in the GPU id
-    ws["A3"] = '=TRAIN_COST(1E+23,"h100-sxm",2.5)'
-    ws["B1"] = "=SUM(A1:A3)"
-    ws["B2"] = "=ISERROR(A2)"
-    ws["B3"] = "=ISERROR(A3)"
-    ws["B4"] = "=IFERROR(A2,-1)"
-    ws["B5"] = "=A1+A2"
-    ws["C1"] = '=SUM(TRAIN_FLOPS(D1:D3,1E+12))'  # an element of a range fails
-    for row, params in enumerate((7e9, -1, 8e9), start=1):
-        ws.cell(row, 4, params)
-    wb.save(tmp_path / "quote.xlsx")
-
-    ev = evaluate(tmp_path / "quote.xlsx")
-    value = {cell: ev.values[("Quote", cell)] for cell in ("A2", "A3", "B1", "B2", "B3", "B4", "B5", "C1")}
-    assert udfs.is_error(value["B1"]) and udfs.is_error(value["B5"]) and udfs.is_error(value["C1"])
-    assert value["B2"] is True and value["B3"] is False and value["B4"] == -1
-    assert value["A3"] == pytest.approx(F["TRAIN_COST"](1e23, "h100-sxm", 2.5))
-    messages = {(issue.sheet, issue.cell): issue.message for issue in ev.issues}
-    assert "gpu: unknown gpu 'h100-sxn'" in messages[("Quote", "A2")]
-    assert "params: must be greater than 0" in messages[("Quote", "C1")]
