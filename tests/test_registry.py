@@ -70,6 +70,6 @@ def test_run_of_a_failing_call_keeps_the_error_and_no_breakdown():
 
 def test_given_values_are_not_reported_as_resolved():
     """An MFU and a price typed into the sheet are the user's, not a catalog row."""
-    outcome = REGISTRY["TRAIN_COST"].run(1e23, "h100-sxm", 2.5, 0.45)
+    outcome = REGISTRY["TRAIN_COST"].run(1e23, "h100-sxm", 2.5, None, None, 0.45)
     assert {r.name for r in outcome.resolved} == {"gpu"}
     assert outcome.value == pytest.approx(1e23 / (989.4e12 * 0.45) / 3600 * 2.5, rel=1e-3)

@@ -20,9 +20,12 @@ module with the do-nothing decorators. Regenerate the goldens with
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sys
+import types
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -30,9 +33,14 @@ import numpy as np
 import xlcompute
 import pytest
 
-from xlcompute import udfs as xlc_udfs
-from xlcompute.excel import OFFICE_JS_RANGE
-from xlwings_harness import MISSING, NA, call_like_com, com_udfs, fake_excel_engine, import_functions
+from xlcompute import catalog, udfs as xlc_udfs
+from xlcompute.core.errors import XlcomputeError
+from xlcompute.excel import OFFICE_JS_RANGE, xlwings_functions
+from xlwings_harness import (MISSING, NA, FakeRange, call_like_com, com_udfs, fake_excel_engine, import_functions,
+                             is_error_variant)
+
+#: COM's codes of #VALUE! and #DIV/0! (xlwings._xlwindows.cell_errors)
+VALUE, DIV0 = -2146826273, -2146826281
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("XLCOMPUTE_UPDATE_GOLDEN") == "1"
@@ -117,6 +125,9 @@ def test_every_function_is_registered_in_category_with_docs(com):
         for arg in info["args"]:
             assert not arg["doc"].startswith("Positional argument"), f"{name}.{arg['name']} has no doc"
             assert len(arg["doc"]) <= 255, f"{name}.{arg['name']}"
+            if arg["vba"]:  # xlwings' reserved caller: filled in by the VBA wrapper, not typed in Excel
+                assert arg["name"] == "caller" and f"{arg['name']})" not in vba.split(f"Function {name}(")[1]
+                continue
             if "optional" in arg:
                 assert "default" in arg["doc"], f"{name}.{arg['name']}: doc must state the default"
                 assert f"Optional {arg['name']}" in vba
@@ -161,52 +172,130 @@ def test_omitted_and_empty_optionals_take_the_default(com):
 
 def test_bad_element_carries_its_own_error(com):
     _, module = com
-    out = call_like_com(module.TRAIN_FLOPS, ((1e9,), (-5.0,), ("abc",), (None,), (True,)), 1e12)
-    assert out[0][0] == pytest.approx(6e21)
-    assert out[1][0] == "#VALUE! params: must be greater than 0, found -5."
-    assert out[2][0] == "#VALUE! params: expected a number, found the text 'abc'."
-    assert out[3][0] == "#VALUE! params: required, found an empty cell."
-    assert out[4][0] == "#VALUE! params: expected a number, found the boolean True."
+    top = FakeRange(3, 2)  # the formula sits in B3 and spills down
+    out = call_like_com(module.TRAIN_FLOPS, ((1e9,), (-5.0,), ("abc",), (None,), (True,)), 1e12, caller=top)
+    assert out[0][0] == pytest.approx(6e21) and out[4][0] == 6e12  # TRUE counts as 1, as in Excel's arithmetic
+    assert all(is_error_variant(row[0], "#VALUE!") for row in out[1:4])
+    # each element's message, for the cell it landed in (B4, B5 ...)
+    assert [why(module, FakeRange(row, 2, VALUE)) for row in (4, 5, 6)] == [
+        "#VALUE! params: must be greater than 0, found -5.",
+        "#VALUE! params: expected a number, found the text 'abc'.",
+        "#VALUE! params: required, found an empty cell."]
+
+
+def why(module, cell):
+    """What =XLCOMPUTE_ERROR(cell) shows, called as COM calls it."""
+    return call_like_com(module.XLCOMPUTE_ERROR, cell)
+
+
+def test_a_failure_is_a_real_error_value_and_its_message_is_readable(com):
+    """Excel's ISERROR is TRUE and SUM propagates only for a real error value: the VARIANT of
+    type VT_ERROR that VBA's CVErr makes (text starting with "#VALUE!" is just text)."""
+    _, module = com
+    c5 = FakeRange(5, 3, sheet="Quote")
+    out = call_like_com(module.GPUS_NEEDED, "llama-3.1-70b", "h100-sxn", caller=c5)
+    assert is_error_variant(out, "#VALUE!")
+    assert why(module, FakeRange(5, 3, VALUE, sheet="Quote")).startswith(
+        "#VALUE! gpu: unknown gpu 'h100-sxn'. Did you mean 'h100-sxm'")
+    # the same cell fixed: no error, no message; another cell's error is not this one's
+    assert why(module, FakeRange(5, 3, 2.0, sheet="Quote")) == ""
+    assert why(module, FakeRange(5, 3, VALUE, sheet="Other")).startswith("#VALUE!: no xlcompute message")
+    assert why(module, None).startswith("cell: expected a reference")
+    # an input holding #DIV/0! gives #DIV/0! back, as Excel's own functions do
+    assert is_error_variant(call_like_com(module.TRAIN_FLOPS, DIV0, 1e12), "#DIV/0!")
+    # called from Python rather than by xlwings for a cell: the registry's ExcelError, as on Linux
+    assert module.GPUS_NEEDED("llama-3.1-70b", "h100-sxn").startswith("#VALUE! gpu: unknown gpu")
+
+
+def test_excel_cell_types_are_accepted(com):
+    """Currency/Accounting cells arrive as Decimal, dates as datetime, TRUE/FALSE as bool."""
+    _, module = com
+    priced = call_like_com(module.TRAIN_COST, 1e23, "h100-sxm", Decimal("2.50"))
+    assert priced == pytest.approx(call_like_com(module.TRAIN_COST, 1e23, "h100-sxm", 2.5), rel=1e-15)
+    assert call_like_com(module.TRAIN_FLOPS, ((Decimal("7e9"),), (7e9,)), 2e12) == [(8.4e22,), (8.4e22,)]
+    # a date is its serial number: 2024-01-01 is day 45292 in Excel
+    assert call_like_com(module.TRAIN_FLOPS, 1.0, dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)) == 6 * 45292
+    # TRUE counts as 1 where a number is expected; a TRUE/FALSE argument keeps it
+    assert call_like_com(module.TRAIN_DAYS, 1e23, True, "h100-sxm") == call_like_com(module.TRAIN_DAYS, 1e23, 1.0,
+                                                                                     "h100-sxm")
+    assert call_like_com(module.ACTIVATION_GB, "llama-3.1-8b", 4096.0, 1.0, "selective", 8.0, True) < \
+        call_like_com(module.ACTIVATION_GB, "llama-3.1-8b", 4096.0, 1.0, "selective", 8.0, False)
+
+
+def test_tables_hold_floats_and_short_text(com):
+    """Classic Excel shows #VALUE! for a whole array holding a string over 255 characters, and
+    pywin32 passes a Python int above 2**31 as a 64-bit integer."""
+    _, module = com
+    for gpu in catalog.gpu_ids():
+        table = call_like_com(module.GPU_SPEC, gpu)
+        cells = [cell for row in table for cell in row]
+        assert all(len(c) <= 255 for c in cells if isinstance(c, str)), gpu
+        assert not any(type(c) is int for c in cells), gpu
+    full = call_like_com(module.GPU_SPEC, "h100-sxm", "source")  # one cell: the whole text
+    assert len(full) > 255 and dict(call_like_com(module.GPU_SPEC, "h100-sxm"))["source"] == full[:254] + "\u2026"
+    plan = call_like_com(module.PLAN, "llama-3.1-8b", 10.0, 1024.0, 256.0, None, None, "h100-sxm", "bf16", 2.0)
+    assert plan[1][2] == 1.0 and type(plan[1][2]) is float and isinstance(plan[1][-1], bool)
+    counts = call_like_com(module.MODEL_PARAMS, (("llama-3.1-405b",), ("deepseek-v3",)))
+    assert [type(c) for (c,) in counts] == [float, float]
 
 
 def test_error_cells_pass_through(com):
     _, module = com
-    assert call_like_com(module.TRAIN_FLOPS, NA, 1e12) == "#N/A params: the input is the error value #N/A."
-    out = call_like_com(module.TRAIN_FLOPS, ((1e9,), (NA,)), 1e12)
-    assert out[0][0] == pytest.approx(6e21) and out[1][0].startswith("#N/A params")
+    assert is_error_variant(call_like_com(module.TRAIN_FLOPS, NA, 1e12), "#N/A")
+    out = call_like_com(module.TRAIN_FLOPS, ((1e9,), (NA,)), 1e12, caller=FakeRange(1, 1))
+    assert out[0][0] == pytest.approx(6e21) and is_error_variant(out[1][0], "#N/A")
+    assert why(module, FakeRange(2, 1, NA)) == "#N/A params: the input is the error value #N/A."
 
 
 def test_mismatched_ranges_give_one_error(com):
     _, module = com
-    out = call_like_com(module.TRAIN_FLOPS, ((1e9,), (2e9,)), ((1e12,), (1e12,), (1e12,)))
-    assert out == ("#VALUE! TRAIN_FLOPS: ranges must have the same shape (or be one row and one column), "
-                   "found params 2x1, tokens 3x1.")
+    out = call_like_com(module.TRAIN_FLOPS, ((1e9,), (2e9,)), ((1e12,), (1e12,), (1e12,)), caller=FakeRange(9, 9))
+    assert is_error_variant(out, "#VALUE!")
+    assert why(module, FakeRange(9, 9, VALUE)) == (
+        "#VALUE! TRAIN_FLOPS: ranges must have the same shape (or be one row and one column), "
+        "found params 2x1, tokens 3x1.")
+
+
+def office_js_functions() -> dict:
+    """xlcompute's functions as the adapter makes them for xlwings Lite (decorators that only mark)."""
+    def marking(*args, **kwargs):
+        return lambda f: f
+
+    marking.__module__ = "xlwings.pro.udfs_officejs"
+    return xlwings_functions(types.SimpleNamespace(func=marking, arg=marking, ret=marking), "xlcompute.udfs")
 
 
 def test_office_js_converter_options_give_the_same_results():
-    """Lite/Server read ranges with xlwings' numpy converter (empty -> NaN, errors -> text)."""
+    """Lite/Server read ranges with xlwings' numpy converter (empty -> NaN, errors -> text); an
+    error inside a range comes back as its bare code, which xlwings writes as that error value,
+    and a one-cell #VALUE! is raised, which Excel shows as #VALUE! with the message."""
     from xlwings import conversion
 
+    lite = office_js_functions()
     with fake_excel_engine():
         def read(value):
             return conversion.read(None, value, OFFICE_JS_RANGE)
 
         single = read(7e9)
         assert single.shape == (1, 1)
-        assert xlc_udfs.TRAIN_FLOPS(single, read(2e12)) == pytest.approx(8.4e22)
-        out = xlc_udfs.TRAIN_FLOPS(read([[1e9], [None], [NA], [2e9]]), read(1e12), read([[None], [8.0], [6.0], [None]]))
+        assert lite["TRAIN_FLOPS"](single, read(2e12)) == pytest.approx(8.4e22)
+        out = lite["TRAIN_FLOPS"](read([[1e9], [None], [NA], [2e9]]), read(1e12), read([[None], [8.0], [6.0], [None]]))
         assert out[0][0] == pytest.approx(6e21)
-        assert out[1][0] == "#VALUE! params: required, found an empty cell."
-        assert out[2][0].startswith("#N/A params")
+        assert out[1][0] == "#VALUE!" and out[2][0] == "#N/A"
         assert out[3][0] == pytest.approx(1.2e22)
-        assert conversion.write(out, None, {})[2][0].startswith("#N/A")
+        with pytest.raises(XlcomputeError, match="^gpu: unknown gpu 'h100-sxn'"):
+            lite["GPUS_NEEDED"](read("llama-3.1-70b"), read("h100-sxn"))
+        assert lite["TRAIN_FLOPS"](read(NA), read(1e12)) == "#N/A"
+        assert "XLCOMPUTE_ERROR" not in lite
 
 
 def test_text_ranges_tables_and_grids_through_the_converters(com):
     _, module = com
-    out = call_like_com(module.GPUS_NEEDED, (("llama-3.1-8b",), ("llama-3.1-70b",), ("nope",)), "h100-sxm")
+    out = call_like_com(module.GPUS_NEEDED, (("llama-3.1-8b",), ("llama-3.1-70b",), ("nope",)), "h100-sxm",
+                        caller=FakeRange(2, 4))
     # 70B bf16: 141 GB of weights + KV + activations fit in 2 x 0.95 x 80 GiB (test_udfs.test_infer_memory_and_gpus_needed)
-    assert out[0] == (1,) and out[1] == (2,) and out[2][0].startswith("#VALUE! model: unknown model 'nope'")
+    assert out[0] == (1,) and out[1] == (2,) and is_error_variant(out[2][0], "#VALUE!")
+    assert why(module, FakeRange(4, 4, VALUE)).startswith("#VALUE! model: unknown model 'nope'")
     table = call_like_com(module.GPU_SPEC, "h100-sxm")
     assert table[0] == ["field", "value"] and ["memory_gb", 80.0] in table
     assert call_like_com(module.GPU_SPEC, "h100-sxm", "memory_gb", MISSING) == 80.0

@@ -2,7 +2,9 @@
 
 Each function is checked against the core/serving call it wraps (same number, exactly) and,
 where a figure is published, against it with a stated tolerance; published numbers come from
-tests/data/published.json (``published`` fixture) unless a paper is cited inline.
+tests/data/published.json (``published`` fixture) unless a paper is cited inline. Error values,
+cell types and the cost functions' argument order: test_excel_errors.py; the demo workbook:
+test_excel_demo.py.
 """
 
 from __future__ import annotations
@@ -11,13 +13,9 @@ import inspect
 import json
 import dataclasses
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
-from openpyxl import load_workbook
-from openpyxl.formula.tokenizer import Token, Tokenizer
-from openpyxl.worksheet.formula import ArrayFormula
 
 import xlcompute
 from xlcompute import catalog, udfs
@@ -27,7 +25,6 @@ from xlcompute.scenario import planner, serving_speed as serving
 from xlcompute.core import communication, inference, memory, training
 from xlcompute.core.efficiency import training_mfu
 from xlcompute.core.formula import explain
-from xlcompute.workbook import functions_demo
 
 F = udfs.FUNCTIONS
 
@@ -260,7 +257,7 @@ def test_model_info_head_dim_for_mla():
     (lambda: F["TRAIN_DAYS"](1e24, 0, "h100-sxm"), "gpus"),
     (lambda: F["TTFT_MS"]("llama-3.1-8b", "h100-sxm", 0), "gpus"),
     (lambda: F["TRAIN_MEMORY_GB"](-1), "model"),
-    (lambda: F["COST_PER_MTOK"]("llama-3.1-8b", "h100-sxm", 0), "gpus"),
+    (lambda: F["COST_PER_MTOK"]("llama-3.1-8b", "h100-sxm", None, None, None, 0), "gpus"),
     (lambda: F["GPUS_NEEDED"]("llama-3.1-8b", "h100-sxm", usable_fraction=1.5), "usable_fraction"),
     (lambda: F["INFER_FLOPS"]("llama-3.1-8b", -5), "tokens"),
     (lambda: F["INFER_MEMORY_GB"]("llama-3.1-8b", 4096, 1, "fp9"), "precision"),
@@ -305,13 +302,13 @@ def test_tpot_near_qwen_speed_benchmark(published):
 
 def test_costs():
     speed = serving.tokens_per_s("llama-3.1-8b", "h100-sxm", 1, "bf16", 1024, 256)
-    assert F["COST_PER_MTOK"]("llama-3.1-8b", "h100-sxm", 1, "bf16", 1024, 256, None, 2.0) == pytest.approx(
+    assert F["COST_PER_MTOK"]("llama-3.1-8b", "h100-sxm", 2.0, None, None, 1, "bf16", 1024, 256) == pytest.approx(
         inference.cost_per_million_tokens(2.0, 1, speed))
     # $2/h for one GPU at 3600 tokens/s -> $2 per 3.6M tokens
     assert inference.cost_per_million_tokens(2.0, 1, 1000) == pytest.approx(2 / 3.6)
     model = catalog.get_model("llama-3.1-8b")
     h100 = catalog.get_gpu("h100-sxm")
-    assert F["COST_PER_REQUEST"]("llama-3.1-8b", "h100-sxm", 2000, 3.0) == pytest.approx(
+    assert F["COST_PER_REQUEST"]("llama-3.1-8b", "h100-sxm", 3.0, None, None, 2000) == pytest.approx(
         inference.cost_per_request(inference.request_flops(model.active_params, 2000), 3.0, h100.peak_flops()))
     assert F["COST_PER_MTOK"]("llama-3.1-8b", "h100-sxm") == pytest.approx(
         inference.cost_per_million_tokens(catalog.get_price("h100-sxm").usd_per_gpu_hour, 1, speed))
@@ -485,104 +482,6 @@ def test_explain_lists_the_core_formulas_called():
     assert "kv_cache_bytes" in names and "to_memory_unit" in names
     step = explain(F["TRAIN_FLOPS"], 7e9, 2e12)
     assert step.children[0].name == "train_flops" and step.children[0].inputs["flops_per_param_token"] == 6.0
-
-
-# --- the demo workbook -------------------------------------------------------------------------
-
-WORKBOOK = Path(__file__).resolve().parents[1] / "workbooks" / functions_demo.FILENAME
-
-
-def _cells(wb) -> dict:
-    """Every non-empty cell as text (array formulas as ref + text) and the defined names."""
-    out = {}
-    for ws in wb.worksheets:
-        for row in ws.iter_rows():
-            for cell in row:
-                value = cell.value
-                if isinstance(value, ArrayFormula):
-                    value = ("array", value.ref, value.text)
-                if value is not None:
-                    out[(ws.title, cell.coordinate)] = value
-    out["names"] = sorted((n, d.attr_text) for n, d in wb.defined_names.items())
-    return out
-
-
-def _formulas(wb):
-    for ws in wb.worksheets:
-        for row in ws.iter_rows():
-            for cell in row:
-                value = cell.value
-                if isinstance(value, ArrayFormula):
-                    yield f"{ws.title}!{cell.coordinate}", value.text
-                elif isinstance(value, str) and value.startswith("="):
-                    yield f"{ws.title}!{cell.coordinate}", value
-
-
-def function_calls(formula: str) -> list[tuple[str, int]]:
-    """(NAME, number of arguments) of every function call in ``formula`` (openpyxl's tokenizer)."""
-    calls, stack = [], []
-    for token in Tokenizer(formula).items:
-        if token.type == Token.FUNC and token.subtype == Token.OPEN:
-            if stack:
-                stack[-1][2] = True
-            stack.append([token.value[:-1].upper(), 0, False])
-        elif token.type == Token.FUNC and token.subtype == Token.CLOSE:
-            name, commas, content = stack.pop()
-            calls.append((name, commas + 1 if commas or content else 0))
-        elif token.type == Token.SEP and token.subtype == Token.ARG and stack:
-            stack[-1][1] += 1
-        elif stack and token.type != Token.WSPACE:
-            stack[-1][2] = True
-    assert not stack, f"unbalanced formula {formula}"
-    return calls
-
-
-def test_tokenizer_counts_arguments():
-    assert function_calls("=TRAIN_FLOPS(A1,B1)") == [("TRAIN_FLOPS", 2)]
-    assert function_calls("=XLCOMPUTE_VERSION()") == [("XLCOMPUTE_VERSION", 0)]
-    assert function_calls('=TRAIN_DAYS(TRAIN_FLOPS(P,T),8,"h100",)') == [("TRAIN_FLOPS", 2), ("TRAIN_DAYS", 4)]
-
-
-def test_workbook_formulas_name_only_existing_functions_with_valid_argument_counts():
-    wb = load_workbook(WORKBOOK)
-    used = set()
-    names = {n.upper() for n in wb.defined_names}
-    for where, formula in _formulas(wb):
-        for name, count in function_calls(formula):
-            assert name in F, f"{where}: {formula} calls unknown function {name}"
-            params = inspect.signature(F[name]).parameters.values()
-            required = sum(p.default is inspect.Parameter.empty for p in params)
-            assert required <= count <= len(params), f"{where}: {name} takes {required}-{len(params)}, got {count}"
-            used.add(name)
-        for token in Tokenizer(formula).items:
-            if token.type == Token.OPERAND and token.subtype == Token.RANGE and token.value.isalpha():
-                assert token.value.upper() in names, f"{where}: undefined name {token.value}"
-    assert used == set(F), f"functions the workbook never uses: {set(F) - used}"
-
-
-def test_shipped_workbook_is_what_the_generator_writes(tmp_path):
-    fresh = functions_demo.write(tmp_path / functions_demo.FILENAME)
-    assert _cells(load_workbook(WORKBOOK)) == _cells(load_workbook(fresh)), (
-        "workbooks/excel_functions.xlsx is out of date: run python -m xlcompute.workbook.functions_demo")
-
-
-def test_demo_formulas_evaluate_without_errors_here():
-    # Each single-cell formula of the Functions sheet, called directly with the Inputs' values.
-    wb = load_workbook(WORKBOOK)
-    values = {name: wb["Inputs"].cell(row, 2).value for row, (name, *_) in enumerate(functions_demo.INPUTS, start=2)}
-    for where, formula in _formulas(wb):
-        if not where.startswith("Functions!"):
-            continue
-        result = eval(_python(formula), {**F, **values})  # noqa: S307 - our own generated formulas
-        assert not udfs.is_error(result), f"{where}: {formula} -> {result}"
-
-
-def _python(formula: str) -> str:
-    """An Excel call formula as a Python expression (empty arguments -> None, TRUE -> True)."""
-    text = formula[1:].replace("TRUE", "True").replace("FALSE", "False")
-    while ",," in text:
-        text = text.replace(",,", ",None,")
-    return text
 
 
 # --- `xlcompute addin` ---------------------------------------------------------------------------

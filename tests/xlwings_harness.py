@@ -4,9 +4,13 @@
   ``xw.func/arg/ret`` for its COM decorators, installs a fake "excel" engine and reloads
   ``xlcompute.udfs`` (decorators bind at import); everything is undone on exit.
 - :func:`call_like_com` does what ``xlwings.udfs.call_udf`` does for each call with value
-  arguments: look the module up (``get_udf_module``, which checks its file's mtime), pass every
+  arguments: look the module up (``get_udf_module``, which checks its file's mtime), put the
+  calling cell (a :class:`FakeRange`) into the reserved ``caller`` argument, pass every other
   argument through ``xlwings.conversion.read`` and the result through ``conversion.write`` (a
-  Range argument is read with the same options from ``Range.raw_value``: the same rows).
+  Range argument is read with the same options from ``Range.raw_value``: the same rows; a
+  :class:`FakeRange` argument is passed as a reference, as COM passes a Range).
+- The pywin32 stub has pywin32's ``win32com.client.VARIANT`` (``varianttype``, ``value``) and
+  ``pythoncom.VT_ERROR``, so an error value written back is seen as the VARIANT COM would get.
 - :func:`import_functions` runs the real ``xlwings.udfs.import_udfs`` ("Import Functions")
   against a fake workbook and returns the VBA module and the ``MacroOptions`` calls.
 """
@@ -35,6 +39,51 @@ COM_ERRORS = {
     -2146826252: "#NUM!", -2146826265: "#REF!", -2146826273: "#VALUE!",
 }
 NA = -2146826246
+#: pythoncom.VT_ERROR: the VARTYPE of an error VARIANT (what VBA's CVErr makes).
+VT_ERROR = 10
+
+
+class VARIANT:
+    """pywin32's ``win32com.client.VARIANT``: a value with an explicit VARTYPE, which pywin32's
+    ``PyCom_VariantFromPyObject`` checks for first, alone or inside a returned array."""
+
+    def __init__(self, vt: int, value: Any) -> None:
+        self.varianttype = vt
+        self.value = value
+
+    def __repr__(self) -> str:
+        return f"VARIANT({self.varianttype!r}, {self.value!r})"
+
+
+def is_error_variant(value: Any, code: str) -> bool:
+    """True for the error VARIANT of Excel's ``code`` (``"#VALUE!"``), as COM would receive it."""
+    return (isinstance(value, VARIANT) and value.varianttype == VT_ERROR
+            and COM_ERRORS.get(value.value) == code)
+
+
+class FakeBook:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    @property
+    def app(self) -> types.SimpleNamespace:
+        """The app whose engine ``xlwings.conversion`` reads a Range with: the fake "excel" engine."""
+        return types.SimpleNamespace(engine=xlwings.engines["excel"])
+
+
+class FakeSheet:
+    def __init__(self, name: str, book: str) -> None:
+        self.name = name
+        self.book = FakeBook(book)
+
+
+class FakeRange:
+    """The parts of an ``xlwings.Range`` the add-in reads: its sheet, book, top-left cell and raw value."""
+
+    def __init__(self, row: int, column: int, raw_value: Any = None, sheet: str = "Sheet1",
+                 book: str = "excel_functions.xlsm") -> None:
+        self.row, self.column, self.raw_value = row, column, raw_value
+        self.sheet = FakeSheet(sheet, book)
 
 
 class FakeExcelEngine:
@@ -69,10 +118,12 @@ class FakeExcelEngine:
 def _stub_pywin32(mp: pytest.MonkeyPatch) -> None:
     pythoncom = types.ModuleType("pythoncom")
     pythoncom.CoInitialize = lambda: None
+    pythoncom.VT_ERROR = VT_ERROR
     pywintypes = types.ModuleType("pywintypes")
     pywintypes.com_error = type("com_error", (Exception,), {})
     client = types.ModuleType("win32com.client")
     client.Dispatch = lambda *a, **k: None
+    client.VARIANT = VARIANT
     win32com = types.ModuleType("win32com")
     win32com.client = client
     for name, module in {"pythoncom": pythoncom, "pywintypes": pywintypes, "win32com": win32com,
@@ -122,25 +173,32 @@ def com_udfs(module_name: str = "xlcompute.udfs") -> Iterator[tuple[types.Module
         importlib.reload(module)
 
 
-def call_like_com(fn: Callable[..., Any], *values: Any) -> Any:
-    """Mirror of ``xlwings.udfs.call_udf`` for value arguments (needs the fake engine): the
-    per-call module look-up (``get_udf_module``), then ``conversion.read`` of every argument,
-    the call and ``conversion.write`` of the result with the registered options."""
+def call_like_com(fn: Callable[..., Any], *values: Any, caller: FakeRange | None = None) -> Any:
+    """Mirror of ``xlwings.udfs.call_udf`` (needs the fake engine): the per-call module look-up
+    (``get_udf_module``), the calling cell in the reserved ``caller`` argument (``caller``,
+    default A1 of Sheet1), then ``conversion.read`` of every other argument (a
+    :class:`FakeRange` read as a Range, anything else as a value), the call and
+    ``conversion.write`` of the result with the registered options."""
     from xlwings import conversion
 
     xl_udfs = sys.modules.get("xlwings.udfs")
     if xl_udfs is not None and fn.__module__ in xl_udfs.udf_modules:
         fn = getattr(xl_udfs.get_udf_module(fn.__module__, None), fn.__name__)
     info = fn.__xlfunc__
-    args_info = info["args"]
+    args_info = [a for a in info["args"] if a["name"] != "caller"]
     values = list(values) + [MISSING] * (len(args_info) - len(values))
     args = []
     for i, value in enumerate(values):
         arg_info = args_info[min(i, len(args_info) - 1)]
         if isinstance(value, int) and value == MISSING:
             args.append(arg_info.get("optional", None))
+        elif isinstance(value, FakeRange):
+            args.append(conversion.read(value, None, arg_info["options"]))
         else:
             args.append(conversion.read(None, value, arg_info["options"]))
+    for arg_info in info["args"]:
+        if arg_info["name"] == "caller":
+            args.insert(arg_info["pos"], FakeRange(1, 1) if caller is None else caller)
     return conversion.write(fn(*args), None, info["ret"]["options"])
 
 

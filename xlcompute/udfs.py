@@ -5,7 +5,10 @@ xlwings Lite (Excel on Windows, Mac and the web): ``from xlcompute.udfs import *
 Elsewhere (Linux, tests) the decorators do nothing and every function is plain Python.
 
 The functions are generated from the registry (:mod:`xlcompute.functions`) by the adapter
-(:mod:`xlcompute.excel`): names, arguments, defaults, docs and categories live there.
+(:mod:`xlcompute.excel`): names, arguments, defaults, docs and categories live there. A failure
+is a real Excel error value in Excel (its message: ``=XLCOMPUTE_ERROR(cell)`` in the classic
+add-in, the cell's error flag in Lite) and an ``ExcelError`` (text with ``code`` and
+``message``) in plain Python.
 """
 
 from __future__ import annotations

@@ -4,10 +4,10 @@ Attribute VB_Name = "xlwings_udfs"
 Function ACTIVATION_GB(model, seq_len, Optional micro_batch, Optional recompute, Optional tensor_parallel, Optional sequence_parallel, Optional unit)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        ACTIVATION_GB = XLPy.CallUDF("xlcompute.udfs", "ACTIVATION_GB", Array(model, seq_len, micro_batch, recompute, tensor_parallel, sequence_parallel, unit), ThisWorkbook, Application.Caller)
+        ACTIVATION_GB = XLPy.CallUDF("xlcompute.udfs", "ACTIVATION_GB", Array(model, seq_len, micro_batch, recompute, tensor_parallel, sequence_parallel, unit, Nothing), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        ACTIVATION_GB = XLPy.CallUDF("xlcompute.udfs", "ACTIVATION_GB", Array(model, seq_len, micro_batch, recompute, tensor_parallel, sequence_parallel, unit))
+        ACTIVATION_GB = XLPy.CallUDF("xlcompute.udfs", "ACTIVATION_GB", Array(model, seq_len, micro_batch, recompute, tensor_parallel, sequence_parallel, unit, Nothing))
         Exit Function
     #End If
 failed:
@@ -17,10 +17,10 @@ End Function
 Function API_BREAK_EVEN_TOKENS(self_host_monthly_cost, price_per_mtok_in, price_per_mtok_out, input_share)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        API_BREAK_EVEN_TOKENS = XLPy.CallUDF("xlcompute.udfs", "API_BREAK_EVEN_TOKENS", Array(self_host_monthly_cost, price_per_mtok_in, price_per_mtok_out, input_share), ThisWorkbook, Application.Caller)
+        API_BREAK_EVEN_TOKENS = XLPy.CallUDF("xlcompute.udfs", "API_BREAK_EVEN_TOKENS", Array(self_host_monthly_cost, price_per_mtok_in, price_per_mtok_out, input_share, Nothing), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        API_BREAK_EVEN_TOKENS = XLPy.CallUDF("xlcompute.udfs", "API_BREAK_EVEN_TOKENS", Array(self_host_monthly_cost, price_per_mtok_in, price_per_mtok_out, input_share))
+        API_BREAK_EVEN_TOKENS = XLPy.CallUDF("xlcompute.udfs", "API_BREAK_EVEN_TOKENS", Array(self_host_monthly_cost, price_per_mtok_in, price_per_mtok_out, input_share, Nothing))
         Exit Function
     #End If
 failed:
@@ -30,10 +30,10 @@ End Function
 Function API_COST(input_tokens, output_tokens, price_per_mtok_in, price_per_mtok_out)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        API_COST = XLPy.CallUDF("xlcompute.udfs", "API_COST", Array(input_tokens, output_tokens, price_per_mtok_in, price_per_mtok_out), ThisWorkbook, Application.Caller)
+        API_COST = XLPy.CallUDF("xlcompute.udfs", "API_COST", Array(input_tokens, output_tokens, price_per_mtok_in, price_per_mtok_out, Nothing), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        API_COST = XLPy.CallUDF("xlcompute.udfs", "API_COST", Array(input_tokens, output_tokens, price_per_mtok_in, price_per_mtok_out))
+        API_COST = XLPy.CallUDF("xlcompute.udfs", "API_COST", Array(input_tokens, output_tokens, price_per_mtok_in, price_per_mtok_out, Nothing))
         Exit Function
     #End If
 failed:
@@ -43,10 +43,10 @@ End Function
 Function API_PRICE(model, Optional provider, Optional direction)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        API_PRICE = XLPy.CallUDF("xlcompute.udfs", "API_PRICE", Array(model, provider, direction), ThisWorkbook, Application.Caller)
+        API_PRICE = XLPy.CallUDF("xlcompute.udfs", "API_PRICE", Array(model, provider, direction, Nothing), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        API_PRICE = XLPy.CallUDF("xlcompute.udfs", "API_PRICE", Array(model, provider, direction))
+        API_PRICE = XLPy.CallUDF("xlcompute.udfs", "API_PRICE", Array(model, provider, direction, Nothing))
         Exit Function
     #End If
 failed:
@@ -56,10 +56,10 @@ End Function
 Function BOOK_VALUE(purchase_price, residual_value, useful_life_years, months)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        BOOK_VALUE = XLPy.CallUDF("xlcompute.udfs", "BOOK_VALUE", Array(purchase_price, residual_value, useful_life_years, months), ThisWorkbook, Application.Caller)
+        BOOK_VALUE = XLPy.CallUDF("xlcompute.udfs", "BOOK_VALUE", Array(purchase_price, residual_value, useful_life_years, months, Nothing), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        BOOK_VALUE = XLPy.CallUDF("xlcompute.udfs", "BOOK_VALUE", Array(purchase_price, residual_value, useful_life_years, months))
+        BOOK_VALUE = XLPy.CallUDF("xlcompute.udfs", "BOOK_VALUE", Array(purchase_price, residual_value, useful_life_years, months, Nothing))
         Exit Function
     #End If
 failed:
@@ -69,10 +69,10 @@ End Function
 Function BREAK_EVEN_MONTH(purchase_price, monthly_running_cost, monthly_rent)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        BREAK_EVEN_MONTH = XLPy.CallUDF("xlcompute.udfs", "BREAK_EVEN_MONTH", Array(purchase_price, monthly_running_cost, monthly_rent), ThisWorkbook, Application.Caller)
+        BREAK_EVEN_MONTH = XLPy.CallUDF("xlcompute.udfs", "BREAK_EVEN_MONTH", Array(purchase_price, monthly_running_cost, monthly_rent, Nothing), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        BREAK_EVEN_MONTH = XLPy.CallUDF("xlcompute.udfs", "BREAK_EVEN_MONTH", Array(purchase_price, monthly_running_cost, monthly_rent))
+        BREAK_EVEN_MONTH = XLPy.CallUDF("xlcompute.udfs", "BREAK_EVEN_MONTH", Array(purchase_price, monthly_running_cost, monthly_rent, Nothing))
         Exit Function
     #End If
 failed:
@@ -82,10 +82,10 @@ End Function
 Function CO2E_KG(kwh, grid_kg_per_kwh)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        CO2E_KG = XLPy.CallUDF("xlcompute.udfs", "CO2E_KG", Array(kwh, grid_kg_per_kwh), ThisWorkbook, Application.Caller)
+        CO2E_KG = XLPy.CallUDF("xlcompute.udfs", "CO2E_KG", Array(kwh, grid_kg_per_kwh, Nothing), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        CO2E_KG = XLPy.CallUDF("xlcompute.udfs", "CO2E_KG", Array(kwh, grid_kg_per_kwh))
+        CO2E_KG = XLPy.CallUDF("xlcompute.udfs", "CO2E_KG", Array(kwh, grid_kg_per_kwh, Nothing))
         Exit Function
     #End If
 failed:
@@ -95,36 +95,36 @@ End Function
 Function COMM_VOLUME_GB(model, parallelism, tokens, Optional gpus, Optional batch_size, Optional seq_len, Optional precision, Optional unit)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        COMM_VOLUME_GB = XLPy.CallUDF("xlcompute.udfs", "COMM_VOLUME_GB", Array(model, parallelism, tokens, gpus, batch_size, seq_len, precision, unit), ThisWorkbook, Application.Caller)
+        COMM_VOLUME_GB = XLPy.CallUDF("xlcompute.udfs", "COMM_VOLUME_GB", Array(model, parallelism, tokens, gpus, batch_size, seq_len, precision, unit, Nothing), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        COMM_VOLUME_GB = XLPy.CallUDF("xlcompute.udfs", "COMM_VOLUME_GB", Array(model, parallelism, tokens, gpus, batch_size, seq_len, precision, unit))
+        COMM_VOLUME_GB = XLPy.CallUDF("xlcompute.udfs", "COMM_VOLUME_GB", Array(model, parallelism, tokens, gpus, batch_size, seq_len, precision, unit, Nothing))
         Exit Function
     #End If
 failed:
     COMM_VOLUME_GB = Err.Description
 End Function
 
-Function COST_PER_MTOK(model, gpu, Optional gpus, Optional precision, Optional input_tokens, Optional output_tokens, Optional batch, Optional usd_per_gpu_hour, Optional provider, Optional pricing, Optional engine)
+Function COST_PER_MTOK(model, gpu, Optional usd_per_gpu_hour, Optional provider, Optional pricing, Optional gpus, Optional precision, Optional input_tokens, Optional output_tokens, Optional batch, Optional engine)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        COST_PER_MTOK = XLPy.CallUDF("xlcompute.udfs", "COST_PER_MTOK", Array(model, gpu, gpus, precision, input_tokens, output_tokens, batch, usd_per_gpu_hour, provider, pricing, engine), ThisWorkbook, Application.Caller)
+        COST_PER_MTOK = XLPy.CallUDF("xlcompute.udfs", "COST_PER_MTOK", Array(model, gpu, usd_per_gpu_hour, provider, pricing, gpus, precision, input_tokens, output_tokens, batch, engine, Nothing), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        COST_PER_MTOK = XLPy.CallUDF("xlcompute.udfs", "COST_PER_MTOK", Array(model, gpu, gpus, precision, input_tokens, output_tokens, batch, usd_per_gpu_hour, provider, pricing, engine))
+        COST_PER_MTOK = XLPy.CallUDF("xlcompute.udfs", "COST_PER_MTOK", Array(model, gpu, usd_per_gpu_hour, provider, pricing, gpus, precision, input_tokens, output_tokens, batch, engine, Nothing))
         Exit Function
     #End If
 failed:
     COST_PER_MTOK = Err.Description
 End Function
 
-Function COST_PER_REQUEST(model, gpu, Optional io_tokens, Optional usd_per_gpu_hour, Optional precision, Optional utilization, Optional provider, Optional pricing)
+Function COST_PER_REQUEST(model, gpu, Optional usd_per_gpu_hour, Optional provider, Optional pricing, Optional tokens, Optional precision, Optional utilization)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        COST_PER_REQUEST = XLPy.CallUDF("xlcompute.udfs", "COST_PER_REQUEST", Array(model, gpu, io_tokens, usd_per_gpu_hour, precision, utilization, provider, pricing), ThisWorkbook, Application.Caller)
+        COST_PER_REQUEST = XLPy.CallUDF("xlcompute.udfs", "COST_PER_REQUEST", Array(model, gpu, usd_per_gpu_hour, provider, pricing, tokens, precision, utilization, Nothing), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        COST_PER_REQUEST = XLPy.CallUDF("xlcompute.udfs", "COST_PER_REQUEST", Array(model, gpu, io_tokens, usd_per_gpu_hour, precision, utilization, provider, pricing))
+        COST_PER_REQUEST = XLPy.CallUDF("xlcompute.udfs", "COST_PER_REQUEST", Array(model, gpu, usd_per_gpu_hour, provider, pricing, tokens, precision, utilization, Nothing))
         Exit Function
     #End If
 failed:
@@ -134,10 +134,10 @@ End Function
 Function ENERGY_KWH(gpu, gpus, hours, Optional power_fraction, Optional pue)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        ENERGY_KWH = XLPy.CallUDF("xlcompute.udfs", "ENERGY_KWH", Array(gpu, gpus, hours, power_fraction, pue), ThisWorkbook, Application.Caller)
+        ENERGY_KWH = XLPy.CallUDF("xlcompute.udfs", "ENERGY_KWH", Array(gpu, gpus, hours, power_fraction, pue, Nothing), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        ENERGY_KWH = XLPy.CallUDF("xlcompute.udfs", "ENERGY_KWH", Array(gpu, gpus, hours, power_fraction, pue))
+        ENERGY_KWH = XLPy.CallUDF("xlcompute.udfs", "ENERGY_KWH", Array(gpu, gpus, hours, power_fraction, pue, Nothing))
         Exit Function
     #End If
 failed:
@@ -147,10 +147,10 @@ End Function
 Function GPUS_FOR_DEADLINE(flops, days, gpu, Optional mfu, Optional precision, Optional model)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        GPUS_FOR_DEADLINE = XLPy.CallUDF("xlcompute.udfs", "GPUS_FOR_DEADLINE", Array(flops, days, gpu, mfu, precision, model), ThisWorkbook, Application.Caller)
+        GPUS_FOR_DEADLINE = XLPy.CallUDF("xlcompute.udfs", "GPUS_FOR_DEADLINE", Array(flops, days, gpu, mfu, precision, model, Nothing), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        GPUS_FOR_DEADLINE = XLPy.CallUDF("xlcompute.udfs", "GPUS_FOR_DEADLINE", Array(flops, days, gpu, mfu, precision, model))
+        GPUS_FOR_DEADLINE = XLPy.CallUDF("xlcompute.udfs", "GPUS_FOR_DEADLINE", Array(flops, days, gpu, mfu, precision, model, Nothing))
         Exit Function
     #End If
 failed:
@@ -160,10 +160,10 @@ End Function
 Function GPUS_NEEDED(model, gpu, Optional precision, Optional context_tokens, Optional concurrent_requests, Optional requests_per_s, Optional kv_precision, Optional usable_fraction, Optional utilization)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        GPUS_NEEDED = XLPy.CallUDF("xlcompute.udfs", "GPUS_NEEDED", Array(model, gpu, precision, context_tokens, concurrent_requests, requests_per_s, kv_precision, usable_fraction, utilization), ThisWorkbook, Application.Caller)
+        GPUS_NEEDED = XLPy.CallUDF("xlcompute.udfs", "GPUS_NEEDED", Array(model, gpu, precision, context_tokens, concurrent_requests, requests_per_s, kv_precision, usable_fraction, utilization, Nothing), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        GPUS_NEEDED = XLPy.CallUDF("xlcompute.udfs", "GPUS_NEEDED", Array(model, gpu, precision, context_tokens, concurrent_requests, requests_per_s, kv_precision, usable_fraction, utilization))
+        GPUS_NEEDED = XLPy.CallUDF("xlcompute.udfs", "GPUS_NEEDED", Array(model, gpu, precision, context_tokens, concurrent_requests, requests_per_s, kv_precision, usable_fraction, utilization, Nothing))
         Exit Function
     #End If
 failed:
@@ -173,10 +173,10 @@ End Function
 Function GPU_PRICE(gpu, Optional provider, Optional pricing)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        GPU_PRICE = XLPy.CallUDF("xlcompute.udfs", "GPU_PRICE", Array(gpu, provider, pricing), ThisWorkbook, Application.Caller)
+        GPU_PRICE = XLPy.CallUDF("xlcompute.udfs", "GPU_PRICE", Array(gpu, provider, pricing, Nothing), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        GPU_PRICE = XLPy.CallUDF("xlcompute.udfs", "GPU_PRICE", Array(gpu, provider, pricing))
+        GPU_PRICE = XLPy.CallUDF("xlcompute.udfs", "GPU_PRICE", Array(gpu, provider, pricing, Nothing))
         Exit Function
     #End If
 failed:
@@ -186,10 +186,10 @@ End Function
 Function GPU_SPEC(gpu, Optional field, Optional precision)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        GPU_SPEC = XLPy.CallUDF("xlcompute.udfs", "GPU_SPEC", Array(gpu, field, precision), ThisWorkbook, Application.Caller)
+        GPU_SPEC = XLPy.CallUDF("xlcompute.udfs", "GPU_SPEC", Array(gpu, field, precision, Nothing), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        GPU_SPEC = XLPy.CallUDF("xlcompute.udfs", "GPU_SPEC", Array(gpu, field, precision))
+        GPU_SPEC = XLPy.CallUDF("xlcompute.udfs", "GPU_SPEC", Array(gpu, field, precision, Nothing))
         Exit Function
     #End If
 failed:
@@ -199,10 +199,10 @@ End Function
 Function GRID_INTENSITY(region)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        GRID_INTENSITY = XLPy.CallUDF("xlcompute.udfs", "GRID_INTENSITY", Array(region), ThisWorkbook, Application.Caller)
+        GRID_INTENSITY = XLPy.CallUDF("xlcompute.udfs", "GRID_INTENSITY", Array(region, Nothing), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        GRID_INTENSITY = XLPy.CallUDF("xlcompute.udfs", "GRID_INTENSITY", Array(region))
+        GRID_INTENSITY = XLPy.CallUDF("xlcompute.udfs", "GRID_INTENSITY", Array(region, Nothing))
         Exit Function
     #End If
 failed:
@@ -212,10 +212,10 @@ End Function
 Function INFER_FLOPS(model, Optional tokens)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        INFER_FLOPS = XLPy.CallUDF("xlcompute.udfs", "INFER_FLOPS", Array(model, tokens), ThisWorkbook, Application.Caller)
+        INFER_FLOPS = XLPy.CallUDF("xlcompute.udfs", "INFER_FLOPS", Array(model, tokens, Nothing), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        INFER_FLOPS = XLPy.CallUDF("xlcompute.udfs", "INFER_FLOPS", Array(model, tokens))
+        INFER_FLOPS = XLPy.CallUDF("xlcompute.udfs", "INFER_FLOPS", Array(model, tokens, Nothing))
         Exit Function
     #End If
 failed:
@@ -225,10 +225,10 @@ End Function
 Function INFER_MEMORY_GB(model, Optional context_tokens, Optional batch, Optional precision, Optional kv_precision, Optional unit)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        INFER_MEMORY_GB = XLPy.CallUDF("xlcompute.udfs", "INFER_MEMORY_GB", Array(model, context_tokens, batch, precision, kv_precision, unit), ThisWorkbook, Application.Caller)
+        INFER_MEMORY_GB = XLPy.CallUDF("xlcompute.udfs", "INFER_MEMORY_GB", Array(model, context_tokens, batch, precision, kv_precision, unit, Nothing), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        INFER_MEMORY_GB = XLPy.CallUDF("xlcompute.udfs", "INFER_MEMORY_GB", Array(model, context_tokens, batch, precision, kv_precision, unit))
+        INFER_MEMORY_GB = XLPy.CallUDF("xlcompute.udfs", "INFER_MEMORY_GB", Array(model, context_tokens, batch, precision, kv_precision, unit, Nothing))
         Exit Function
     #End If
 failed:
@@ -238,10 +238,10 @@ End Function
 Function KV_CACHE_GB(model, context_tokens, Optional batch, Optional kv_precision, Optional unit)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        KV_CACHE_GB = XLPy.CallUDF("xlcompute.udfs", "KV_CACHE_GB", Array(model, context_tokens, batch, kv_precision, unit), ThisWorkbook, Application.Caller)
+        KV_CACHE_GB = XLPy.CallUDF("xlcompute.udfs", "KV_CACHE_GB", Array(model, context_tokens, batch, kv_precision, unit, Nothing), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        KV_CACHE_GB = XLPy.CallUDF("xlcompute.udfs", "KV_CACHE_GB", Array(model, context_tokens, batch, kv_precision, unit))
+        KV_CACHE_GB = XLPy.CallUDF("xlcompute.udfs", "KV_CACHE_GB", Array(model, context_tokens, batch, kv_precision, unit, Nothing))
         Exit Function
     #End If
 failed:
@@ -251,10 +251,10 @@ End Function
 Function MODEL_INFO(model, Optional field)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        MODEL_INFO = XLPy.CallUDF("xlcompute.udfs", "MODEL_INFO", Array(model, field), ThisWorkbook, Application.Caller)
+        MODEL_INFO = XLPy.CallUDF("xlcompute.udfs", "MODEL_INFO", Array(model, field, Nothing), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        MODEL_INFO = XLPy.CallUDF("xlcompute.udfs", "MODEL_INFO", Array(model, field))
+        MODEL_INFO = XLPy.CallUDF("xlcompute.udfs", "MODEL_INFO", Array(model, field, Nothing))
         Exit Function
     #End If
 failed:
@@ -264,10 +264,10 @@ End Function
 Function MODEL_PARAMS(model, Optional which)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        MODEL_PARAMS = XLPy.CallUDF("xlcompute.udfs", "MODEL_PARAMS", Array(model, which), ThisWorkbook, Application.Caller)
+        MODEL_PARAMS = XLPy.CallUDF("xlcompute.udfs", "MODEL_PARAMS", Array(model, which, Nothing), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        MODEL_PARAMS = XLPy.CallUDF("xlcompute.udfs", "MODEL_PARAMS", Array(model, which))
+        MODEL_PARAMS = XLPy.CallUDF("xlcompute.udfs", "MODEL_PARAMS", Array(model, which, Nothing))
         Exit Function
     #End If
 failed:
@@ -277,10 +277,10 @@ End Function
 Function OWNERSHIP_COST(purchase_price, monthly_running_cost, months, value_at_end, Optional annual_rate)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        OWNERSHIP_COST = XLPy.CallUDF("xlcompute.udfs", "OWNERSHIP_COST", Array(purchase_price, monthly_running_cost, months, value_at_end, annual_rate), ThisWorkbook, Application.Caller)
+        OWNERSHIP_COST = XLPy.CallUDF("xlcompute.udfs", "OWNERSHIP_COST", Array(purchase_price, monthly_running_cost, months, value_at_end, annual_rate, Nothing), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        OWNERSHIP_COST = XLPy.CallUDF("xlcompute.udfs", "OWNERSHIP_COST", Array(purchase_price, monthly_running_cost, months, value_at_end, annual_rate))
+        OWNERSHIP_COST = XLPy.CallUDF("xlcompute.udfs", "OWNERSHIP_COST", Array(purchase_price, monthly_running_cost, months, value_at_end, annual_rate, Nothing))
         Exit Function
     #End If
 failed:
@@ -290,10 +290,10 @@ End Function
 Function PLAN(model, requests_per_s, Optional input_tokens, Optional output_tokens, Optional ttft_ms_max, Optional tpot_ms_max, Optional gpus, Optional precisions, Optional top, Optional frontier)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        PLAN = XLPy.CallUDF("xlcompute.udfs", "PLAN", Array(model, requests_per_s, input_tokens, output_tokens, ttft_ms_max, tpot_ms_max, gpus, precisions, top, frontier), ThisWorkbook, Application.Caller)
+        PLAN = XLPy.CallUDF("xlcompute.udfs", "PLAN", Array(model, requests_per_s, input_tokens, output_tokens, ttft_ms_max, tpot_ms_max, gpus, precisions, top, frontier, Nothing), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        PLAN = XLPy.CallUDF("xlcompute.udfs", "PLAN", Array(model, requests_per_s, input_tokens, output_tokens, ttft_ms_max, tpot_ms_max, gpus, precisions, top, frontier))
+        PLAN = XLPy.CallUDF("xlcompute.udfs", "PLAN", Array(model, requests_per_s, input_tokens, output_tokens, ttft_ms_max, tpot_ms_max, gpus, precisions, top, frontier, Nothing))
         Exit Function
     #End If
 failed:
@@ -303,10 +303,10 @@ End Function
 Function PRESENT_VALUE(monthly_amount, months, Optional annual_rate)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        PRESENT_VALUE = XLPy.CallUDF("xlcompute.udfs", "PRESENT_VALUE", Array(monthly_amount, months, annual_rate), ThisWorkbook, Application.Caller)
+        PRESENT_VALUE = XLPy.CallUDF("xlcompute.udfs", "PRESENT_VALUE", Array(monthly_amount, months, annual_rate, Nothing), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        PRESENT_VALUE = XLPy.CallUDF("xlcompute.udfs", "PRESENT_VALUE", Array(monthly_amount, months, annual_rate))
+        PRESENT_VALUE = XLPy.CallUDF("xlcompute.udfs", "PRESENT_VALUE", Array(monthly_amount, months, annual_rate, Nothing))
         Exit Function
     #End If
 failed:
@@ -316,10 +316,10 @@ End Function
 Function SERVER_PRICE(server, Optional field)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        SERVER_PRICE = XLPy.CallUDF("xlcompute.udfs", "SERVER_PRICE", Array(server, field), ThisWorkbook, Application.Caller)
+        SERVER_PRICE = XLPy.CallUDF("xlcompute.udfs", "SERVER_PRICE", Array(server, field, Nothing), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        SERVER_PRICE = XLPy.CallUDF("xlcompute.udfs", "SERVER_PRICE", Array(server, field))
+        SERVER_PRICE = XLPy.CallUDF("xlcompute.udfs", "SERVER_PRICE", Array(server, field, Nothing))
         Exit Function
     #End If
 failed:
@@ -329,10 +329,10 @@ End Function
 Function TOKENS_PER_S(model, gpu, Optional gpus, Optional precision, Optional input_tokens, Optional output_tokens, Optional batch, Optional engine)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        TOKENS_PER_S = XLPy.CallUDF("xlcompute.udfs", "TOKENS_PER_S", Array(model, gpu, gpus, precision, input_tokens, output_tokens, batch, engine), ThisWorkbook, Application.Caller)
+        TOKENS_PER_S = XLPy.CallUDF("xlcompute.udfs", "TOKENS_PER_S", Array(model, gpu, gpus, precision, input_tokens, output_tokens, batch, engine, Nothing), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        TOKENS_PER_S = XLPy.CallUDF("xlcompute.udfs", "TOKENS_PER_S", Array(model, gpu, gpus, precision, input_tokens, output_tokens, batch, engine))
+        TOKENS_PER_S = XLPy.CallUDF("xlcompute.udfs", "TOKENS_PER_S", Array(model, gpu, gpus, precision, input_tokens, output_tokens, batch, engine, Nothing))
         Exit Function
     #End If
 failed:
@@ -342,23 +342,23 @@ End Function
 Function TPOT_MS(model, gpu, Optional gpus, Optional precision, Optional context_tokens, Optional batch, Optional engine)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        TPOT_MS = XLPy.CallUDF("xlcompute.udfs", "TPOT_MS", Array(model, gpu, gpus, precision, context_tokens, batch, engine), ThisWorkbook, Application.Caller)
+        TPOT_MS = XLPy.CallUDF("xlcompute.udfs", "TPOT_MS", Array(model, gpu, gpus, precision, context_tokens, batch, engine, Nothing), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        TPOT_MS = XLPy.CallUDF("xlcompute.udfs", "TPOT_MS", Array(model, gpu, gpus, precision, context_tokens, batch, engine))
+        TPOT_MS = XLPy.CallUDF("xlcompute.udfs", "TPOT_MS", Array(model, gpu, gpus, precision, context_tokens, batch, engine, Nothing))
         Exit Function
     #End If
 failed:
     TPOT_MS = Err.Description
 End Function
 
-Function TRAIN_COST(flops, gpu, Optional usd_per_gpu_hour, Optional mfu, Optional precision, Optional provider, Optional pricing, Optional model)
+Function TRAIN_COST(flops, gpu, Optional usd_per_gpu_hour, Optional provider, Optional pricing, Optional mfu, Optional precision, Optional model)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        TRAIN_COST = XLPy.CallUDF("xlcompute.udfs", "TRAIN_COST", Array(flops, gpu, usd_per_gpu_hour, mfu, precision, provider, pricing, model), ThisWorkbook, Application.Caller)
+        TRAIN_COST = XLPy.CallUDF("xlcompute.udfs", "TRAIN_COST", Array(flops, gpu, usd_per_gpu_hour, provider, pricing, mfu, precision, model, Nothing), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        TRAIN_COST = XLPy.CallUDF("xlcompute.udfs", "TRAIN_COST", Array(flops, gpu, usd_per_gpu_hour, mfu, precision, provider, pricing, model))
+        TRAIN_COST = XLPy.CallUDF("xlcompute.udfs", "TRAIN_COST", Array(flops, gpu, usd_per_gpu_hour, provider, pricing, mfu, precision, model, Nothing))
         Exit Function
     #End If
 failed:
@@ -368,10 +368,10 @@ End Function
 Function TRAIN_DAYS(flops, gpus, gpu, Optional mfu, Optional precision, Optional model)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        TRAIN_DAYS = XLPy.CallUDF("xlcompute.udfs", "TRAIN_DAYS", Array(flops, gpus, gpu, mfu, precision, model), ThisWorkbook, Application.Caller)
+        TRAIN_DAYS = XLPy.CallUDF("xlcompute.udfs", "TRAIN_DAYS", Array(flops, gpus, gpu, mfu, precision, model, Nothing), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        TRAIN_DAYS = XLPy.CallUDF("xlcompute.udfs", "TRAIN_DAYS", Array(flops, gpus, gpu, mfu, precision, model))
+        TRAIN_DAYS = XLPy.CallUDF("xlcompute.udfs", "TRAIN_DAYS", Array(flops, gpus, gpu, mfu, precision, model, Nothing))
         Exit Function
     #End If
 failed:
@@ -381,10 +381,10 @@ End Function
 Function TRAIN_FLOPS(params, tokens, Optional flops_per_param_token)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        TRAIN_FLOPS = XLPy.CallUDF("xlcompute.udfs", "TRAIN_FLOPS", Array(params, tokens, flops_per_param_token), ThisWorkbook, Application.Caller)
+        TRAIN_FLOPS = XLPy.CallUDF("xlcompute.udfs", "TRAIN_FLOPS", Array(params, tokens, flops_per_param_token, Nothing), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        TRAIN_FLOPS = XLPy.CallUDF("xlcompute.udfs", "TRAIN_FLOPS", Array(params, tokens, flops_per_param_token))
+        TRAIN_FLOPS = XLPy.CallUDF("xlcompute.udfs", "TRAIN_FLOPS", Array(params, tokens, flops_per_param_token, Nothing))
         Exit Function
     #End If
 failed:
@@ -394,10 +394,10 @@ End Function
 Function TRAIN_GPU_HOURS(flops, gpu, Optional mfu, Optional precision, Optional model)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        TRAIN_GPU_HOURS = XLPy.CallUDF("xlcompute.udfs", "TRAIN_GPU_HOURS", Array(flops, gpu, mfu, precision, model), ThisWorkbook, Application.Caller)
+        TRAIN_GPU_HOURS = XLPy.CallUDF("xlcompute.udfs", "TRAIN_GPU_HOURS", Array(flops, gpu, mfu, precision, model, Nothing), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        TRAIN_GPU_HOURS = XLPy.CallUDF("xlcompute.udfs", "TRAIN_GPU_HOURS", Array(flops, gpu, mfu, precision, model))
+        TRAIN_GPU_HOURS = XLPy.CallUDF("xlcompute.udfs", "TRAIN_GPU_HOURS", Array(flops, gpu, mfu, precision, model, Nothing))
         Exit Function
     #End If
 failed:
@@ -407,10 +407,10 @@ End Function
 Function TRAIN_MEMORY_GB(model, Optional gpus, Optional zero_stage, Optional bytes_per_param, Optional unit)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        TRAIN_MEMORY_GB = XLPy.CallUDF("xlcompute.udfs", "TRAIN_MEMORY_GB", Array(model, gpus, zero_stage, bytes_per_param, unit), ThisWorkbook, Application.Caller)
+        TRAIN_MEMORY_GB = XLPy.CallUDF("xlcompute.udfs", "TRAIN_MEMORY_GB", Array(model, gpus, zero_stage, bytes_per_param, unit, Nothing), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        TRAIN_MEMORY_GB = XLPy.CallUDF("xlcompute.udfs", "TRAIN_MEMORY_GB", Array(model, gpus, zero_stage, bytes_per_param, unit))
+        TRAIN_MEMORY_GB = XLPy.CallUDF("xlcompute.udfs", "TRAIN_MEMORY_GB", Array(model, gpus, zero_stage, bytes_per_param, unit, Nothing))
         Exit Function
     #End If
 failed:
@@ -420,10 +420,10 @@ End Function
 Function TTFT_MS(model, gpu, Optional gpus, Optional precision, Optional prompt_tokens, Optional batch, Optional engine)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        TTFT_MS = XLPy.CallUDF("xlcompute.udfs", "TTFT_MS", Array(model, gpu, gpus, precision, prompt_tokens, batch, engine), ThisWorkbook, Application.Caller)
+        TTFT_MS = XLPy.CallUDF("xlcompute.udfs", "TTFT_MS", Array(model, gpu, gpus, precision, prompt_tokens, batch, engine, Nothing), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        TTFT_MS = XLPy.CallUDF("xlcompute.udfs", "TTFT_MS", Array(model, gpu, gpus, precision, prompt_tokens, batch, engine))
+        TTFT_MS = XLPy.CallUDF("xlcompute.udfs", "TTFT_MS", Array(model, gpu, gpus, precision, prompt_tokens, batch, engine, Nothing))
         Exit Function
     #End If
 failed:
@@ -433,23 +433,36 @@ End Function
 Function WEIGHTS_GB(model, Optional precision, Optional unit)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        WEIGHTS_GB = XLPy.CallUDF("xlcompute.udfs", "WEIGHTS_GB", Array(model, precision, unit), ThisWorkbook, Application.Caller)
+        WEIGHTS_GB = XLPy.CallUDF("xlcompute.udfs", "WEIGHTS_GB", Array(model, precision, unit, Nothing), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        WEIGHTS_GB = XLPy.CallUDF("xlcompute.udfs", "WEIGHTS_GB", Array(model, precision, unit))
+        WEIGHTS_GB = XLPy.CallUDF("xlcompute.udfs", "WEIGHTS_GB", Array(model, precision, unit, Nothing))
         Exit Function
     #End If
 failed:
     WEIGHTS_GB = Err.Description
 End Function
 
+Function XLCOMPUTE_ERROR(cell)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        XLCOMPUTE_ERROR = XLPy.CallUDF("xlcompute.udfs", "XLCOMPUTE_ERROR", Array(cell), ThisWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        XLCOMPUTE_ERROR = XLPy.CallUDF("xlcompute.udfs", "XLCOMPUTE_ERROR", Array(cell))
+        Exit Function
+    #End If
+failed:
+    XLCOMPUTE_ERROR = Err.Description
+End Function
+
 Function XLCOMPUTE_VERSION()
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        XLCOMPUTE_VERSION = XLPy.CallUDF("xlcompute.udfs", "XLCOMPUTE_VERSION", Array(), ThisWorkbook, Application.Caller)
+        XLCOMPUTE_VERSION = XLPy.CallUDF("xlcompute.udfs", "XLCOMPUTE_VERSION", Array(Nothing), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        XLCOMPUTE_VERSION = XLPy.CallUDF("xlcompute.udfs", "XLCOMPUTE_VERSION", Array())
+        XLCOMPUTE_VERSION = XLPy.CallUDF("xlcompute.udfs", "XLCOMPUTE_VERSION", Array(Nothing))
         Exit Function
     #End If
 failed:

@@ -28,8 +28,9 @@ from .user_dir import CATALOG_DIR_ENV, FileKey, file_key, user_file, user_rows
 
 PRICES_ENV = "XLCOMPUTE_PRICES"
 REQUIRED_COLUMNS = ("gpu_id", "provider", "pricing", "region", "usd_per_gpu_hour", "source", "date")
-# Shipped rows use the first nine terms; "committed" (a commitment of unstated term) and "custom" (a
-# negotiated quote) are kept for user price files.
+# Every term a price row may name; shipped_pricing_models() says which the shipped rows use.
+# "committed" (a commitment of unstated term) and "custom" (a negotiated quote) are kept for
+# user price files.
 PRICING_MODELS = ("on_demand", "spot", "capacity_block", "reserved_1y", "reserved_3y", "committed_use_1y",
                   "committed_use_3y", "savings_plan_1y", "savings_plan_3y", "committed", "custom")
 
@@ -98,6 +99,12 @@ def _price_from_row(row: dict[str, str], label: str, origin: str) -> Price:
 @functools.lru_cache(maxsize=1)
 def _shipped() -> tuple[Price, ...]:
     return tuple(_price_from_row(row, f"prices.csv, line {line}", "catalog") for line, row in read_data_rows("prices.csv"))
+
+
+def shipped_pricing_models() -> tuple[str, ...]:
+    """The pricing models the shipped price rows quote, in :data:`PRICING_MODELS` order."""
+    used = {p.pricing for p in _shipped()}
+    return tuple(m for m in PRICING_MODELS if m in used)
 
 
 @functools.lru_cache(maxsize=8)

@@ -4,7 +4,10 @@ Standard library only: it also runs in xlwings Lite's Pyodide.
 
 **Error values.** :data:`EXCEL_ERRORS` are the codes Excel shows in a cell; classic COM hands
 error cells to Python as the integers of :data:`COM_ERRORS`. :func:`is_error` is the one rule
-for "this value is an Excel error", :func:`error_code` says which.
+for "this value is an Excel error", :func:`error_code` says which. An xlcompute function that
+fails returns an :class:`ExcelError`: text such as ``"#VALUE! tokens: must be ..."`` that also
+carries its ``code`` and ``message``, so each face can turn it into a real error value (the
+xlwings adapter for Excel, the workbook evaluator for its formula engine).
 
 **References.** :func:`parse_reference` reads ``A1``, ``$A$1``, ``A1:B3``, whole columns
 (``A:C``) and rows (``1:3``), each with an optional sheet (``Data!A1``, ``'My Sheet'!A1``, with
@@ -20,11 +23,13 @@ import re
 from typing import Any, NamedTuple
 
 __all__ = [
+    "COM_CODES",
     "COM_ERRORS",
     "EXCEL_ERRORS",
     "MAX_COLUMNS",
     "MAX_ROWS",
     "Corner",
+    "ExcelError",
     "Reference",
     "address",
     "column_index",
@@ -56,6 +61,35 @@ COM_ERRORS: dict[int, str] = {
     -2146826281: "#DIV/0!", -2146826246: "#N/A", -2146826259: "#NAME?", -2146826288: "#NULL!",
     -2146826252: "#NUM!", -2146826265: "#REF!", -2146826273: "#VALUE!",
 }
+
+
+#: Excel's error codes by the integer classic COM uses for them (``CVErr``'s SCODE).
+COM_CODES: dict[str, int] = {code: number for number, code in COM_ERRORS.items()}
+
+
+class ExcelError(str):
+    """An Excel error value with its reason: ``ExcelError("#VALUE!", "tokens: must be ...")``.
+
+    It *is* the text ``"#VALUE! tokens: must be ..."`` (so :func:`is_error`, comparisons and
+    messages built from it keep working in plain Python) and carries ``code`` (``"#VALUE!"``)
+    and ``message`` (``"tokens: must be ..."``) for the faces that write a real error value.
+    """
+
+    code: str
+    message: str
+
+    def __new__(cls, code: str, message: str = "") -> "ExcelError":
+        if code not in EXCEL_ERRORS:
+            raise ValueError(f"not an Excel error code: {code!r}")
+        self = super().__new__(cls, f"{code} {message}" if message else code)
+        self.code, self.message = code, message
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickles as itself (reports run in worker processes)
+        return (ExcelError, (self.code, self.message))
+
+    def __repr__(self) -> str:
+        return f"ExcelError({self.code!r}, {self.message!r})"
 
 
 def is_error(value: Any) -> bool:

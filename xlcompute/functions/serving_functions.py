@@ -12,7 +12,7 @@ from ..core.units import normalise_precision
 from ..scenario import planner, serving_speed
 from ..scenario.setups import kv_precision_for, params_of, price_per_gpu_hour, resolve_gpu, resolve_model
 from .arguments import FIT_BATCH, GPU, INPUT_TOKENS, KV_FOLLOWS, MODEL, MODEL_OR_PARAMS, OUTPUT_TOKENS, PRECISION, \
-    PRICE, PRICING, PROVIDER, REPLICA_GPUS, UNIT, USABLE_FRACTION, UTILIZATION
+    PRICE, PRICING, PROVIDER, REPLICA_GPUS, UNIT, USABLE_FRACTION, UTILIZATION, check_price_source
 from .spec import Argument, excel_function
 
 ENGINE = Argument("engine", 'Serving engine: "tensorrt-llm", "vllm", "sglang", "llama.cpp" (also MLC) or '
@@ -108,11 +108,12 @@ def tokens_per_s(model, gpu, gpus=1, precision="bf16", input_tokens=1024, output
     return serving_speed.tokens_per_s(model, gpu, gpus, precision, input_tokens, output_tokens, batch, engine=engine)
 
 
-@excel_function("COST_PER_MTOK", [MODEL, GPU, REPLICA_GPUS, PRECISION, INPUT_TOKENS, OUTPUT_TOKENS, FIT_BATCH, PRICE,
-                                  PROVIDER, PRICING, ENGINE])
-def cost_per_mtok(model, gpu, gpus=1, precision="bf16", input_tokens=1024, output_tokens=256, batch=None,
-                  usd_per_gpu_hour=None, provider=None, pricing="on_demand", engine=None):
+@excel_function("COST_PER_MTOK", [MODEL, GPU, PRICE, PROVIDER, PRICING, REPLICA_GPUS, PRECISION, INPUT_TOKENS,
+                                  OUTPUT_TOKENS, FIT_BATCH, ENGINE])
+def cost_per_mtok(model, gpu, usd_per_gpu_hour=None, provider=None, pricing="on_demand", gpus=1, precision="bf16",
+                  input_tokens=1024, output_tokens=256, batch=None, engine=None):
     """GPU cost per million output tokens [USD] = GPUs x price / (3600 x tokens per second) x 1e6."""
+    check_price_source(provider, pricing)
     accelerator = resolve_gpu(gpu)
     speed = serving_speed.tokens_per_s(model, accelerator, gpus, precision, input_tokens, output_tokens, batch,
                                        engine=engine)
@@ -121,16 +122,17 @@ def cost_per_mtok(model, gpu, gpus=1, precision="bf16", input_tokens=1024, outpu
 
 
 @excel_function("COST_PER_REQUEST", [
-    MODEL_OR_PARAMS, GPU,
-    Argument("io_tokens", "Input + output tokens of one request [optional, default 1280].", "tokens"),
-    PRICE, PRECISION, UTILIZATION, PROVIDER, PRICING,
+    MODEL_OR_PARAMS, GPU, PRICE, PROVIDER, PRICING,
+    Argument("tokens", "Tokens of one request, input + output [optional, default 1280].", "tokens", ("io_tokens",)),
+    PRECISION, UTILIZATION,
 ], vectorised=True)
-def cost_per_request(model, gpu, io_tokens=1280, usd_per_gpu_hour=None, precision="bf16", utilization=None,
-                     provider=None, pricing="on_demand"):
+def cost_per_request(model, gpu, usd_per_gpu_hour=None, provider=None, pricing="on_demand", tokens=1280,
+                     precision="bf16", utilization=None):
     """GPU cost of one request [USD] = request FLOP x price / (3600 x peak x utilisation) (seed 004 eq. 12)."""
+    check_price_source(provider, pricing)
     accelerator = resolve_gpu(gpu)
     options = {} if utilization is None else {"utilization": utilization}
-    return inference.cost_per_request(inference.request_flops(params_of(model, "active"), io_tokens),
+    return inference.cost_per_request(inference.request_flops(params_of(model, "active"), tokens),
                                       price_per_gpu_hour(accelerator, usd_per_gpu_hour, provider, pricing),
                                       accelerator.peak_flops(precision), **options)
 

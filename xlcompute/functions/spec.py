@@ -17,7 +17,7 @@ from ..core.errors import XlcomputeError
 from ..core.formula import Step, explain
 from ..scenario.setups import Resolved, recording
 from .calling import call_excel_function, is_blank
-from .excel_values import is_error
+from .excel_values import ExcelError, is_error
 
 #: Excel function category shown in the function wizard.
 CATEGORY = "xlcompute"
@@ -29,16 +29,19 @@ class Argument:
 
     ``core_names`` lists the argument names of setups and core formulas that this argument
     feeds, so an error raised there names the argument the user typed (``num_gpus`` -> ``gpus``).
+    ``number`` marks an argument that takes only numbers (so TRUE/FALSE count as 1/0, as in
+    Excel's arithmetic); one with a ``unit`` or a numeric default is a number without saying so.
     """
 
     name: str
     description: str
     unit: str = ""
     core_names: tuple[str, ...] = ()
+    number: bool = False
 
     def renamed(self, name: str) -> "Argument":
         """The same description under another Excel name."""
-        return Argument(name, self.description, self.unit, self.core_names)
+        return Argument(name, self.description, self.unit, self.core_names, self.number)
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,13 @@ class ExcelFunction:
         return {name: p.default for name, p in self.signature.parameters.items()
                 if p.default is not inspect.Parameter.empty}
 
+    @functools.cached_property
+    def numeric_arguments(self) -> frozenset[str]:
+        """Arguments that take only numbers: declared so, with a unit, or with a numeric default."""
+        defaults = self.defaults
+        return frozenset(a.name for a in self.arguments if a.number or a.unit or (
+            isinstance(defaults.get(a.name), (int, float)) and not isinstance(defaults.get(a.name), bool)))
+
     def returns_table(self, kwargs: dict[str, Any]) -> bool:
         """True when this call spills a table (then every argument must be one cell)."""
         if self.returns != "table":
@@ -117,11 +127,11 @@ class ExcelFunction:
         return {name: bound.arguments.get(name) for name in self.signature.parameters}
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        """The value Excel shows: a number, text, rows of a table, or an error value (never raises)."""
+        """The value Excel shows: a number, text, rows of a table, or an :class:`ExcelError` (never raises)."""
         try:
             named = self.bind(args, kwargs)
         except TypeError as exc:
-            return f"#VALUE! {self.name}: {exc}."
+            return ExcelError("#VALUE!", f"{self.name}: {exc}.")
         return call_excel_function(self, named)
 
     def run(self, *args: Any, **kwargs: Any) -> Outcome:

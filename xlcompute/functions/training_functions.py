@@ -10,7 +10,7 @@ from ..core import communication, memory, training
 from ..core.errors import XlcomputeError, check_choice
 from ..scenario.setups import params_of, resolve_model, training_setup
 from .arguments import FLOPS, GPU, MFU, MODEL, MODEL_OR_PARAMS, PRECISION, PRICE, PRICING, PROVIDER, TRAINING_TOKENS, \
-    UNIT
+    UNIT, check_price_source
 from .spec import Argument, excel_function
 
 #: Optional last argument of the time and cost functions: picks the MFU regime (dense or MoE).
@@ -63,10 +63,11 @@ def gpus_for_deadline(flops, days, gpu, mfu=None, precision="bf16", model=None):
     return training.gpus_for_deadline(flops, days, s.peak_flops, s.mfu)
 
 
-@excel_function("TRAIN_COST", [FLOPS, GPU, PRICE, MFU, PRECISION, PROVIDER, PRICING, REGIME_MODEL], vectorised=True)
-def train_cost(flops, gpu, usd_per_gpu_hour=None, mfu=None, precision="bf16", provider=None, pricing="on_demand",
+@excel_function("TRAIN_COST", [FLOPS, GPU, PRICE, PROVIDER, PRICING, MFU, PRECISION, REGIME_MODEL], vectorised=True)
+def train_cost(flops, gpu, usd_per_gpu_hour=None, provider=None, pricing="on_demand", mfu=None, precision="bf16",
                model=None):
     """GPU rental cost of training [USD] = GPU-hours x price per GPU-hour (accelerators only)."""
+    check_price_source(provider, pricing)
     s = training_setup(gpu, mfu, precision, priced=True, usd_per_gpu_hour=usd_per_gpu_hour, provider=provider,
                        pricing=pricing, model=model)
     return training.train_cost(training.gpu_hours(flops, s.peak_flops, s.mfu), s.usd_per_gpu_hour)
@@ -114,7 +115,7 @@ def activation_gb(model, seq_len, micro_batch=1, recompute=None, tensor_parallel
     Argument("gpus", "GPUs in the pipeline or tensor-parallel group [optional, default: none; required for "
                      "pipeline and tensor].", "GPUs", ("num_gpus",)),
     Argument("batch_size", "Global batch in sequences per optimizer step [optional, default: none; required for "
-                           "data]."),
+                           "data].", number=True),
     Argument("seq_len", "Tokens per sequence [optional, default: none; required for data]."),
     Argument("precision", 'Precision on the wire [optional, default "bf16"].'),
     UNIT,

@@ -36,7 +36,7 @@ from openpyxl.formula.tokenizer import Token, Tokenizer
 from openpyxl.utils.datetime import to_excel
 
 from ..core.formula import Step, explain
-from ..functions.excel_values import address, is_cell, is_name, parse_reference, split_book, split_sheet
+from ..functions.excel_values import ExcelError, address, is_cell, is_name, parse_reference, split_book, split_sheet
 from ..functions.excel_values import is_error as _is_error
 from ..gc_tuning import fewer_collections
 from .dependencies import find_external_links
@@ -206,16 +206,29 @@ def _recording(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         try:
             result = fn(*args)
         except Exception as exc:  # noqa: BLE001 - an Excel function never crashes the engine
-            result = f"#VALUE! {exc}"
+            result = ExcelError("#VALUE!", str(exc))
         if isinstance(result, int) and not isinstance(result, bool):
             result = float(result)  # Excel numbers are doubles; big ints overflow numpy's int64
         calls = _RECORDER.get()
         if calls is not None:
-            calls.append(Call(name, args, result))
-        return result
+            calls.append(Call(name, args, result))  # an ExcelError keeps its message here
+        return _engine_errors(result)
 
     call.__name__ = name
     return call
+
+
+def _engine_errors(result: Any) -> Any:
+    """``result`` with each :class:`ExcelError` as the engine's own error value, so that
+    ISERROR, IFERROR and SUM over the cell see an error, as in Excel."""
+    from formulas.tokens.operand import Error  # noqa: PLC0415 - the engine loads only when evaluating
+
+    def engine(value: Any) -> Any:
+        return Error.errors.get(value.code, Error.errors["#VALUE!"]) if isinstance(value, ExcelError) else value
+
+    if isinstance(result, (list, tuple)):
+        return [[engine(c) for c in row] if isinstance(row, (list, tuple)) else engine(row) for row in result]
+    return engine(result)
 
 
 def register(functions: dict[str, Callable[..., Any]]) -> None:
@@ -708,14 +721,15 @@ def _recompute(xl_cell: XlcomputeCell, values: dict, ranges: dict, sheet_titles:
     formulas = _formulas()
 
     xl_cell._calls = []
+    calls: list[Call] = []
+    token = _RECORDER.set(calls)  # from compiling on: a call with constant arguments runs there
     try:
         compiled = formulas.Parser().ast(xl_cell.formula)[1].compile()
     except Exception as exc:  # noqa: BLE001
+        _RECORDER.reset(token)
         xl_cell.error = f"the formula engine cannot evaluate {xl_cell.formula}: {exc}"
         return
     args = [_input_value(ref, xl_cell.sheet, values, ranges, sheet_titles) for ref in compiled.inputs]
-    calls: list[Call] = []
-    token = _RECORDER.set(calls)
     try:
         result = compiled(*args)
     except Exception as exc:  # noqa: BLE001

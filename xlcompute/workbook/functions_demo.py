@@ -7,9 +7,13 @@ Sheets:
   the unit and what it answers. Optional arguments are left out in some rows and passed in
   others, so both show.
 - **Arrays**: ranges in, spilled ranges out: a column of scenarios, a column x row grid, a
-  column of model ids, and the table functions (MODEL_INFO, GPU_SPEC, PLAN). Spilled results
-  are written as array formulas over their target range, which every Excel version (and the
-  headless ``formulas`` engine) evaluates as one call.
+  column of model ids, and the table functions (MODEL_INFO, GPU_SPEC, PLAN). Each spilling
+  formula is a *dynamic array* (Excel 365 spills it and re-sizes the spill itself; no
+  Ctrl+Shift+Enter): an array formula over exactly the cells its result fills, marked dynamic
+  by the package's cell metadata (``xl/metadata.xml``, Excel's ``XLDAPR`` type with
+  ``fDynamic="1"``, which openpyxl cannot write, so :func:`mark_dynamic_arrays` adds it).
+  Older Excel reads the same formula as an array formula over that range; the headless
+  ``formulas`` engine evaluates it as one call.
 
 The formulas are evaluated by Excel with the add-in (classic "UDF Modules" or xlwings Lite)
 or headless by :mod:`xlcompute.workbook.evaluate`. ``python -m xlcompute.workbook.functions_demo``
@@ -18,8 +22,11 @@ rewrites the shipped file; a test fails when it is out of date.
 
 from __future__ import annotations
 
+import re
 import sys
+import zipfile
 from pathlib import Path
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
@@ -28,7 +35,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.formula import ArrayFormula
 
 from ..atomic import atomic_write
-from ..scenario.planner import COLUMNS
+from ..functions import REGISTRY, is_error
 
 FILENAME = "excel_functions.xlsx"
 
@@ -68,8 +75,10 @@ CALLS: tuple[tuple[str, str, str], ...] = (
     ("=TRAIN_GPU_HOURS(TRAIN_FLOPS(Params,Tokens),GPU,MFU,\"bf16\")", "GPU-hours", "at a given MFU"),
     ("=TRAIN_DAYS(TRAIN_FLOPS(Params,Tokens),GPUs,GPU,MFU)", "days", "wall-clock training time"),
     ("=GPUS_FOR_DEADLINE(TRAIN_FLOPS(Params,Tokens),Days,GPU,MFU)", "GPUs", "GPUs to finish within the deadline"),
-    ("=TRAIN_COST(TRAIN_FLOPS(Params,Tokens),GPU,Price,MFU)", "USD", "GPU rental cost at the negotiated price"),
+    ("=TRAIN_COST(TRAIN_FLOPS(Params,Tokens),GPU,Price,,,MFU)", "USD", "GPU rental cost at the negotiated price"),
     ("=TRAIN_COST(TRAIN_FLOPS(Params,Tokens),GPU)", "USD", "at the catalog's median on-demand price"),
+    ("=TRAIN_COST(TRAIN_FLOPS(Params,Tokens),GPU,,\"aws\",\"capacity_block\")", "USD",
+     "at one provider's catalog price for a pricing model"),
     ("=TRAIN_MEMORY_GB(Model,64,3)", "GB", "model states per GPU, ZeRO-3 over 64 GPUs"),
     ("=TRAIN_MEMORY_GB(Params,64,1,18)", "GB", "ZeRO-1, Megatron's 18 bytes per parameter"),
     ("=ACTIVATION_GB(Model,4096,1,\"selective\",8,TRUE)", "GB", "activations per GPU, TP 8 + sequence parallel"),
@@ -87,9 +96,10 @@ CALLS: tuple[tuple[str, str, str], ...] = (
     ("=TTFT_MS(SmallModel,GPU)", "ms", "time to first token, 1,024-token prompt"),
     ("=TPOT_MS(Model,GPU,4,\"fp8\",Context,Batch)", "ms", "time per output token on 4 GPUs"),
     ("=TOKENS_PER_S(SmallModel,GPU)", "tokens/s", "throughput at the largest batch that fits"),
-    ("=COST_PER_MTOK(SmallModel,GPU,1,\"fp8\")", "USD", "per million output tokens"),
-    ("=COST_PER_MTOK(Model,GPU,4,\"bf16\",1024,256,64,Price)", "USD", "at the negotiated price, batch 64"),
+    ("=COST_PER_MTOK(SmallModel,GPU,,,,1,\"fp8\")", "USD", "per million output tokens, catalog price"),
+    ("=COST_PER_MTOK(Model,GPU,Price,,,4,\"bf16\",1024,256,64)", "USD", "at the negotiated price, batch 64"),
     ("=COST_PER_REQUEST(SmallModel,GPU)", "USD", "GPU cost of one 1,280-token request"),
+    ("=COST_PER_REQUEST(SmallModel,GPU,Price,,,2000)", "USD", "at the negotiated price, 2,000 tokens"),
     ("=MODEL_PARAMS(Model)", "parameters", "total parameters from the architecture"),
     ("=MODEL_PARAMS(MoEModel,\"active\")", "parameters", "active parameters per token"),
     ("=MODEL_INFO(Model,\"num_layers\")", "layers", "one catalog fact"),
@@ -122,8 +132,6 @@ GRID_CONTEXTS = (1024, 8192, 32768, 131072)
 GRID_BATCHES = (1, 8, 32)
 MODEL_IDS = ("llama-3.1-8b", "llama-3.1-70b", "mixtral-8x7b", "qwen2.5-32b", "deepseek-v3")
 PLAN_TOP = 5
-PLAN_COLUMNS = len(COLUMNS)
-INFO_ROWS = 60  # room for MODEL_INFO / GPU_SPEC tables; unused cells show #N/A in Excel
 
 HEADER = Font(bold=True)
 INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
@@ -135,10 +143,22 @@ def _headers(ws, row: int, titles: tuple[str, ...], column: int = 1) -> None:
 
 
 def _array(ws, top_left: str, rows: int, columns: int, formula: str) -> None:
-    """An array formula spilling over ``rows`` x ``columns`` from ``top_left``."""
+    """A spilling formula at ``top_left`` whose result fills ``rows`` x ``columns`` cells."""
     first = ws[top_left]
     last = f"{get_column_letter(first.column + columns - 1)}{first.row + rows - 1}"
     ws[top_left] = ArrayFormula(f"{top_left}:{last}", formula)
+
+
+def _inputs() -> dict[str, Any]:
+    return {name: value for name, value, _, _ in INPUTS}
+
+
+def _table_shape(function: str, *args: Any) -> tuple[int, int]:
+    """Rows and columns of a table function's result for the demo's inputs (its exact spill)."""
+    table = REGISTRY[function](*args)
+    if is_error(table):
+        raise ValueError(f"{function}{args} fails: {table}")
+    return len(table), len(table[0])
 
 
 def build_workbook() -> Workbook:
@@ -174,7 +194,7 @@ def build_workbook() -> Workbook:
     n = len(SCENARIOS)
     _array(arrays, f"C{first}", n, 1, f"=TRAIN_FLOPS(A{first}:A{last},B{first}:B{last})")
     _array(arrays, f"D{first}", n, 1, f"=TRAIN_GPU_HOURS(C{first}:C{last},GPU,MFU)")
-    _array(arrays, f"E{first}", n, 1, f"=TRAIN_COST(C{first}:C{last},GPU,Price,MFU)")
+    _array(arrays, f"E{first}", n, 1, f"=TRAIN_COST(C{first}:C{last},GPU,Price,,,MFU)")
     _array(arrays, f"F{first}", n, 1, f"=WEIGHTS_GB(A{first}:A{last})")
 
     top = last + 2
@@ -191,7 +211,7 @@ def build_workbook() -> Workbook:
 
     top = top + 3 + len(GRID_CONTEXTS)
     arrays.cell(top, 1, "A column of model ids (mapped one by one)").font = HEADER
-    _headers(arrays, top + 1, ("Model", "MODEL_PARAMS", "active", "GPUS_NEEDED", "TPOT_MS"))
+    _headers(arrays, top + 1, ("Model", "MODEL_PARAMS", "active", "GPUS_NEEDED", "TPOT_MS 8 x H200"))
     first, last = top + 2, top + 1 + len(MODEL_IDS)
     for row, model in enumerate(MODEL_IDS, start=first):
         arrays.cell(row, 1, model).fill = INPUT_FILL
@@ -199,18 +219,21 @@ def build_workbook() -> Workbook:
     _array(arrays, f"B{first}", len(MODEL_IDS), 1, f"=MODEL_PARAMS({ids})")
     _array(arrays, f"C{first}", len(MODEL_IDS), 1, f"=MODEL_PARAMS({ids},\"active\")")
     _array(arrays, f"D{first}", len(MODEL_IDS), 1, f"=GPUS_NEEDED({ids},GPU,\"fp8\",Context)")
-    _array(arrays, f"E{first}", len(MODEL_IDS), 1, f"=TPOT_MS({ids},GPU,8,\"fp8\")")
+    _array(arrays, f"E{first}", len(MODEL_IDS), 1, f"=TPOT_MS({ids},\"h200\",8,\"fp8\")")  # DeepSeek-V3 fits 8 x H200
 
     tables = wb.create_sheet("Tables")
     tables["A1"] = "PLAN: cheapest set-ups serving Rate requests/s of SmallModel"
     tables["A1"].font = HEADER
-    _array(tables, "A2", PLAN_TOP + 1, PLAN_COLUMNS,
-           f"=PLAN(SmallModel,Rate,1024,256,500,50,\"h100-sxm,a100-80gb,l40s\",\"bf16,fp8\",{PLAN_TOP})")
-    top = PLAN_TOP + 4
+    given = _inputs()
+    plan_args = ("h100-sxm,a100-80gb,l40s", "bf16,fp8", PLAN_TOP)
+    rows, columns = _table_shape("PLAN", given["SmallModel"], given["Rate"], 1024, 256, 500, 50, *plan_args)
+    _array(tables, "A2", rows, columns,
+           f"=PLAN(SmallModel,Rate,1024,256,500,50,\"{plan_args[0]}\",\"{plan_args[1]}\",{PLAN_TOP})")
+    top = rows + 3
     tables.cell(top, 1, "MODEL_INFO(Model)").font = HEADER
     tables.cell(top, 4, "GPU_SPEC(GPU)").font = HEADER
-    _array(tables, f"A{top + 1}", INFO_ROWS, 2, "=MODEL_INFO(Model)")
-    _array(tables, f"D{top + 1}", INFO_ROWS, 2, "=GPU_SPEC(GPU)")
+    _array(tables, f"A{top + 1}", *_table_shape("MODEL_INFO", given["Model"]), "=MODEL_INFO(Model)")
+    _array(tables, f"D{top + 1}", *_table_shape("GPU_SPEC", given["GPU"]), "=GPU_SPEC(GPU)")
 
     for ws, widths in ((inputs, (14, 24, 14, 60)), (functions, (20, 62, 16, 14, 48)),
                        (arrays, (18, 16, 16, 16, 16, 16, 16, 16)), (tables, (22, 22, 12, 22, 22))):
@@ -219,11 +242,53 @@ def build_workbook() -> Workbook:
     return wb
 
 
+#: Cell metadata that makes an array formula a dynamic array (ECMA-376 ``sheetMetadata`` with
+#: Excel's XLDAPR future metadata), as Excel and XlsxWriter write it; ``cm="1"`` on a cell points at it.
+DYNAMIC_ARRAY_METADATA = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<metadata xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+    'xmlns:xda="http://schemas.microsoft.com/office/spreadsheetml/2017/dynamicarray">'
+    '<metadataTypes count="1"><metadataType name="XLDAPR" minSupportedVersion="120000" copy="1" pasteAll="1" '
+    'pasteValues="1" merge="1" splitFirst="1" rowColShift="1" clearFormats="1" clearComments="1" assign="1" '
+    'coerce="1" cellMeta="1"/></metadataTypes>'
+    '<futureMetadata name="XLDAPR" count="1"><bk><extLst><ext uri="{bdbb8cdc-fa1e-496e-a857-3c3f30c029c3}">'
+    '<xda:dynamicArrayProperties fDynamic="1" fCollapsed="0"/></ext></extLst></bk></futureMetadata>'
+    '<cellMetadata count="1"><bk><rc t="1" v="0"/></bk></cellMetadata></metadata>')
+_METADATA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheetMetadata+xml"
+_METADATA_RELATION = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sheetMetadata"
+# A cell holding an array formula, as openpyxl writes it: <c r="C3"><f t="array" ref="C3:C7">
+_ARRAY_CELL = re.compile(rb'<c (r="[A-Z]+[0-9]+"[^>]*)>(<f t="array")')
+
+
+def mark_dynamic_arrays(path: str | Path) -> int:
+    """Mark every array formula of the .xlsx at ``path`` as a dynamic array; returns how many."""
+    path = Path(path)
+    with zipfile.ZipFile(path) as package:
+        parts = [(info, package.read(info)) for info in package.infolist()]
+    marked = 0
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as package:
+        for info, data in parts:
+            if info.filename.startswith("xl/worksheets/sheet"):
+                data, count = _ARRAY_CELL.subn(rb'<c \1 cm="1">\2', data)
+                marked += count
+            elif info.filename == "[Content_Types].xml":
+                data = data.replace(b"</Types>", f'<Override PartName="/xl/metadata.xml" '
+                                                 f'ContentType="{_METADATA_TYPE}"/></Types>'.encode())
+            elif info.filename == "xl/_rels/workbook.xml.rels":
+                data = data.replace(b"</Relationships>", f'<Relationship Type="{_METADATA_RELATION}" '
+                                                         f'Target="metadata.xml" Id="rIdDynamicArrays"/>'
+                                                         f'</Relationships>'.encode())
+            package.writestr(info, data)
+        package.writestr(zipfile.ZipInfo("xl/metadata.xml", parts[0][0].date_time), DYNAMIC_ARRAY_METADATA)
+    return marked
+
+
 def write(path: str | Path) -> Path:
-    """Write the workbook to ``path`` atomically; returns the path."""
+    """Write the workbook to ``path`` atomically, its spilling formulas as dynamic arrays; returns the path."""
     path = Path(path)
     with atomic_write(path) as tmp:
         build_workbook().save(tmp)
+        mark_dynamic_arrays(tmp)
     return path
 
 
