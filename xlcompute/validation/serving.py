@@ -21,7 +21,6 @@ then asks, source by source, whether a band built without the source holds its m
 from __future__ import annotations
 
 import collections
-import csv
 import math
 import statistics
 from pathlib import Path
@@ -33,6 +32,7 @@ from ..core.efficiency import DEFAULT_SERVING_EFFICIENCY, ServingEfficiency
 from ..core.errors import XlcomputeError
 from ..core.serving_engines import ENGINES
 from ..scenario.setups import ServingSetup, serving_setup
+from .records import read_csv
 
 DATA = Path(__file__).resolve().parent / "data"
 SERVING_CSV = DATA / "serving_measurements.csv"
@@ -56,14 +56,6 @@ BAND_QUANTILES = (0.1, 0.9)
 MIN_BAND_ROWS = 20  # an engine with fewer out-of-source rows borrows the band of all engines
 
 
-def _read(path: Path) -> list[dict[str, str]]:
-    try:
-        with path.open(encoding="utf-8", newline="") as handle:
-            return list(csv.DictReader(handle))
-    except OSError as exc:
-        raise XlcomputeError(f"validation data: cannot read {path} ({exc.strerror or exc}).") from exc
-
-
 def engine_of(row: dict[str, str]) -> str:
     """The engine of a measurement: its ``engine`` column, or the one its ``framework`` names."""
     if row.get("engine"):
@@ -82,15 +74,15 @@ def source_key(row: dict[str, str]) -> str:
 
 def serving_rows() -> list[dict[str, str]]:
     """All published serving measurements, as strings, each with its ``engine``."""
-    rows = _read(SERVING_CSV) + _read(ENGINE_CSV)
+    rows = read_csv(SERVING_CSV) + read_csv(ENGINE_CSV)
     if H200_TRANSFORMERS_CSV.exists():
-        rows += _read(H200_TRANSFORMERS_CSV)
+        rows += read_csv(H200_TRANSFORMERS_CSV)
     return [{**row, "engine": engine_of(row), "ep": row.get("ep") or "", "dp": row.get("dp") or ""} for row in rows]
 
 
 def original_rows() -> list[dict[str, str]]:
     """The 414 rows the global (TensorRT-LLM) constants were fitted on (``serving_measurements.csv``)."""
-    return [{**row, "engine": engine_of(row), "ep": "", "dp": ""} for row in _read(SERVING_CSV)]
+    return [{**row, "engine": engine_of(row), "ep": "", "dp": ""} for row in read_csv(SERVING_CSV)]
 
 
 def _model_ref(ref: str) -> str:
