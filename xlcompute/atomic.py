@@ -2,7 +2,11 @@
 
 ``with atomic_write("quote.pdf") as tmp: render(tmp)`` writes to a temporary file in the
 same directory, fsyncs it and ``os.replace``\\ s it over ``quote.pdf`` only when the block
-succeeds; on any failure the temporary file is removed and ``quote.pdf`` is untouched.
+succeeds; on any failure the temporary file is removed and ``quote.pdf`` is untouched. That
+includes SIGTERM, which the CLI turns into SystemExit so that this cleanup runs. An output
+that cannot be written (a read-only folder, ``/proc``, a full disk) is one
+:class:`XlcomputeError` naming it; the temporary name is shortened to fit the file system's
+limit on a name, so any output name that is legal can be written.
 """
 
 from __future__ import annotations
@@ -56,22 +60,53 @@ def atomic_write(path: str | os.PathLike, *, protect: Iterable[str | os.PathLike
         raise XlcomputeError(f"{target}: cannot write the output, the folder {directory} does not exist.")
     if target.is_dir():
         raise XlcomputeError(f"{target}: cannot write the output, a folder of that name exists.")
-    fd, name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=directory)
+    prefix, suffix = _temporary_affixes(target, directory)
+    try:
+        fd, name = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=directory)
+    except OSError as exc:
+        raise _cannot_write(target, exc) from None
     os.close(fd)
     temporary = Path(name)
     try:
         yield temporary
         if not temporary.exists() or temporary.stat().st_size == 0:
             raise XlcomputeError(f"{target}: nothing was written, the output is unchanged.")
-        # mkstemp creates 0600; give the output the permissions a normal new file gets.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        with open(temporary, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(temporary, target)
+        try:
+            # mkstemp creates 0600; give the output the permissions a normal new file gets.
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(temporary, 0o666 & ~umask)
+            with open(temporary, "rb+") as handle:
+                os.fsync(handle.fileno())
+            os.replace(temporary, target)
+        except OSError as exc:
+            raise _cannot_write(target, exc) from None
         _fsync_directory(directory)
     except BaseException:
         with contextlib.suppress(OSError):
             temporary.unlink()
         raise
+
+
+#: Bytes of a temporary name besides the stem: ".", ".", mkstemp's 8 random characters, ".tmp".
+_TEMPORARY_OVERHEAD = 1 + 1 + 8 + 4
+
+
+def _temporary_affixes(target: Path, directory: Path) -> tuple[str, str]:
+    """mkstemp's prefix and suffix for ``target``: ``.quote.`` and ``.tmp.pdf``, the stem cut so
+    that the whole name fits the file system's longest name (NAME_MAX, 255 bytes on Linux)."""
+    try:
+        name_max = os.pathconf(directory, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):  # no pathconf (Windows), or the folder is odd
+        name_max = 255
+    suffix = f".tmp{target.suffix}"
+    room = name_max - _TEMPORARY_OVERHEAD - len(os.fsencode(target.suffix))
+    stem = target.stem
+    while stem and len(os.fsencode(stem)) > room:
+        stem = stem[:-1]
+    return f".{stem}.", suffix
+
+
+def _cannot_write(target: Path, exc: OSError) -> XlcomputeError:
+    return XlcomputeError(f"{target}: cannot write the output here ({exc.strerror or exc}); "
+                          "choose a folder you can write to.")

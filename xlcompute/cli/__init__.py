@@ -3,12 +3,33 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 import click
 
 from .. import __version__
 from ..core.errors import XlcomputeError
+
+#: Commands that evaluate workbooks headlessly: inside them a model named in a cell is workbook
+#: text, resolved through the catalog only and never read as a path (catalog.workbook_text).
+WORKBOOK_COMMANDS = frozenset({"check", "report", "recalc"})
+
+
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM as SystemExit: the ``finally`` blocks and context managers on the stack run, so
+    ``atomic_write`` removes its temporary file (exit code 128 + 15, as a shell reports it)."""
+    raise SystemExit(128 + signum)
+
+
+def handle_sigterm(ctx: click.Context) -> None:
+    """Turn SIGTERM into :func:`_terminate` while the command runs; the previous handler comes
+    back when it ends (main thread only; SIGINT is KeyboardInterrupt already)."""
+    try:
+        previous = signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # not the main thread (the CLI run inside another program's thread)
+        return
+    ctx.call_on_close(lambda: signal.signal(signal.SIGTERM, previous))
 
 
 class _Group(click.Group):
@@ -26,6 +47,10 @@ class _Group(click.Group):
             # Output piped into `head` and the like: stop quietly, as Unix tools do.
             sys.stderr.close()
             sys.exit(0)
+        except OSError as exc:  # a file that cannot be read or written: the user's to fix
+            where = f"{exc.filename}: " if exc.filename else ""
+            click.echo(f"Error: {where}{exc.strerror or exc}.", err=True)
+            sys.exit(2)
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             sys.exit(130)
@@ -42,8 +67,14 @@ class _Group(click.Group):
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="xlcompute")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """How much compute, memory, time and money an LLM workload needs."""
+    handle_sigterm(ctx)
+    if ctx.invoked_subcommand in WORKBOOK_COMMANDS:
+        from ..catalog import workbook_text  # noqa: PLC0415
+
+        ctx.with_resource(workbook_text())
 
 
 # Command modules register themselves on `main` when imported (one line each).

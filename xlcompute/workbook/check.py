@@ -10,7 +10,8 @@ items; text with control or bidirectional-override characters. Stale cached valu
 problems (the report flags them); they are returned separately by
 :func:`~xlcompute.workbook.evaluate.Evaluation.stale`.
 
-The formula engine is given a private copy of the bytes the guard checked, named
+Model references in the workbook's cells resolve through the catalog only, never as a path
+(:func:`~xlcompute.scenario.setups.workbook_text`). The formula engine is given a private copy of the bytes the guard checked, named
 ``workbook.xlsx`` in a folder of its own: never the path, which may have changed since, may
 lack the ``.xlsx`` an engine asks for, and has the user's other files beside it.
 """
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..functions.excel_values import address, error_code, is_error, parse_reference
+from ..scenario.setups import workbook_text
 from . import contract as c
 from .cells import name_problems, read_number, read_text, resolve_cell, unsafe_characters
 from .dependencies import safety_problems
@@ -386,7 +388,7 @@ def check_workbook(path: str | os.PathLike) -> tuple[Evaluation | None, list[Cel
     problems += workbook_problems(wb, path)
     if problems:
         return None, problems  # e.g. links to other files or cycles: the engine must not evaluate it
-    with _engine_copy(wb, path) as engine_path, _engine_warnings() as warnings:
+    with _engine_copy(wb, path) as engine_path, _engine_warnings() as warnings, workbook_text():
         ev = evaluate(engine_path, workbook=wb)
     ev.path = Path(path)
     inputs = input_problems(wb, path, ev)
