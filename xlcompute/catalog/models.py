@@ -207,9 +207,9 @@ def _from_catalog_only(ref: Any, models: dict[str, Model], index: Index) -> Mode
         return models[found]
     if path_like:
         raise XlcomputeError(f"model: {text[:120]!r} looks like a file path; a model named in a workbook must be a "
-                             "catalog id or Hugging Face repo name (`xlcompute catalog models` lists them): xlcompute "
+                             "catalog id or Hugging Face repo name (`xlcompute models` lists them): xlcompute "
                              "never reads a file that a workbook names. A local config.json is given on the command "
-                             "line (xlcompute catalog models PATH, calc --arch PATH).", argument="model")
+                             "line (xlcompute models PATH, calc --arch PATH).", argument="model")
     raise unknown_id("model", "model", ref, index.ids)
 
 

@@ -31,14 +31,14 @@ import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Callable
 
 from ..core.errors import closest
 from ..functions.excel_values import MAX_COLUMNS, MAX_ROWS, column_letters, parse_reference
 from .errors import WorkbookError
 from .file_kind import SAVE_AS, not_a_zip, utf16
-from .formula_text import (MAX_CELL_TEXT, FormulaFinding, LocatedFormula, formula_findings, limit_problem, scan_formula,
-                           scan_shared_strings, scan_sheet_xml)
+from .formula_text import (MAX_CELL_TEXT, FormulaFinding, LocatedFormula, PartScanner, formula_findings, limit_problem,
+                           scan_formula)
 
 __all__ = ["DEFAULT_LIMITS", "Limits", "WorkbookInfo", "checked_bytes", "open_workbook", "workbook_info"]
 
@@ -65,6 +65,9 @@ class Limits:
     max_cells: int = 200_000
     #: Rows × columns from A1 to a sheet's last cell: iterating a sheet visits every one.
     max_sheet_area: int = 1_000_000
+    #: Formula cells and defined names: a scenario workbook has about a hundred, and a formula
+    #: engine compiles each (about 1 ms a formula that shares no shape with another).
+    max_formulas: int = 20_000
 
 
 DEFAULT_LIMITS = Limits()
@@ -227,9 +230,11 @@ class _Package:
                         expected=f"a compression ratio of at most {limits.max_compression_ratio:g}",
                         found=f"{ratio:,.0f} ({info.compress_size:,} bytes inflating to {info.file_size:,})")
 
-    def scan(self, name: str, *, count_rows: bool = False, count_strings: bool = False) -> tuple[bytes | None, int, int]:
+    def scan(self, name: str, *, count_rows: bool = False, count_strings: bool = False,
+             consumer: Callable[[bytes], None] | None = None) -> tuple[bytes | None, int, int]:
         """Read part ``name`` with a bounded read; reject DTDs; count rows and cells (a sheet)
-        or strings (the shared-strings part, returned as cells) if asked.
+        or strings (the shared-strings part, returned as cells) if asked; hand each chunk
+        read to ``consumer``.
 
         Returns (content or None when not kept, rows, cells). Only parts up to 4 MB are kept.
         """
@@ -270,6 +275,8 @@ class _Package:
                             break  # over a limit already: the caller reports it, no need to read on
                     if count_strings:
                         cells += _count(chunk, tail, _STRING_TAGS)
+                    if consumer is not None:
+                        consumer(chunk)
                     tail = chunk[-_OVERLAP:]
         except WorkbookError:
             raise
@@ -356,14 +363,22 @@ def _inspect_package(file: str, data: bytes, limits: Limits) -> WorkbookInfo:
     if any(n.startswith("xl/externalLinks/") and n.endswith(".xml") for n in names) and not info.external_links:
         info.external_links.append("(an external workbook)")
 
-    # Every part through the bounded, DTD-rejecting scan; sheets counted as they stream.
+    # Every part through the bounded, DTD-rejecting scan; sheets counted and their formulas
+    # and texts checked as they stream.
+    check = _formula_checker(info, limits)
+    for formula in defined:
+        check(formula)
     sheet_of_part = {part: sheet for sheet, part in info.sheets.items()}
     for name in sorted(names, key=lambda n: (n in sheet_of_part, n)):
         sheet = sheet_of_part.get(name)
         if name in package.scanned and sheet is None:
             continue
         strings = name.lower().endswith("sharedstrings.xml")
-        _, rows, cells = package.scan(name, count_rows=sheet is not None, count_strings=strings)
+        scanner = PartScanner(sheet, check, _text_too_long(file, sheet)) if sheet is not None or strings else None
+        _, rows, cells = package.scan(name, count_rows=sheet is not None, count_strings=strings,
+                                      consumer=scanner.feed if scanner else None)
+        if scanner is not None:
+            scanner.close()
         if strings and cells > limits.max_cells:
             raise WorkbookError(file, f"the shared-strings part {name} holds more strings than the workbook may have cells",
                                 expected=f"at most {limits.max_cells:,} strings", found=f"{cells:,} strings")
@@ -379,55 +394,40 @@ def _inspect_package(file: str, data: bytes, limits: Limits) -> WorkbookInfo:
                 raise WorkbookError(file, "the workbook has too many cells", sheet=sheet,
                                     expected=f"at most {limits.max_cells:,} cells in all",
                                     found=f"at least {info.cells:,} cells by this sheet (a merged area counts every cell it covers)")
-    _scan_formulas(package, info, defined)
     info.uncompressed_bytes = package.total
     package.zip.close()
     return info
 
 
-def _scan_formulas(package: _Package, info: WorkbookInfo, defined: list[LocatedFormula]) -> None:
-    """Every formula (cells and defined names) against Excel's limits, and what it refers to
-    outside the workbook (:mod:`.formula_text`), before openpyxl or an engine reads one; every
-    cell text against Excel's 32,767 characters. Parts were checked by ``scan`` already."""
-    file = info.file
-
-    def too_long(sheet: str | None) -> Any:
-        def fail(cell: str | None, length: int) -> None:
-            raise WorkbookError(file, "a cell holds more text than Excel allows", sheet=sheet, cell=cell,
-                                expected=f"at most {MAX_CELL_TEXT:,} characters", found=f"{length:,} characters")
-        return fail
-
-    current: list[str | None] = [None]  # the sheet being read, for the message of a parse error
-
-    def located() -> Any:
-        yield from defined
-        for sheet, part in info.sheets.items():
-            current[0] = sheet
-            with package.zip.open(part) as stream:
-                yield from scan_sheet_xml(stream, sheet, too_long(sheet))
-        current[0] = None
-
+def _formula_checker(info: WorkbookInfo, limits: Limits) -> Callable[[LocatedFormula], None]:
+    """What the guard does with each formula as the parts stream (cells and defined names): count
+    it, hold it to Excel's length and nesting limits, and record what it refers to outside the
+    workbook (:mod:`.formula_text`), before openpyxl or any engine reads one."""
     sheets = list(info.sheets)
-    try:
-        for formula in located():
-            info.formulas += 1
-            scan = scan_formula(formula.text)
-            over = limit_problem(formula.text, scan)
-            if over is not None:
-                raise WorkbookError(file, "the formula is over Excel's limits", sheet=formula.sheet, cell=formula.cell,
-                                    name=formula.name, expected=over[0], found=over[1],
-                                    hint="Excel cannot hold this formula; the file was crafted or damaged")
-            info.formula_findings += [(formula, f) for f in formula_findings(formula.text, sheets, scan)]
-        for part in (n for n in package.infos if n.lower().endswith("sharedstrings.xml")):
-            with package.zip.open(part) as stream:
-                length = scan_shared_strings(stream)
-            if length is not None:
-                too_long(None)(None, length)
-    except WorkbookError:
-        raise
-    except Exception as exc:  # ParseError and the like: the part is not the XML it claims to be
-        raise WorkbookError(file, "the XML is not well-formed", sheet=current[0], expected="well-formed Office XML",
-                            found=f"{type(exc).__name__}: {exc}", hint=SAVE_AS + " again") from None
+
+    def check(formula: LocatedFormula) -> None:
+        info.formulas += 1
+        if info.formulas > limits.max_formulas:
+            raise WorkbookError(info.file, "the workbook has too many formulas", sheet=formula.sheet,
+                                expected=f"at most {limits.max_formulas:,} formulas",
+                                found=f"more than {limits.max_formulas:,}")
+        scan = scan_formula(formula.text)
+        over = limit_problem(formula.text, scan)
+        if over is not None:
+            raise WorkbookError(info.file, "the formula is over Excel's limits", sheet=formula.sheet, cell=formula.cell,
+                                name=formula.name, expected=over[0], found=over[1],
+                                hint="Excel cannot hold this formula; the file was crafted or damaged")
+        info.formula_findings.extend((formula, f) for f in formula_findings(formula.text, sheets, scan))
+
+    return check
+
+
+def _text_too_long(file: str, sheet: str | None) -> Callable[[str | None, int], None]:
+    def fail(cell: str | None, length: int) -> None:
+        raise WorkbookError(file, "a cell holds more text than Excel allows", sheet=sheet, cell=cell,
+                            expected=f"at most {MAX_CELL_TEXT:,} characters (Excel's limit)",
+                            found=f"{length:,} characters" if cell else f"a run of {length:,} bytes of text")
+    return fail
 
 
 def _locate_unreadable_number(file: str, data: bytes, info: WorkbookInfo) -> WorkbookError | None:
