@@ -12,7 +12,7 @@ Templates are untrusted: Jinja runs sandboxed with autoescape on, and
 - a render is bounded (:class:`BoundedEnvironment`): at most :data:`MAX_RENDER_SECONDS` of wall
   time (a timer interrupts even a loop that calls nothing, where the render runs on the main
   thread), :data:`MAX_TEMPLATE_OPERATIONS` calls, attribute and item lookups and operators,
-  ``range()`` of at most :data:`MAX_TEMPLATE_RANGE` items, strings and lists built by ``*`` or
+  ``range()`` of at most :data:`MAX_TEMPLATE_RANGE` items (each step counted), strings and lists built by ``*`` or
   width filters of at most :data:`MAX_OUTPUT_CHARS`, and :data:`MAX_OUTPUT_CHARS` of output.
 
 WeasyPrint may fetch nothing but files inside the template directories (and ``data:`` URLs):
@@ -179,13 +179,27 @@ def _sized(value: Any) -> int:
     return len(value) if isinstance(value, (str, bytes, list, tuple)) else 0
 
 
-def bounded_range(*args: int) -> range:
-    """``range`` for templates: at most :data:`MAX_TEMPLATE_RANGE` items."""
-    _tick()
-    items = range(*args)
-    if len(items) > MAX_TEMPLATE_RANGE:
-        raise TemplateLimit(f"range() of {len(items):,} items; templates may use at most {MAX_TEMPLATE_RANGE:,}")
-    return items
+class CountedRange:
+    """``range`` for templates: at most :data:`MAX_TEMPLATE_RANGE` items, each step of a loop
+    over it counted against the render's budget (so nested loops are bounded on any thread)."""
+
+    def __init__(self, *args: int) -> None:
+        _tick()
+        self.items = range(*args)
+        if len(self.items) > MAX_TEMPLATE_RANGE:
+            raise TemplateLimit(f"range() of {len(self.items):,} items; templates may use at most "
+                                f"{MAX_TEMPLATE_RANGE:,}")
+
+    def __iter__(self) -> Iterator[int]:
+        for item in self.items:
+            _tick()
+            yield item
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.items[index]
 
 
 #: Filters whose numeric arguments set the size of what they build (center(10**9) ...).
@@ -307,7 +321,7 @@ def environment(dirs: list[Path]) -> Any:
     for name in _WIDTH_FILTERS:
         if name in env.filters:
             env.filters[name] = _bounded_filter(env.filters[name])
-    env.globals["range"] = bounded_range
+    env.globals["range"] = CountedRange
     return env
 
 

@@ -30,7 +30,7 @@ from typing import Any, Iterator
 from ..functions.excel_values import address, error_code, is_error, parse_reference
 from ..scenario.setups import workbook_text
 from . import contract as c
-from .cells import name_problems, read_number, read_text, resolve_cell, unsafe_characters
+from .cells import name_problems, read_number, read_text, resolve_cell, unsafe_characters, visible_text
 from .dependencies import safety_problems
 from .errors import WorkbookError, describe_value, shorten
 from .evaluate import CellIssue, Evaluation, evaluate
@@ -305,9 +305,9 @@ def text_problems(ev: Evaluation) -> list[CellIssue]:
     problems = []
     bad = [(key, value) for key, value in ev.values.items() if isinstance(value, str) and unsafe_characters(value)]
     for (sheet, cell), value in bad[:_LISTED_TEXT_CELLS]:
-        problems.append(CellIssue(sheet, cell, f"the text {shorten(value.encode('unicode_escape').decode('ascii'))!r} "
-                                               f"holds invisible control characters ({', '.join(unsafe_characters(value))})"
-                                               ", which can make printed text read differently; retype the cell"))
+        problems.append(CellIssue(sheet, cell, f"the text {shorten(visible_text(value))!r} holds invisible control "
+                                               f"characters ({', '.join(unsafe_characters(value))}), which can make "
+                                               "printed text read differently; retype the cell or fix its formula"))
     if len(bad) > _LISTED_TEXT_CELLS:
         problems.append(CellIssue(*bad[_LISTED_TEXT_CELLS][0], f"and {len(bad) - _LISTED_TEXT_CELLS} more cell(s) "
                                                                "with such characters"))

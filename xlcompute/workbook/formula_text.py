@@ -227,7 +227,8 @@ def formula_findings(text: str, sheets: Collection[str] = (), scan: FormulaScan 
         out.append(FormulaFinding("workbook", "[...]", "the formula refers to another workbook (a [book] prefix), "
                                   "which xlcompute never opens", copy_values))
     if scan.dde:
-        out.append(FormulaFinding("dde", "|", "the formula is a DDE call to another program (app|topic!item)",
+        out.append(FormulaFinding("dde", "|", "the formula is a DDE call to another program (app|topic!item), "
+                                  "which xlcompute never runs",
                                   "Replace it with the value it returned"))
     for name in dict.fromkeys(scan.functions):
         if name in FORBIDDEN_FUNCTIONS:
