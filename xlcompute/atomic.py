@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import secrets
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -56,23 +56,35 @@ def atomic_write(path: str | os.PathLike, *, protect: Iterable[str | os.PathLike
                 f"{target}: refusing to write the output over the input file {source}; choose another output name."
             )
     directory = target.parent if str(target.parent) else Path(".")
-    if not directory.is_dir():
-        raise XlcomputeError(f"{target}: cannot write the output, the folder {directory} does not exist.")
-    if target.is_dir():
-        raise XlcomputeError(f"{target}: cannot write the output, a folder of that name exists.")
-    prefix, suffix = _temporary_affixes(target, directory)
     try:
-        fd, name = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=directory)
-    except OSError as exc:
+        if not directory.is_dir():
+            raise XlcomputeError(f"{target}: cannot write the output, the folder {directory} does not exist.")
+        if target.is_dir():
+            raise XlcomputeError(f"{target}: cannot write the output, a folder of that name exists.")
+    except OSError as exc:  # e.g. a name longer than the file system allows (ENAMETOOLONG)
         raise _cannot_write(target, exc) from None
-    os.close(fd)
-    temporary = Path(name)
+    prefix, suffix = _temporary_affixes(target, directory)
+    temporary: Path | None = None
     try:
+        # The name is chosen before the file is made, inside this try: a SIGTERM that lands
+        # while the file is being created still finds its name to remove.
+        for _ in range(100):
+            temporary = directory / f"{prefix}{secrets.token_hex(4)}{suffix}"
+            try:
+                os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+                break
+            except FileExistsError:
+                temporary = None
+            except OSError as exc:
+                temporary = None
+                raise _cannot_write(target, exc) from None
+        if temporary is None:
+            raise XlcomputeError(f"{target}: cannot write the output here (no free temporary name).")
         yield temporary
         if not temporary.exists() or temporary.stat().st_size == 0:
             raise XlcomputeError(f"{target}: nothing was written, the output is unchanged.")
         try:
-            # mkstemp creates 0600; give the output the permissions a normal new file gets.
+            # Created 0600 (private while written); give the output a normal new file's permissions.
             umask = os.umask(0)
             os.umask(umask)
             os.chmod(temporary, 0o666 & ~umask)
@@ -83,17 +95,18 @@ def atomic_write(path: str | os.PathLike, *, protect: Iterable[str | os.PathLike
             raise _cannot_write(target, exc) from None
         _fsync_directory(directory)
     except BaseException:
-        with contextlib.suppress(OSError):
-            temporary.unlink()
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                temporary.unlink()
         raise
 
 
-#: Bytes of a temporary name besides the stem: ".", ".", mkstemp's 8 random characters, ".tmp".
+#: Bytes of a temporary name besides the stem: ".", ".", 8 random hex digits, ".tmp".
 _TEMPORARY_OVERHEAD = 1 + 1 + 8 + 4
 
 
 def _temporary_affixes(target: Path, directory: Path) -> tuple[str, str]:
-    """mkstemp's prefix and suffix for ``target``: ``.quote.`` and ``.tmp.pdf``, the stem cut so
+    """The temporary name's prefix and suffix for ``target``: ``.quote.`` and ``.tmp.pdf``, the stem cut so
     that the whole name fits the file system's longest name (NAME_MAX, 255 bytes on Linux)."""
     try:
         name_max = os.pathconf(directory, "PC_NAME_MAX")

@@ -15,8 +15,12 @@ from ..core.errors import XlcomputeError
 __all__ = ["report_targets"]
 
 
-def report_targets(workbooks: Sequence[Path], output: Path | None) -> tuple[list[Path], Path | None]:
+def report_targets(workbooks: Sequence[str | os.PathLike], output: str | os.PathLike | None
+                   ) -> tuple[list[Path], Path | None]:
     """(the PDF of each workbook, the folder to create first or None) for ``report -o output``.
+
+    ``output`` is the text typed after ``-o`` (``click.Path(path_type=str)``): a ``Path`` would
+    drop the trailing ``/`` that asks for a folder.
 
     - no ``-o``: each PDF beside its workbook (``quote.xlsx`` -> ``quote.pdf``);
     - ``-o`` ending in ``/``, or an existing folder: ``<folder>/<workbook name>.pdf``;
@@ -30,8 +34,9 @@ def report_targets(workbooks: Sequence[Path], output: Path | None) -> tuple[list
     if output is None:
         targets = [w.with_suffix(".pdf") for w in workbooks]
     else:
-        text = str(output)
+        text = os.fspath(output)
         trailing = text.endswith("/") or text.endswith(os.sep)
+        output = Path(text)
         if output.is_dir() and not trailing and len(workbooks) == 1 and output.suffix.lower() == ".pdf":
             raise XlcomputeError(f"-o {output}: a folder of that name exists, so no PDF can be written there; "
                                  f"name a file that is not a folder, or write -o {text}/ to put "
