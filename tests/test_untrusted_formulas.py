@@ -100,6 +100,35 @@ def test_limits_are_excels_own():
     assert scan_formula('="((((("&A1').depth == 0  # parentheses inside text do not nest
 
 
+@pytest.mark.parametrize("prefix", ["", "x:"])
+def test_the_part_scanner_finds_every_formula_wherever_the_chunks_split(prefix):
+    """The guard feeds the scanner the chunks it reads; a cell split across two chunks is read whole."""
+    from xlcompute.workbook.formula_text import PartScanner
+
+    cells = "".join(f'<{prefix}c r="B{n}" s="1"><{prefix}f>SUM(A1:A{n})&amp;"[x]"</{prefix}f><{prefix}v>{n}</{prefix}v>'
+                    f'</{prefix}c><{prefix}c r="C{n}" t="s"><{prefix}v>{n}</{prefix}v></{prefix}c>' for n in range(1, 40))
+    xml = f"<{prefix}worksheet><{prefix}sheetData><{prefix}row>{cells}</{prefix}row></{prefix}sheetData>".encode()
+    expected = [(f"B{n}", f'=SUM(A1:A{n})&"[x]"') for n in range(1, 40)]
+    for split in list(range(0, len(xml), 7)) + [len(xml)]:
+        found: list[tuple[str, str]] = []
+        scanner = PartScanner("S", lambda f: found.append((f.cell, f.text)), lambda cell, n: pytest.fail("long"))
+        scanner.feed(xml[:split])
+        scanner.feed(xml[split:])
+        scanner.close()
+        assert found == expected, split
+
+
+def test_the_part_scanner_counts_text_after_escapes():
+    from xlcompute.workbook.formula_text import MAX_CELL_TEXT, PartScanner
+
+    long_runs: list[tuple[str | None, int]] = []
+    scanner = PartScanner(None, lambda f: None, lambda cell, n: long_runs.append((cell, n)))
+    fits = "&#x10FFFF;" * MAX_CELL_TEXT  # 327,670 bytes, 32,767 characters: Excel's limit exactly
+    scanner.feed(f'<sst><si><t>{fits}</t></si><si><t>{"é" * (MAX_CELL_TEXT + 1)}</t></si></sst>'.encode())
+    scanner.close()
+    assert long_runs == [(None, MAX_CELL_TEXT + 1)]
+
+
 # --------------------------------------------------------------------------------------------
 # The corpus: every case refused, with file, sheet and cell, before any engine runs
 
@@ -243,13 +272,15 @@ def test_a_model_cell_holding_a_path_is_never_read(planted, reference):
     the message does not tell an existing file or folder from a missing one."""
     text = reference.format(**{k: v for k, v in planted.items()})
     workbook = with_values(SHIPPED, planted["work"] / "model.xlsx", {"MODEL": text})
-    proc, opened = _audited(["check", str(workbook)], planted["work"] / "audit.log", timeout=120)
-    assert proc.returncode == 1, proc.stderr
-    assert "looks like a file path" in proc.stderr and "never reads a file that a workbook names" in proc.stderr
-    assert "does not exist" not in proc.stderr and "not a regular file" not in proc.stderr
-    touched = {str(Path(p).resolve()) for p in opened}
-    assert not touched & {str(planted[k]) for k in ("config", "fifo", "secret_dir")}
-    assert _unexpected(opened, workbook) == []
+    for command in (["check", str(workbook)], ["report", str(workbook), "-o", str(planted["work"] / "m.pdf")]):
+        proc, opened = _audited(command, planted["work"] / "audit.log", timeout=120)
+        assert proc.returncode in (1, 2), proc.stderr
+        assert "looks like a file path" in proc.stderr and "never reads a file that a workbook names" in proc.stderr
+        assert "does not exist" not in proc.stderr and "not a regular file" not in proc.stderr
+        touched = {str(Path(p).resolve()) for p in opened}
+        assert not touched & {str(planted[k]) for k in ("config", "fifo", "secret_dir")}
+        assert _unexpected(opened, workbook) == []
+    assert not (planted["work"] / "m.pdf").exists()
 
 
 @pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed")

@@ -92,27 +92,11 @@ def scan_formula(text: str) -> FormulaScan:
     seen_bracket = False
     while i < n:
         ch = text[i]
-        if ch == '"':  # a string literal, "" inside for a quote
-            i += 1
-            while i < n:
-                if text[i] == '"':
-                    if i + 1 < n and text[i + 1] == '"':
-                        i += 2
-                        continue
-                    break
-                i += 1
-            i += 1
+        if ch == '"':  # a string literal
+            i = _closing(text, i) + 1
             continue
-        if ch == "'":  # a quoted sheet (or book and sheet) name, '' inside for a quote
-            start = i + 1
-            i += 1
-            while i < n:
-                if text[i] == "'":
-                    if i + 1 < n and text[i + 1] == "'":
-                        i += 2
-                        continue
-                    break
-                i += 1
+        if ch == "'":  # a quoted sheet (or book and sheet) name
+            start, i = i + 1, _closing(text, i)
             name = text[start:i].replace("''", "'")
             i += 1
             if i < n and text[i] == "!":
@@ -162,6 +146,18 @@ def scan_formula(text: str) -> FormulaScan:
         elif j < n and text[j] == "(" and word:
             functions.append(_function_name(word))
     return FormulaScan(n, deepest, tuple(functions), tuple(prefixes), dde, bracket_bang)
+
+
+def _closing(text: str, start: int) -> int:
+    """Where the quote opened at ``start`` closes (a doubled quote inside is one character), or the end."""
+    quote, i = text[start], start + 1
+    while i < len(text):
+        if text[i] == quote:
+            if text[i + 1:i + 2] != quote:
+                return i
+            i += 1
+        i += 1
+    return len(text)
 
 
 def _function_name(word: str) -> str:
