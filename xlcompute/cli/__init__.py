@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from typing import Callable
 
 import click
 
@@ -16,17 +17,26 @@ from ..core.errors import XlcomputeError
 WORKBOOK_COMMANDS = frozenset({"check", "report", "recalc"})
 
 
-def _terminate(signum: int, frame: object) -> None:
-    """SIGTERM as SystemExit: the ``finally`` blocks and context managers on the stack run, so
-    ``atomic_write`` removes its temporary file (exit code 128 + 15, as a shell reports it)."""
-    raise SystemExit(128 + signum)
+def _terminator(owner: int) -> Callable[[int, object], None]:
+    """A SIGTERM handler raising SystemExit in process ``owner``: the ``finally`` blocks and
+    context managers on the stack run, so ``atomic_write`` removes its temporary file (exit code
+    128 + 15, as a shell reports it). A forked helper process (the report's evaluating and
+    drawing children) inherits the handler but not the job: there SIGTERM ends it as it did."""
+    def terminate(signum: int, frame: object) -> None:
+        if os.getpid() != owner:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        raise SystemExit(128 + signum)
+
+    return terminate
 
 
 def handle_sigterm(ctx: click.Context) -> None:
-    """Turn SIGTERM into :func:`_terminate` while the command runs; the previous handler comes
-    back when it ends (main thread only; SIGINT is KeyboardInterrupt already)."""
+    """Turn SIGTERM into SystemExit while the command runs (:func:`_terminator`); the previous
+    handler comes back when it ends (main thread only; SIGINT is KeyboardInterrupt already)."""
     try:
-        previous = signal.signal(signal.SIGTERM, _terminate)
+        previous = signal.signal(signal.SIGTERM, _terminator(os.getpid()))
     except ValueError:  # not the main thread (the CLI run inside another program's thread)
         return
     ctx.call_on_close(lambda: signal.signal(signal.SIGTERM, previous))
