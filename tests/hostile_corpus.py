@@ -556,6 +556,11 @@ def build_corpus(folder: Path, base: Path | None = None, *, big: bool = True) ->
     add("merged_area.xlsx", "open", "too many cells", sheet="Estimate")
     with_shared_strings(base, f("many_strings.xlsx"), 250_000)
     add("many_strings.xlsx", "open", "shared-strings")
+
+    # Issue 11: formulas reaching other files, volatile functions, Excel's limits, deceptive text.
+    from tests.hostile_untrusted import untrusted_cases
+
+    untrusted_cases(folder, base, add)
     if big:
         write_million_rows(base, f("million_rows.xlsx"))
         add("million_rows.xlsx", "open", "too many rows", sheet="Estimate")

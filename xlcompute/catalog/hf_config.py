@@ -10,6 +10,8 @@ Kimi K2.5) are read through their ``text_config``.
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -36,14 +38,32 @@ def config_path(ref: Any) -> Path | None:
     return None
 
 
+#: Largest config.json read [bytes]: real ones are a few kB (DeepSeek-V3's is 1.7 kB).
+MAX_CONFIG_BYTES = 1_000_000
+
+
 def load_config(path: str | Path) -> dict[str, Any]:
-    """The JSON object in ``path``, with a clear error for a missing or malformed file."""
+    """The JSON object in ``path``, with a clear error for a missing or malformed file.
+
+    Only a regular file of at most :data:`MAX_CONFIG_BYTES` is read: a FIFO or device named
+    ``config.json`` would block the read or never end it.
+    """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):
+            raise XlcomputeError(f"model: {str(path)!r} is not a regular file (a folder, pipe or device).",
+                                 argument="model")
+        if st.st_size > MAX_CONFIG_BYTES:
+            raise XlcomputeError(f"model: {str(path)!r} is {st.st_size:,} bytes; a config.json has at most "
+                                 f"{MAX_CONFIG_BYTES:,}.", argument="model")
+        with open(path, "rb") as handle:
+            text = handle.read(MAX_CONFIG_BYTES + 1).decode("utf-8")
     except OSError as exc:
         raise XlcomputeError(f"model: cannot read config file {str(path)!r} ({exc.strerror or exc}).",
                              argument="model") from exc
+    except UnicodeDecodeError as exc:
+        raise XlcomputeError(f"model: {str(path)!r} is not UTF-8 text ({exc.reason}).", argument="model") from exc
     try:
         config = json.loads(text)
     except json.JSONDecodeError as exc:

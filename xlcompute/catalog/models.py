@@ -2,14 +2,22 @@
 
 Parameter counts are derived from the architecture by :mod:`xlcompute.core.params`; the
 official counts in the file are the published figures they are checked against.
+
+A model reference may also be the path of a local ``config.json`` (or a folder holding one)
+when a user types it: on the command line or in their own Excel. Text from a workbook being
+evaluated headlessly never is: inside :func:`workbook_text` (or with ``allow_paths=False``)
+:func:`get_model` resolves through the catalog only and touches no file, so a workbook cannot
+make xlcompute read, probe or wait on a file it names.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 from ..core.architecture import ModelArch
 from ..core.errors import XlcomputeError, unknown_id
@@ -198,10 +206,34 @@ def model_ids() -> list[str]:
     return list(_catalog()[0])
 
 
-def get_model(ref: Any) -> Model:
+_PATHS_ALLOWED: contextvars.ContextVar[bool] = contextvars.ContextVar("xlcompute_model_paths", default=True)
+
+
+@contextlib.contextmanager
+def workbook_text() -> Iterator[None]:
+    """Inside the block, model references are workbook text: :func:`get_model` resolves them
+    through the catalog only, never as a path (an explicit ``allow_paths=True`` does not undo it).
+    Evaluators and reports wrap a headless evaluation of a workbook in it."""
+    token = _PATHS_ALLOWED.set(False)
+    try:
+        yield
+    finally:
+        _PATHS_ALLOWED.reset(token)
+
+
+def paths_allowed(allow_paths: bool | None = None) -> bool:
+    """Whether a model reference may be a path here: ``allow_paths`` (default True), and not
+    inside :func:`workbook_text`."""
+    return (True if allow_paths is None else bool(allow_paths)) and _PATHS_ALLOWED.get()
+
+
+_PATH_LIKE = re.compile(r"^(?:[~./\\]|[A-Za-z]:)|\\|\.json\s*$", re.IGNORECASE)
+
+
+def get_model(ref: Any, *, allow_paths: bool | None = None) -> Model:
     """A model by catalog id, alias or Hugging Face repo name (case and separators ignored;
-    ``-Instruct``/``-chat``/``-hf``/``-it`` variants find their base model), or a path to a
-    local ``config.json`` (or a directory holding one).
+    ``-Instruct``/``-chat``/``-hf``/``-it`` variants find their base model), or, where paths are
+    allowed (:func:`paths_allowed`), a path to a local ``config.json`` (or a directory holding one).
 
     Raises :class:`XlcomputeError` naming the argument and the closest ids if nothing matches.
     """
@@ -211,6 +243,8 @@ def get_model(ref: Any) -> Model:
         raise XlcomputeError("model: expected a model id, Hugging Face repo name or config.json path, found nothing.",
                              argument="model")
     models, index = _catalog()
+    if not paths_allowed(allow_paths):
+        return _from_catalog_only(ref, models, index)
     path = config_path(ref)
     if path is not None and path.exists():  # a local file wins over a catalog name
         arch = arch_from_config_file(path)
@@ -225,6 +259,23 @@ def get_model(ref: Any) -> Model:
         return models[found]
     if path is not None:
         raise XlcomputeError(f"model: config file {str(path)!r} does not exist.", argument="model")
+    raise unknown_id("model", "model", ref, index.ids)
+
+
+def _from_catalog_only(ref: Any, models: dict[str, Model], index: Index) -> Model:
+    """:func:`get_model` for workbook text: the catalog, and no file touched."""
+    text = str(ref).strip()
+    path_like = bool(_PATH_LIKE.search(text))
+    found = index.find(text)
+    if found is None and not path_like:
+        found = next((hit for hit in map(index.find, _shorter_names(text)) if hit is not None), None)
+    if found is not None:
+        return models[found]
+    if path_like:
+        raise XlcomputeError(f"model: {text[:120]!r} looks like a file path; a model named in a workbook must be a "
+                             "catalog id or Hugging Face repo name (`xlcompute models` lists them): xlcompute "
+                             "never reads a file that a workbook names. A local config.json is given on the command "
+                             "line (xlcompute models PATH, calc --arch PATH).", argument="model")
     raise unknown_id("model", "model", ref, index.ids)
 
 
@@ -253,8 +304,8 @@ def _shorter_names(text: str) -> list[str]:
     return [name for name in dict.fromkeys(out) if name and name != text]
 
 
-def get_arch(ref: Any) -> ModelArch:
+def get_arch(ref: Any, *, allow_paths: bool | None = None) -> ModelArch:
     """The architecture of :func:`get_model` ``(ref)``; a ModelArch passes through."""
     if isinstance(ref, ModelArch):
         return ref
-    return get_model(ref).arch
+    return get_model(ref, allow_paths=allow_paths).arch

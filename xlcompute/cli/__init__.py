@@ -3,12 +3,43 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
+from typing import Callable
 
 import click
 
 from .. import __version__
 from ..core.errors import XlcomputeError
+
+#: Commands that evaluate workbooks headlessly: inside them a model named in a cell is workbook
+#: text, resolved through the catalog only and never read as a path (catalog.workbook_text).
+WORKBOOK_COMMANDS = frozenset({"check", "report", "recalc"})
+
+
+def _terminator(owner: int) -> Callable[[int, object], None]:
+    """A SIGTERM handler raising SystemExit in process ``owner``: the ``finally`` blocks and
+    context managers on the stack run, so ``atomic_write`` removes its temporary file (exit code
+    128 + 15, as a shell reports it). A forked helper process (the report's evaluating and
+    drawing children) inherits the handler but not the job: there SIGTERM ends it as it did."""
+    def terminate(signum: int, frame: object) -> None:
+        if os.getpid() != owner:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        raise SystemExit(128 + signum)
+
+    return terminate
+
+
+def handle_sigterm(ctx: click.Context) -> None:
+    """Turn SIGTERM into SystemExit while the command runs (:func:`_terminator`); the previous
+    handler comes back when it ends (main thread only; SIGINT is KeyboardInterrupt already)."""
+    try:
+        previous = signal.signal(signal.SIGTERM, _terminator(os.getpid()))
+    except ValueError:  # not the main thread (the CLI run inside another program's thread)
+        return
+    ctx.call_on_close(lambda: signal.signal(signal.SIGTERM, previous))
 
 
 class _Group(click.Group):
@@ -26,6 +57,10 @@ class _Group(click.Group):
             # Output piped into `head` and the like: stop quietly, as Unix tools do.
             sys.stderr.close()
             sys.exit(0)
+        except OSError as exc:  # a file that cannot be read or written: the user's to fix
+            where = f"{exc.filename}: " if exc.filename else ""
+            click.echo(f"Error: {where}{exc.strerror or exc}.", err=True)
+            sys.exit(2)
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             sys.exit(130)
@@ -45,12 +80,18 @@ class _Group(click.Group):
 @click.option("--catalog-dir", type=click.Path(file_okay=False), default=None,
               help="Directory of your own models.csv, gpus.csv, prices.csv, servers.csv, api_prices.csv and "
                    "grid_intensity.csv rows, merged over the shipped catalog (default: $XLCOMPUTE_CATALOG_DIR).")
-def main(catalog_dir: str | None) -> None:
+@click.pass_context
+def main(ctx: click.Context, catalog_dir: str | None) -> None:
     """How much compute, memory, time and money an LLM workload needs."""
+    handle_sigterm(ctx)
     if catalog_dir:
         from ..catalog.user_dir import use_catalog_dir  # noqa: PLC0415
 
         use_catalog_dir(catalog_dir)
+    if ctx.invoked_subcommand in WORKBOOK_COMMANDS:
+        from ..catalog import workbook_text  # noqa: PLC0415
+
+        ctx.with_resource(workbook_text())
 
 
 # Command modules register themselves on `main` when imported (one line each).

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import math
 import re
 from typing import Any, Callable
 
@@ -203,6 +204,19 @@ def _arguments(fn: Callable[..., Any], raw: dict[str, str]) -> dict[str, Any]:
     return converted
 
 
+def _out_of_range(name: str) -> XlcomputeError:
+    return XlcomputeError(f"{name}: the inputs are too large or too small to compute with: a product passes the "
+                          "largest number a double holds (about 1.8e308) or a quotient's divisor rounds to 0 "
+                          "(below about 1e-308); check their units.", argument=name)
+
+
+def _check_finite(name: str, result: Any) -> None:
+    """Refuse a result that overflowed a double (inf) or is undefined (NaN), e.g. 1e300 x 1e300."""
+    values = result if isinstance(result, (list, tuple)) else [result]
+    if any(isinstance(value, float) and not math.isfinite(value) for value in values):
+        raise _out_of_range(name)
+
+
 def _list(as_json: bool) -> None:
     rows = [(name, fn.__formula__) for name, fn in sorted(REGISTRY.items())]
     if as_json:
@@ -264,6 +278,11 @@ def calc(ctx: click.Context, formula_name: str | None, list_formulas: bool, as_j
         if exc.argument in kwargs or exc.argument == "unit":
             raise _relabel(exc, exc.argument) from None
         raise
+    except (ArithmeticError, ValueError) as exc:  # a double overflowed to inf or underflowed to 0 on the way
+        if isinstance(exc, ValueError) and not re.search(r"\b(NaN|infinity)\b", str(exc)):
+            raise
+        raise _out_of_range(info.name) from None
+    _check_finite(info.name, step.result)
     if as_json:
         data = step.to_dict()
         if in_unit is not None:

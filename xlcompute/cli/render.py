@@ -6,6 +6,7 @@ formula call recorded and never recomputes anything.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ..core.formula import Step
@@ -20,6 +21,8 @@ def format_value(value: Any) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     if isinstance(value, float):
+        if not math.isfinite(value):
+            return str(value)
         if value == int(value) and abs(value) < 1e6:
             return f"{int(value):,}"
         return f"{value:.4g}"

@@ -19,6 +19,10 @@ Per configuration:
 
 The Pareto frontier keeps each configuration that no cheaper one beats on tokens/s per request.
 Layer: scenario (prices and GPUs come from the setups); imports numpy.
+
+Bounds, checked before any search (a workbook cell can hold any of these): the request rate
+(:data:`MAX_REQUESTS_PER_S`), tokens per request (:data:`MAX_TOKENS_PER_REQUEST`), ``top`` and
+every list argument (:data:`MAX_LIST_ITEMS` items; duplicates are searched once).
 """
 
 from __future__ import annotations
@@ -39,6 +43,15 @@ from ..core.units import normalise_precision
 from .setups import ServingSetup, price_per_gpu_hour, resolve_arch, resolve_gpu, serving_setup
 
 DEFAULT_TP = (1, 2, 4, 8)
+#: Requests per second: 10 million is orders of magnitude above any single deployment (the
+#: contract's REQUESTS_PER_S bound); beyond it a typo, not a workload (1e30 would plan 1e28 replicas).
+MAX_REQUESTS_PER_S = 1e7
+#: Prompt or output tokens per request: 10 million, the longest context announced (Llama 4 Scout,
+#: Meta, April 2025).
+MAX_TOKENS_PER_REQUEST = 1e7
+#: Items in a list argument (GPUs, precisions, TP degrees, batches) and rows asked for (``top``).
+MAX_LIST_ITEMS = 64
+MAX_TOP = 1_000
 #: Batch grid: every power of two and the points between them (1, 2, 3, 4, 6, 8, 12, ... 4096).
 DEFAULT_BATCHES = tuple(sorted({int(b) for k in range(13) for b in (2 ** k, 3 * 2 ** (k - 1)) if 1 <= b <= 4096}))
 
@@ -159,18 +172,22 @@ def plan(model: Any, requests_per_s: float, input_tokens: int = 1024, output_tok
     that meet both limits (None = no limit), one per GPU × precision × TP × replicas, and the Pareto frontier of tokens/s per request
     against $/M output tokens over all configurations that fit in memory.
     """
-    check_positive("requests_per_s", requests_per_s)
-    check_positive("input_tokens", input_tokens)
-    check_positive("output_tokens", output_tokens)
+    check_number("requests_per_s", requests_per_s, minimum=0.0, strict=True, maximum=MAX_REQUESTS_PER_S)
+    check_number("input_tokens", input_tokens, minimum=0.0, strict=True, maximum=MAX_TOKENS_PER_REQUEST)
+    check_number("output_tokens", output_tokens, minimum=0.0, strict=True, maximum=MAX_TOKENS_PER_REQUEST)
     for name, limit in (("ttft_ms_max", ttft_ms_max), ("tpot_ms_max", tpot_ms_max)):
         if limit is not None:
             check_positive(name, limit)
-    check_number("top", top, minimum=1.0, integer=True)
+    check_number("top", top, minimum=1.0, maximum=MAX_TOP, integer=True)
+    for name, items in (("gpus", gpus), ("precisions", precisions), ("tp_degrees", tp_degrees), ("batches", batches)):
+        if items is not None and len(items) > MAX_LIST_ITEMS:
+            raise XlcomputeError(f"{name}: expected at most {MAX_LIST_ITEMS} items, found {len(items):,}.",
+                                 argument=name)
     tp = np.asarray(sorted({int(t) for t in tp_degrees}), dtype=int)
     batch = np.asarray(sorted({int(b) for b in batches}), dtype=int)
     if tp.size == 0 or tp.min() < 1 or batch.size == 0 or batch.min() < 1:
         raise XlcomputeError("tp_degrees and batches: expected whole numbers of at least 1.", argument="tp_degrees")
-    precisions = [normalise_precision(p, "precisions") for p in precisions]
+    precisions = list(dict.fromkeys(normalise_precision(p, "precisions") for p in precisions))
     if not precisions:
         raise XlcomputeError("precisions: expected at least one precision, e.g. bf16.", argument="precisions")
     _check_prices(provider, pricing)
@@ -179,8 +196,8 @@ def plan(model: Any, requests_per_s: float, input_tokens: int = 1024, output_tok
     labels: list[tuple[str, str, float]] = []
     skipped: list[str] = []
     evaluated = 0
-    for gpu in (gpus if gpus is not None else _default_gpus()):
-        accelerator = resolve_gpu(gpu)
+    accelerators = list({a.id: a for a in map(resolve_gpu, gpus if gpus is not None else _default_gpus())}.values())
+    for accelerator in accelerators:
         try:
             price = float(price_per_gpu_hour(accelerator, None, provider, pricing))
         except XlcomputeError as exc:
@@ -266,5 +283,6 @@ def plan_table(model: Any, requests_per_s: float, input_tokens: int = 1024, outp
     return table
 
 
-__all__ = ["COLUMNS", "DEFAULT_BATCHES", "DEFAULT_TP", "PlanResult", "PlanRow", "evaluate_grid", "pareto_mask", "plan",
+__all__ = ["COLUMNS", "DEFAULT_BATCHES", "DEFAULT_TP", "MAX_LIST_ITEMS", "MAX_REQUESTS_PER_S", "MAX_TOKENS_PER_REQUEST",
+           "MAX_TOP", "PlanResult", "PlanRow", "evaluate_grid", "pareto_mask", "plan",
            "plan_table"]

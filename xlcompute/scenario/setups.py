@@ -85,12 +85,19 @@ def is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) or hasattr(value, "dtype")
 
 
-def resolve_model(model: Any) -> Model:
-    """A catalog :class:`Model` from an id, alias, Hugging Face repo name or ``config.json`` path."""
+#: The switch for evaluating a workbook headlessly: inside ``with workbook_text():`` a model
+#: reference is workbook text and resolves through the catalog only, never as a path
+#: (:func:`xlcompute.catalog.models.workbook_text`). The user's own Excel and the CLI allow paths.
+workbook_text = catalog.workbook_text
+
+
+def resolve_model(model: Any, *, allow_paths: bool | None = None) -> Model:
+    """A catalog :class:`Model` from an id, alias, Hugging Face repo name or, where paths are
+    allowed (not inside :func:`workbook_text`, not ``allow_paths=False``), a ``config.json`` path."""
     if isinstance(model, Model):
         found = model
     else:
-        found = catalog.get_model(model)
+        found = catalog.get_model(model, allow_paths=allow_paths)
     _note(Resolved("model", found.id, found.source or found.params_source, found.date))
     return found
 
@@ -283,4 +290,4 @@ def serving_setup(model: Any, gpu: Any, precision: Any = "bf16", kv_precision: A
 __all__ = ["PRECISIONS", "Resolved", "ServingSetup", "TrainingSetup", "api_price_per_mtok", "engine_for", "grid_intensity",
            "is_moe", "is_number", "kv_precision_for", "params_of", "price_per_gpu_hour", "recording", "resolve_arch",
            "resolve_gpu", "resolve_model", "resolve_server", "serving_efficiency", "serving_setup", "training_mfu_for",
-           "training_setup"]
+           "training_setup", "workbook_text"]

@@ -1,8 +1,11 @@
 """Reading one named cell of a guarded workbook: a number or a text, or a clear error.
 
-:func:`resolve_cell` finds the cell behind a defined name or a ``Sheet!A1`` reference;
-:func:`read_number` and :func:`read_text` read it and raise :class:`WorkbookError` naming
-sheet and cell when the value is missing, of the wrong kind or out of bounds.
+:func:`resolve_cell` finds the cell behind a defined name (following a name that points to
+another name) or a ``Sheet!A1`` reference; :func:`read_number` and :func:`read_text` read it
+and raise :class:`WorkbookError` naming sheet and cell when the value is missing, of the wrong
+kind or out of bounds. Text from a workbook is data: :func:`unsafe_characters` finds the
+control and bidirectional-override characters that could make one printed line read as
+another, :func:`visible_text` shows them instead of obeying them.
 """
 
 from __future__ import annotations
@@ -11,14 +14,16 @@ import datetime as _dt
 import math
 import os
 import re
+import unicodedata
 from typing import Any, Iterable
 
 from ..core.errors import closest
-from ..functions.excel_values import is_cell, is_error, parse_reference, split_book, split_sheet
+from ..functions.excel_values import is_cell, is_error, is_name, parse_reference, split_book, split_sheet
 from .errors import WorkbookError, describe_value
 from .guard import workbook_info
 
-__all__ = ["DEFAULT_MAXIMUM", "defined_names", "read_number", "read_text", "resolve_cell", "workbook_file"]
+__all__ = ["DEFAULT_MAXIMUM", "UNSAFE_TEXT", "defined_names", "name_problems", "read_number", "read_text", "resolve_cell",
+           "unsafe_characters", "visible_text", "workbook_file"]
 
 #: Largest magnitude read_number accepts unless told otherwise: above any real token count,
 #: parameter count, price or FLOP total (GPT-4-scale training is ~2e25 FLOP).
@@ -56,7 +61,7 @@ def resolve_cell(wb: Any, name_or_ref: str, *, file: str | os.PathLike | None = 
     ref = name_or_ref.strip()
     if "!" not in ref and not is_cell(ref):
         label = ref
-        dn = names.get(ref.lower())
+        dn = _follow_names(names, ref, file)
         if dn is None:
             known = sorted(getattr(d, "name", k) for k, d in names.items())
             hints = closest(ref, known)
@@ -104,6 +109,47 @@ def resolve_cell(wb: Any, name_or_ref: str, *, file: str | os.PathLike | None = 
         sheet = match
     ws = wb[sheet]
     return sheet, coord, ws[coord]
+
+
+#: How many defined names a name may pass through before reaching a cell (A -> B -> Sheet!A1).
+MAX_NAME_CHAIN = 8
+
+
+def _follow_names(names: dict[str, Any], name: str, file: str | None) -> Any:
+    """The defined name ``name``, or the last one of a chain of names pointing to names."""
+    seen = [name]
+    dn = names.get(name.lower())
+    while dn is not None:
+        target = (dn.attr_text or "").strip().lstrip("=")
+        if not (is_name(target) and target.lower() in names):
+            return dn
+        if target.lower() in (s.lower() for s in seen) or len(seen) > MAX_NAME_CHAIN:
+            raise WorkbookError(file, "defined names point to each other without reaching a cell", name=name,
+                                expected=f"a name that reaches a cell within {MAX_NAME_CHAIN} steps",
+                                found=" -> ".join(seen + [target]), hint="Fix them in Formulas > Name Manager")
+        seen.append(target)
+        dn = names[target.lower()]
+    return dn
+
+
+def name_problems(wb: Any, *, file: str | os.PathLike | None = None) -> list[WorkbookError]:
+    """Defined names whose target is not a cell, range or value of this workbook as written
+    (a name pointing to another name, a reference without a sheet): openpyxl cannot list their
+    cells, so formula engines that ask it fail on them. Point each at its cell directly."""
+    file = workbook_file(wb, file)
+    problems = []
+    for key, dn in defined_names(wb).items():
+        try:
+            list(dn.destinations)
+        except Exception:  # noqa: BLE001 - openpyxl's regex does not match: not a plain reference
+            target = (dn.attr_text or "").strip()
+            chained = is_name(target.lstrip("=")) and target.lstrip("=").lower() in defined_names(wb)
+            problems.append(WorkbookError(
+                file, "the defined name points to another defined name" if chained else
+                "the defined name is not a reference to a cell of this workbook", name=getattr(dn, "name", key),
+                expected="a reference such as Inputs!$B$4", found=f"{target!r}",
+                hint="Point it at the cell directly in Formulas > Name Manager"))
+    return problems
 
 
 def _constant(text: str) -> float | None:
@@ -177,7 +223,24 @@ def read_number(wb: Any, name_or_ref: str, *, file: str | os.PathLike | None = N
     return int(value) if integer else value
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: Characters refused in text from a workbook: C0 controls but tab, LF and CR; DEL; the C1
+#: controls U+0080-U+009F; the bidirectional embeddings and overrides U+202A-U+202E and
+#: isolates U+2066-U+2069, which reorder what is printed so one line can read as another
+#: ("Trojan Source", CVE-2021-42574). Excel text typed by hand holds none of them.
+UNSAFE_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def unsafe_characters(text: str) -> list[str]:
+    """The :data:`UNSAFE_TEXT` characters in ``text``, each once, as ``"U+202E RIGHT-TO-LEFT OVERRIDE"``."""
+    found = dict.fromkeys(UNSAFE_TEXT.findall(text))
+    return [f"U+{ord(ch):04X}" + (f" {unicodedata.name(ch)}" if unicodedata.name(ch, "") else " (a control character)")
+            for ch in found]
+
+
+def visible_text(text: str) -> str:
+    """``text`` with every :data:`UNSAFE_TEXT` character shown as ``<U+202E>`` instead of obeyed
+    (for printing text that was not refused earlier)."""
+    return UNSAFE_TEXT.sub(lambda m: f"<U+{ord(m.group()):04X}>", text)
 
 
 def read_text(wb: Any, name_or_ref: str, *, file: str | os.PathLike | None = None, label: str | None = None,
@@ -218,8 +281,9 @@ def read_text(wb: Any, name_or_ref: str, *, file: str | os.PathLike | None = Non
         raise fail(describe_value(text), "Fix the formula or the cells it refers to")
     if kind == "f" or (text.startswith("=") and kind != "s"):
         raise fail(describe_value(text), "Open and save the workbook in Excel so it stores values")
-    if _CONTROL.search(text):
-        raise fail("text with control characters", "Retype the cell")
+    if UNSAFE_TEXT.search(text):
+        raise fail(f"text with invisible control characters ({', '.join(unsafe_characters(text))}), which can make "
+                   "printed text read differently", "Retype the cell")
     if len(text) > max_length:
         raise fail(f"{len(text):,} characters", expected=f"{what} of at most {max_length} characters")
     if choices is not None:

@@ -3,9 +3,17 @@
 :func:`check_workbook` opens and evaluates a workbook and returns a list of
 :class:`~xlcompute.workbook.evaluate.CellIssue` (empty when the workbook is fine): missing
 sheets, names and table columns; named cells holding the wrong kind of value; formulas the
-engine cannot evaluate or that give Excel errors; links to other files and circular
-references. Stale cached values are not problems (the report flags them); they are
-returned separately by :func:`~xlcompute.workbook.evaluate.Evaluation.stale`.
+engine cannot evaluate or that give Excel errors; links to other files, formulas reaching
+outside the workbook or calling volatile functions, and circular references; the 1904 date
+system, defined names that are not plain references, inputs on hidden sheets, too many line
+items; text with control or bidirectional-override characters. Stale cached values are not
+problems (the report flags them); they are returned separately by
+:func:`~xlcompute.workbook.evaluate.Evaluation.stale`.
+
+Model references in the workbook's cells resolve through the catalog only, never as a path
+(:func:`~xlcompute.scenario.setups.workbook_text`). The formula engine is given a private copy of the bytes the guard checked, named
+``workbook.xlsx`` in a folder of its own: never the path, which may have changed since, may
+lack the ``.xlsx`` an engine asks for, and has the user's other files beside it.
 """
 
 from __future__ import annotations
@@ -15,15 +23,18 @@ import datetime as _dt
 import logging
 import os
 import re
+import tempfile
+from pathlib import Path
 from typing import Any, Iterator
 
 from ..functions.excel_values import address, error_code, is_error, parse_reference
+from ..scenario.setups import workbook_text
 from . import contract as c
-from .cells import read_number, read_text, resolve_cell
+from .cells import name_problems, read_number, read_text, resolve_cell, unsafe_characters, visible_text
 from .dependencies import safety_problems
-from .errors import WorkbookError, describe_value
+from .errors import WorkbookError, describe_value, shorten
 from .evaluate import CellIssue, Evaluation, evaluate
-from .guard import open_workbook
+from .guard import checked_bytes, open_workbook, workbook_info
 
 
 def _kind_problem(kind: str, value: Any, number_format: str) -> str:
@@ -90,6 +101,12 @@ def _line_item_problems(ev: Evaluation) -> list[CellIssue]:
     if max_row <= min_row:
         return [CellIssue(sheet, ref, f"table {c.LINE_ITEMS_TABLE} has no line items")]
     for row in range(min_row + 1, max_row + 1):
+        for title in ("Description", "Unit"):
+            cell = address(header[title.lower()], row)
+            value = ev.values.get((sheet, cell))
+            if isinstance(value, str) and len(value) > c.MAX_LINE_ITEM_TEXT:
+                problems.append(CellIssue(sheet, cell, f"{title} expected at most {c.MAX_LINE_ITEM_TEXT:,} characters, "
+                                                       f"found {len(value):,}"))
         for title in ("Quantity", "Unit price", "Amount"):
             cell = address(header[title.lower()], row)
             value = ev.values.get((sheet, cell))
@@ -277,6 +294,87 @@ def not_a_scenario(wb: Any) -> CellIssue | None:
                              "(`xlcompute new` writes one to start from)")
 
 
+#: Cells with unsafe characters listed one by one; past this, one line counts the rest.
+_LISTED_TEXT_CELLS = 20
+
+
+def text_problems(ev: Evaluation) -> list[CellIssue]:
+    """Cells whose text (typed, or computed by a formula) holds control or bidirectional-override
+    characters (:data:`~xlcompute.workbook.cells.UNSAFE_TEXT`): printed, they can make one line
+    read as another. Refused rather than cleaned, so the PDF shows what the workbook shows."""
+    problems = []
+    bad = [(key, value) for key, value in ev.values.items() if isinstance(value, str) and unsafe_characters(value)]
+    for (sheet, cell), value in bad[:_LISTED_TEXT_CELLS]:
+        problems.append(CellIssue(sheet, cell, f"the text {shorten(visible_text(value))!r} holds invisible control "
+                                               f"characters ({', '.join(unsafe_characters(value))}), which can make "
+                                               "printed text read differently; retype the cell or fix its formula"))
+    if len(bad) > _LISTED_TEXT_CELLS:
+        problems.append(CellIssue(*bad[_LISTED_TEXT_CELLS][0], f"and {len(bad) - _LISTED_TEXT_CELLS} more cell(s) "
+                                                               "with such characters"))
+    return problems
+
+
+def _target(wb: Any, name: str) -> tuple[str, str] | None:
+    """(sheet, cell) of a workbook-level defined name with one destination, else None."""
+    dn = wb.defined_names.get(name)
+    try:
+        destinations = list(dn.destinations) if dn is not None else []
+    except Exception:  # noqa: BLE001 - listed by name_problems
+        return None
+    return (destinations[0][0], destinations[0][1].replace("$", "")) if len(destinations) == 1 else None
+
+
+def workbook_problems(wb: Any, file: str | os.PathLike) -> list[CellIssue]:
+    """What must be fixed before a workbook is evaluated: the 1904 date system, defined names that
+    are not plain references, contract names on hidden sheets, very hidden sheets, and more line
+    items than :data:`~xlcompute.workbook.contract.MAX_LINE_ITEMS`."""
+    problems = []
+    info = workbook_info(wb)
+    if (info is not None and info.date1904) or getattr(wb, "epoch", None) == _dt.datetime(1904, 1, 1):
+        problems.append(CellIssue("", "", "the workbook uses the 1904 date system, so its dates and the serial numbers "
+                                          "behind them are 4 years and 1 day apart from every other workbook's; "
+                                          "xlcompute counts from 1900 and refuses rather than print shifted dates. In "
+                                          "Excel: File > Options > Advanced, clear 'Use 1904 date system', then check "
+                                          "every date (Paste Special > Add 1462 to shift them back) and save"))
+    for error in name_problems(wb, file=file):
+        problems.append(CellIssue("-", "-", f"name {error.name}: {error.detail}"))
+    states = {ws.title: getattr(ws, "sheet_state", "visible") for ws in wb.worksheets}
+    for spec in c.REQUIRED_NAMES + c.INPUT_NAMES:
+        where = _target(wb, spec.name)
+        if where is not None and states.get(where[0], "visible") != "visible":
+            problems.append(CellIssue(*where, f"{spec.name} ({spec.description}) is on the {states[where[0]]} sheet "
+                                              f"{where[0]!r}: the value used is not one the workbook shows; move it "
+                                              f"to the {spec.sheet} sheet"))
+    for title, state in states.items():
+        if state == "veryHidden":
+            problems.append(CellIssue(title, "-", "the sheet is very hidden (only a macro can hide a sheet so that "
+                                                  "Home > Format > Unhide does not list it); its cells could change "
+                                                  "the figures unseen. Make it visible or delete it"))
+    for ws in wb.worksheets:
+        ref = ws.tables[c.LINE_ITEMS_TABLE].ref if c.LINE_ITEMS_TABLE in ws.tables else None
+        reference = parse_reference(ref) if ref else None
+        if reference is not None and not reference.is_cell:
+            _, min_row, _, max_row = reference.bounds(ws.max_row or 1, ws.max_column or 1)
+            if max_row - min_row > c.MAX_LINE_ITEMS:
+                problems.append(CellIssue(ws.title, ref, f"table {c.LINE_ITEMS_TABLE} has {max_row - min_row:,} rows; "
+                                                         f"a proposal lists at most {c.MAX_LINE_ITEMS:,} line items"))
+    return problems
+
+
+@contextlib.contextmanager
+def _engine_copy(wb: Any, path: str | os.PathLike) -> Iterator[Path]:
+    """A private copy of the checked bytes, ``workbook.xlsx`` alone in a new folder (see the
+    module docstring); the path itself when the workbook was not opened by the guard."""
+    data = checked_bytes(wb)
+    if data is None:
+        yield Path(path)
+        return
+    with tempfile.TemporaryDirectory(prefix="xlcompute-") as folder:
+        copy = Path(folder) / "workbook.xlsx"
+        copy.write_bytes(data)
+        yield copy
+
+
 def check_workbook(path: str | os.PathLike) -> tuple[Evaluation | None, list[CellIssue]]:
     """Evaluate the workbook at ``path`` and list every problem: file-level ones first, then
     bad named inputs (with the Excel errors they cause summarised), then everything else.
@@ -285,11 +383,14 @@ def check_workbook(path: str | os.PathLike) -> tuple[Evaluation | None, list[Cel
     wrong_kind = not_a_scenario(wb)
     if wrong_kind is not None:
         return None, [wrong_kind]
-    problems = [CellIssue(p.sheet or "-", p.cell or "-", p.detail) for p in safety_problems(wb, file=path)]
+    problems = [CellIssue(p.sheet or "-", p.cell or "-", p.detail if p.sheet or p.cell or not p.name
+                          else f"name {p.name}: {p.detail}") for p in safety_problems(wb, file=path)]
+    problems += workbook_problems(wb, path)
     if problems:
-        return None, problems  # external links or cycles: the engine must not evaluate it
-    with _engine_warnings() as warnings:
-        ev = evaluate(path, workbook=wb)
+        return None, problems  # e.g. links to other files or cycles: the engine must not evaluate it
+    with _engine_copy(wb, path) as engine_path, _engine_warnings() as warnings, workbook_text():
+        ev = evaluate(engine_path, workbook=wb)
+    ev.path = Path(path)
     inputs = input_problems(wb, path, ev)
-    problems = _engine_problems(warnings, ev.sheets) + check_evaluation(ev)
+    problems = _engine_problems(warnings, ev.sheets) + text_problems(ev) + check_evaluation(ev)
     return ev, _summarise_errors(ev, inputs, problems) if inputs else problems

@@ -78,6 +78,11 @@ MAX_TEXT = 255
 MAX_TOKENS = 1e16
 MAX_GPUS = 1e6
 MAX_PRICE = 1e6
+#: Rows of the LineItems table, checked before evaluation: a proposal lists tens of items
+#: (1,000 is about 30 PDF pages); evaluation and layout time grow with each row.
+MAX_LINE_ITEMS = 1_000
+#: Characters in one line item's Description or Unit (a printed paragraph, not a document).
+MAX_LINE_ITEM_TEXT = 1_000
 
 
 def _text(name: str, description: str) -> NamedCell:

@@ -1,21 +1,29 @@
 """What a workbook's numbers depend on beyond its own cells: other files, and themselves.
 
-:func:`find_external_links` lists links to other workbooks (whose values xlcompute cannot
-see), :func:`find_circular_references` the groups of formula cells that depend on
-themselves; :func:`safety_problems` gives both as :class:`WorkbookError` for ``xlcompute check``.
+:func:`find_external_links` lists links to other workbooks (external-link parts),
+:func:`find_foreign_references` the formulas that reach outside the workbook without one
+(``'[other.xlsx]Prices'!B1``, paths, ``INDIRECT``, ``WEBSERVICE``, DDE ...) and those with
+volatile functions (``RAND``, ``NOW`` ...), :func:`find_circular_references` the groups of
+formula cells that depend on themselves. :func:`safety_problems` gives them all as
+:class:`WorkbookError` for ``xlcompute check``; :func:`refuse_foreign_references` raises the
+first that would make a formula engine read or run anything outside the workbook, and is
+what an evaluator calls before its engine loads the file.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 from ..functions.excel_values import address, parse_reference, split_union
 from .cells import defined_names, workbook_file
 from .errors import WorkbookError, shorten
+from .formula_text import FormulaFinding, LocatedFormula, formula_findings, scan_formula
 from .guard import workbook_info
 
-__all__ = ["find_circular_references", "find_external_links", "safety_problems"]
+__all__ = ["find_circular_references", "find_external_links", "find_foreign_references", "refuse_foreign_references",
+           "safety_problems"]
 
 
 def find_external_links(wb: Any) -> list[str]:
@@ -27,6 +35,58 @@ def find_external_links(wb: Any) -> list[str]:
         if target and target not in links:
             links.append(target)
     return links
+
+
+def _formula_text(cell: Any) -> str | None:
+    value = getattr(cell, "value", None)
+    text = value if isinstance(value, str) else getattr(value, "text", None)
+    if isinstance(text, str) and text.startswith("=") and getattr(cell, "data_type", "f") != "s":
+        return text
+    return None
+
+
+def find_foreign_references(wb: Any, *, volatile: bool = True) -> list[tuple[LocatedFormula, FormulaFinding]]:
+    """Formulas (cells and defined names) that refer to other workbooks or paths, call another
+    program (DDE) or a function that reaches outside (:data:`~.formula_text.FORBIDDEN_FUNCTIONS`)
+    and, with ``volatile``, those calling a volatile function; each with where it is.
+
+    A workbook from :func:`~.guard.open_workbook` was scanned from its XML before openpyxl read
+    it; any other openpyxl workbook is scanned here, from its cells and defined names.
+    """
+    info = workbook_info(wb)
+    if info is not None:
+        found = info.formula_findings
+    else:
+        sheets = list(wb.sheetnames)
+        located = [LocatedFormula("=" + (dn.attr_text or "").lstrip("="), name=getattr(dn, "name", key))
+                   for key, dn in defined_names(wb).items() if dn.attr_text]
+        located += [LocatedFormula(text, ws.title, cell.coordinate) for ws in wb.worksheets
+                    for row in ws.iter_rows() for cell in row if (text := _formula_text(cell))]
+        found = [(f, finding) for f in located for finding in formula_findings(f.text, sheets, scan_formula(f.text))]
+    return [(f, finding) for f, finding in found if volatile or finding.foreign]
+
+
+def _foreign_error(file: str | None, formula: LocatedFormula, finding: FormulaFinding, more: int = 0) -> WorkbookError:
+    others = f" ({more} more formula(s) like it)" if more else ""
+    return WorkbookError(file, finding.message + others, sheet=formula.sheet, cell=formula.cell, name=formula.name,
+                         found=f"the formula {shorten(formula.text, 120)}", expected="a formula that uses only this "
+                         "workbook's own cells" if finding.foreign else "a value that stays the same", hint=finding.hint)
+
+
+def refuse_foreign_references(wb: Any, *, file: str | os.PathLike | None = None) -> None:
+    """Raise :class:`WorkbookError` if evaluating ``wb`` could make a formula engine read or run
+    anything outside it: an external-link part, or a formula naming another workbook, a path, a
+    DDE program or a function such as INDIRECT or WEBSERVICE. Call it before any engine loads
+    the file. (Volatile functions are not refused here: ``xlcompute check`` lists them.)"""
+    file = workbook_file(wb, file)
+    links = find_external_links(wb)
+    if links:
+        raise WorkbookError(file, "the workbook links to other files, which xlcompute never opens",
+                            expected="a self-contained workbook", found=f"external links to {', '.join(links)}",
+                            hint="Break the links in Excel (Data > Edit Links > Break Link) and save")
+    found = find_foreign_references(wb, volatile=False)
+    if found:
+        raise _foreign_error(file, *found[0], more=len(found) - 1)
 
 
 def find_circular_references(wb: Any, *, max_formulas: int = 200_000) -> list[list[str]]:
@@ -43,9 +103,8 @@ def find_circular_references(wb: Any, *, max_formulas: int = 200_000) -> list[li
     for ws in wb.worksheets:
         for row in ws.iter_rows():
             for cell in row:
-                value = getattr(cell, "value", None)
-                text = value if isinstance(value, str) else getattr(value, "text", None)
-                if isinstance(text, str) and text.startswith("=") and getattr(cell, "data_type", "f") != "s":
+                text = _formula_text(cell)
+                if text is not None:
                     formulas[(ws.title, cell.row, cell.column)] = text
                     by_sheet.setdefault(ws.title, []).append((cell.row, cell.column))
                     if len(formulas) > max_formulas:
@@ -142,14 +201,20 @@ def _cycles(graph: dict[Any, set[Any]]) -> list[list[Any]]:
 
 def safety_problems(wb: Any, *, file: str | os.PathLike | None = None) -> list[WorkbookError]:
     """Problems that do not stop a workbook from opening but make its numbers untrustworthy:
-    links to other workbooks, and circular references (for ``xlcompute check`` to list)."""
+    links to other workbooks, formulas reaching outside the workbook or calling volatile
+    functions, and circular references (for ``xlcompute check`` to list, each with its cell)."""
     file = workbook_file(wb, file)
     problems = []
-    for link in find_external_links(wb):
+    links = find_external_links(wb)
+    for link in links:
         problems.append(WorkbookError(
             file, "the workbook links to another file, whose values xlcompute cannot see",
             expected="a self-contained workbook", found=f"an external link to {shorten(link, 120)!r}",
             hint="Break the link in Excel (Data > Edit Links > Break Link) and save"))
+    for formula, finding in find_foreign_references(wb):
+        if links and re.match(r"\[\d+\]", finding.what):
+            continue  # [1]Prices!A1 names the external link listed above
+        problems.append(_foreign_error(file, formula, finding))
     for group in find_circular_references(wb):
         sheet, _, cell = group[0].rpartition("!")
         problems.append(WorkbookError(

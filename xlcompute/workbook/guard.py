@@ -31,13 +31,16 @@ import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Callable
 
 from ..core.errors import closest
 from ..functions.excel_values import MAX_COLUMNS, MAX_ROWS, column_letters, parse_reference
 from .errors import WorkbookError
+from .file_kind import SAVE_AS, not_a_zip, utf16
+from .formula_text import (MAX_CELL_TEXT, FormulaFinding, LocatedFormula, PartScanner, formula_findings, limit_problem,
+                           scan_formula)
 
-__all__ = ["DEFAULT_LIMITS", "Limits", "WorkbookInfo", "open_workbook", "workbook_info"]
+__all__ = ["DEFAULT_LIMITS", "Limits", "WorkbookInfo", "checked_bytes", "open_workbook", "workbook_info"]
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,10 @@ class Limits:
     max_cells: int = 200_000
     #: Rows × columns from A1 to a sheet's last cell: iterating a sheet visits every one.
     max_sheet_area: int = 1_000_000
+    #: Formula cells and defined names: a scenario workbook has about a hundred (a thousand line
+    #: items, a few thousand); the formula engine compiles each formula that shares no shape
+    #: with another (5,000 such take about 7 s to check, 19,000 about 54 s).
+    max_formulas: int = 5_000
 
 
 DEFAULT_LIMITS = Limits()
@@ -80,6 +87,12 @@ class WorkbookInfo:
     has_macros: bool = False
     external_links: list[str] = field(default_factory=list)  #: targets of external links
     notes: list[str] = field(default_factory=list)  #: facts worth telling the user
+    formulas: int = 0  #: formula cells and defined names scanned
+    #: What the formula scan refused or flagged (other workbooks, DDE, functions reaching
+    #: outside, volatile functions), each with where it is; see :mod:`.formula_text`.
+    formula_findings: list[tuple[LocatedFormula, FormulaFinding]] = field(default_factory=list)
+    date1904: bool = False  #: the workbook counts dates from 1904 (``<workbookPr date1904="1">``)
+    data: bytes = field(default=b"", repr=False)  #: the bytes that were checked (see :func:`checked_bytes`)
 
 
 def workbook_info(wb: Any) -> WorkbookInfo | None:
@@ -87,91 +100,12 @@ def workbook_info(wb: Any) -> WorkbookInfo | None:
     return getattr(wb, "xlcompute_info", None)
 
 
-# --------------------------------------------------------------------------------------
-# Recognising what a file is
-
-_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
-_SAVE_AS = "Open it in Excel and save it as an Excel Workbook (.xlsx)"
-
-
-def _utf16(text: str) -> bytes:
-    return text.encode("utf-16-le")
-
-
-def _not_a_zip(file: str, data: bytes) -> WorkbookError:
-    """The error for a file that is not a zip: say what it looks like instead."""
-    head = data[:8]
-    if head == _OLE2_MAGIC:
-        # An OLE2 compound file: legacy .xls, or OOXML encrypted with a password (MS-OFFCRYPTO
-        # stores it as EncryptionInfo + EncryptedPackage streams); stream names are UTF-16LE.
-        if _utf16("EncryptionInfo") in data or _utf16("EncryptedPackage") in data:
-            return WorkbookError(
-                file, "the workbook is password-protected (encrypted)",
-                expected="an unencrypted .xlsx workbook", found="an encrypted OLE2 package",
-                hint="Remove the password in Excel (File > Info > Protect Workbook > Encrypt with Password) and save again",
-            )
-        if _utf16("Workbook") in data or _utf16("Book") in data:
-            return WorkbookError(
-                file, "this is a legacy Excel 97-2003 workbook (.xls), which xlcompute does not read",
-                expected="an .xlsx workbook", found="the binary .xls format", hint=_SAVE_AS,
-            )
-        return WorkbookError(
-            file, "this is an OLE2 compound document (an old Office file), not an Excel workbook",
-            expected="an .xlsx workbook", found="an OLE2 file without a Workbook stream", hint=_SAVE_AS,
-        )
-    if data.startswith(_ZIP_MAGICS):
-        return WorkbookError(
-            file, "the file is truncated or damaged: it starts like a zip but its directory is missing",
-            expected="a complete .xlsx file", found=f"{len(data):,} bytes without the end of the zip",
-            hint="Download or copy the file again",
-        )
-    if not data.strip():
-        return WorkbookError(file, "the file is empty", expected="an .xlsx workbook", found="0 bytes of content")
-    sample = data[:4096]
-    text = _as_text(sample)
-    if text is not None:
-        lowered = text.lstrip("\ufeff \r\n\t").lower()
-        if lowered.startswith(("<html", "<!doctype html", "<table")):
-            kind = "an HTML page (some systems export 'Excel' files as HTML)"
-        elif lowered.startswith("<?xml") and "urn:schemas-microsoft-com:office:spreadsheet" in lowered:
-            kind = "an Excel 2003 XML spreadsheet"
-        elif _looks_like_csv(text):
-            kind = "a CSV or text table"
-        else:
-            kind = "a text file"
-        return WorkbookError(file, f"this is {kind}, not an Excel workbook",
-                             expected="an .xlsx workbook (a zip package)", found=kind.split(" (")[0], hint=_SAVE_AS)
-    return WorkbookError(
-        file, "this is not an Excel workbook",
-        expected="an .xlsx workbook (a zip package starting with 'PK')",
-        found=f"unknown binary content starting with bytes {data[:8].hex(' ')}",
-    )
-
-
-def _as_text(sample: bytes) -> str | None:
-    if b"\x00" in sample and not sample.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return None
-    for encoding in ("utf-8-sig", "utf-16", "cp1252"):
-        try:
-            text = sample.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        printable = sum(ch.isprintable() or ch in "\r\n\t" for ch in text)
-        if text and printable / len(text) > 0.95:
-            return text
-    return None
-
-
-def _looks_like_csv(text: str) -> bool:
-    lines = [line for line in text.splitlines()[:20] if line.strip()]
-    if not lines:
-        return False
-    for sep in (",", ";", "\t", "|"):
-        counts = [line.count(sep) for line in lines]
-        if counts[0] > 0 and all(c > 0 for c in counts):
-            return True
-    return False
+def checked_bytes(wb: Any) -> bytes | None:
+    """The exact bytes :func:`open_workbook` checked, for a formula engine to load instead of
+    the path: the file on disk may have changed since, and an engine that judges a file by its
+    extension would refuse a workbook saved as ``quote.html`` or without an extension."""
+    info = workbook_info(wb)
+    return info.data if info is not None and info.data else None
 
 
 # --------------------------------------------------------------------------------------
@@ -181,7 +115,7 @@ def _looks_like_csv(text: str) -> bool:
 _DTD_PATTERNS = tuple(
     pattern
     for marker in ("<!DOCTYPE", "<!ENTITY")
-    for pattern in (marker.encode(), _utf16(marker), marker.encode("utf-16-be"))
+    for pattern in (marker.encode(), utf16(marker), marker.encode("utf-16-be"))
 )
 _NOT_XML_PREFIXES = ("xl/media/", "xl/embeddings/")
 _NOT_XML_SUFFIXES = (".bin", ".png", ".jpeg", ".jpg", ".gif", ".emf", ".wmf", ".tif", ".tiff", ".bmp", ".svg")
@@ -297,9 +231,11 @@ class _Package:
                         expected=f"a compression ratio of at most {limits.max_compression_ratio:g}",
                         found=f"{ratio:,.0f} ({info.compress_size:,} bytes inflating to {info.file_size:,})")
 
-    def scan(self, name: str, *, count_rows: bool = False, count_strings: bool = False) -> tuple[bytes | None, int, int]:
+    def scan(self, name: str, *, count_rows: bool = False, count_strings: bool = False,
+             consumer: Callable[[bytes], None] | None = None) -> tuple[bytes | None, int, int]:
         """Read part ``name`` with a bounded read; reject DTDs; count rows and cells (a sheet)
-        or strings (the shared-strings part, returned as cells) if asked.
+        or strings (the shared-strings part, returned as cells) if asked; hand each chunk
+        read to ``consumer``.
 
         Returns (content or None when not kept, rows, cells). Only parts up to 4 MB are kept.
         """
@@ -340,6 +276,8 @@ class _Package:
                             break  # over a limit already: the caller reports it, no need to read on
                     if count_strings:
                         cells += _count(chunk, tail, _STRING_TAGS)
+                    if consumer is not None:
+                        consumer(chunk)
                     tail = chunk[-_OVERLAP:]
         except WorkbookError:
             raise
@@ -397,19 +335,24 @@ def _inspect_package(file: str, data: bytes, limits: Limits) -> WorkbookInfo:
             found = "an .xlsx whose package relationships (_rels/.rels) are missing or broken"
         else:
             found = f"a zip with {len(names)} part(s) and no workbook part"
-        raise WorkbookError(file, "this is not an Excel workbook", expected="an .xlsx workbook", found=found, hint=_SAVE_AS)
+        raise WorkbookError(file, "this is not an Excel workbook", expected="an .xlsx workbook", found=found, hint=SAVE_AS)
     if main.endswith(".bin"):
         raise WorkbookError(file, "this is an Excel binary workbook (.xlsb), which xlcompute does not read",
-                            expected="an .xlsx workbook", found="the .xlsb format", hint=_SAVE_AS)
+                            expected="an .xlsx workbook", found="the .xlsb format", hint=SAVE_AS)
     info.has_macros = any(n.lower().endswith("vbaproject.bin") for n in names)
     if info.has_macros:
         info.notes.append("The workbook contains VBA macros; they were not run and are not kept.")
 
     # Sheet names and their parts, from the workbook part and its relationships.
     rels = {rid: (kind, target, mode) for rid, kind, target, mode in package.relationships(main)}
+    defined: list[LocatedFormula] = []
     for element in package.xml(main).iter():
         tag = _local(element.tag)
-        if tag == "sheet":
+        if tag == "workbookPr":
+            info.date1904 = (_attribute(element, "date1904") or "").lower() in ("1", "true")
+        elif tag == "definedName" and element.text:
+            defined.append(LocatedFormula("=" + element.text.lstrip("="), name=element.get("name", "?")))
+        elif tag == "sheet":
             rid = _attribute(element, "id")
             kind, target, _ = rels.get(rid or "", ("", "", ""))
             if target in names:
@@ -421,14 +364,22 @@ def _inspect_package(file: str, data: bytes, limits: Limits) -> WorkbookInfo:
     if any(n.startswith("xl/externalLinks/") and n.endswith(".xml") for n in names) and not info.external_links:
         info.external_links.append("(an external workbook)")
 
-    # Every part through the bounded, DTD-rejecting scan; sheets counted as they stream.
+    # Every part through the bounded, DTD-rejecting scan; sheets counted and their formulas
+    # and texts checked as they stream.
+    check = _formula_checker(info, limits)
+    for formula in defined:
+        check(formula)
     sheet_of_part = {part: sheet for sheet, part in info.sheets.items()}
     for name in sorted(names, key=lambda n: (n in sheet_of_part, n)):
         sheet = sheet_of_part.get(name)
         if name in package.scanned and sheet is None:
             continue
         strings = name.lower().endswith("sharedstrings.xml")
-        _, rows, cells = package.scan(name, count_rows=sheet is not None, count_strings=strings)
+        scanner = PartScanner(sheet, check, _text_too_long(file, sheet)) if sheet is not None or strings else None
+        _, rows, cells = package.scan(name, count_rows=sheet is not None, count_strings=strings,
+                                      consumer=scanner.feed if scanner else None)
+        if scanner is not None:
+            scanner.close()
         if strings and cells > limits.max_cells:
             raise WorkbookError(file, f"the shared-strings part {name} holds more strings than the workbook may have cells",
                                 expected=f"at most {limits.max_cells:,} strings", found=f"{cells:,} strings")
@@ -447,6 +398,37 @@ def _inspect_package(file: str, data: bytes, limits: Limits) -> WorkbookInfo:
     info.uncompressed_bytes = package.total
     package.zip.close()
     return info
+
+
+def _formula_checker(info: WorkbookInfo, limits: Limits) -> Callable[[LocatedFormula], None]:
+    """What the guard does with each formula as the parts stream (cells and defined names): count
+    it, hold it to Excel's length and nesting limits, and record what it refers to outside the
+    workbook (:mod:`.formula_text`), before openpyxl or any engine reads one."""
+    sheets = list(info.sheets)
+
+    def check(formula: LocatedFormula) -> None:
+        info.formulas += 1
+        if info.formulas > limits.max_formulas:
+            raise WorkbookError(info.file, "the workbook has too many formulas", sheet=formula.sheet,
+                                expected=f"at most {limits.max_formulas:,} formulas",
+                                found=f"more than {limits.max_formulas:,}")
+        scan = scan_formula(formula.text)
+        over = limit_problem(formula.text, scan)
+        if over is not None:
+            raise WorkbookError(info.file, "the formula is over Excel's limits", sheet=formula.sheet, cell=formula.cell,
+                                name=formula.name, expected=over[0], found=over[1],
+                                hint="Excel cannot hold this formula; the file was crafted or damaged")
+        info.formula_findings.extend((formula, f) for f in formula_findings(formula.text, sheets, scan))
+
+    return check
+
+
+def _text_too_long(file: str, sheet: str | None) -> Callable[[str | None, int], None]:
+    def fail(cell: str | None, length: int) -> None:
+        raise WorkbookError(file, "a cell holds more text than Excel allows", sheet=sheet, cell=cell,
+                            expected=f"at most {MAX_CELL_TEXT:,} characters (Excel's limit)",
+                            found=f"{length:,} characters" if cell else f"a run of {length:,} bytes of text")
+    return fail
 
 
 def _locate_unreadable_number(file: str, data: bytes, info: WorkbookInfo) -> WorkbookError | None:
@@ -489,10 +471,9 @@ def open_workbook(path: str | os.PathLike, *, data_only: bool = False, read_only
         raise WorkbookError(file, "keep_vba=True is not allowed: xlcompute never keeps or runs macros")
     data = _read_bounded(file, limits)
     if not data.startswith(b"PK\x03\x04") or not zipfile.is_zipfile(io.BytesIO(data)):
-        if data.startswith(b"PK\x03\x04"):
-            raise _not_a_zip(file, data)  # truncated: starts like a zip, no directory
-        raise _not_a_zip(file, data)
+        raise not_a_zip(file, data)  # judged by its bytes: says what it is (or that a zip is truncated)
     info = _inspect_package(file, data, limits)
+    info.data = data
 
     import openpyxl
 
@@ -510,7 +491,7 @@ def open_workbook(path: str | os.PathLike, *, data_only: bool = False, read_only
         if located is not None:
             raise located from None
         raise WorkbookError(file, "openpyxl could not read the workbook", expected="a valid .xlsx workbook",
-                            found=f"{type(exc).__name__}: {exc}", hint=_SAVE_AS + " again") from None
+                            found=f"{type(exc).__name__}: {exc}", hint=SAVE_AS + " again") from None
     except RecursionError:
         raise WorkbookError(file, "the workbook's XML is nested too deeply", expected="a valid .xlsx workbook",
                             found="runaway nesting") from None
@@ -519,7 +500,7 @@ def open_workbook(path: str | os.PathLike, *, data_only: bool = False, read_only
                             expected="a workbook within the documented limits", found="too much content") from None
     except Exception as exc:
         raise WorkbookError(file, "openpyxl could not read the workbook", expected="a valid .xlsx workbook",
-                            found=f"{type(exc).__name__}: {exc}", hint=_SAVE_AS + " again") from None
+                            found=f"{type(exc).__name__}: {exc}", hint=SAVE_AS + " again") from None
     if read_only:
         # A read-only sheet iterates up to its declared <dimension>, which a file can inflate
         # to A1:XFD1048576; past the rows actually counted, let openpyxl measure the content.
