@@ -1,20 +1,20 @@
 """Charts of the proposal, drawn with matplotlib as vector SVG (inlined in the HTML).
 
-The context holds each chart's data (the sensitivity series are computed where the workbook
-is evaluated); :func:`draw` turns it into SVG, possibly in another process. The SVG is
+The context holds each chart's data (the sensitivity series are computed where the context
+is built); :func:`draw` turns it into SVG. The SVG is
 deterministic (fixed hash salt, no date metadata) so that two renders of the
 same workbook give identical PDFs. Text stays text (``svg.fonttype = none``) so that it is
-searchable in the PDF. Sensitivity series come from calling the xlcompute functions again
-with one argument varied: the chart draws what the core computes, nothing else.
+searchable in the PDF. Sensitivity series come from calling the registry's Excel function with
+one argument varied: the chart draws what the core computes, nothing else; the workbook is not
+evaluated again.
 """
 
 from __future__ import annotations
 
-import inspect
 import io
 import re
 import sys
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 from markupsafe import Markup
 
@@ -158,16 +158,13 @@ def price_build_up(steps: Sequence[tuple[str, float]], currency: str) -> Markup:
     return _svg(fig, "build-up")
 
 
-def sensitivity_series(function: Callable[..., Any], args: tuple[Any, ...]) -> dict[str, Any] | None:
+def sensitivity_series(function: Any, args: tuple[Any, ...]) -> dict[str, Any] | None:
     """The result of ``function(*args)`` with one argument (MFU, batch ...) varied, or None.
 
-    Each point is a real call of the Excel function (hence the core formula). Plain data, so
-    that the evaluating process computes it and another one may draw it.
+    ``function`` is a registry function (``REGISTRY[name]``): each point is one call of it,
+    hence of the core formula.
     """
-    try:
-        parameters = list(inspect.signature(function).parameters)
-    except (TypeError, ValueError):
-        return None
+    parameters = [argument.name for argument in function.arguments]
     for argument, (grid, axis_label) in SENSITIVITY_ARGUMENTS.items():
         if argument not in parameters or parameters.index(argument) >= len(args):
             continue

@@ -287,10 +287,8 @@ def warm_up() -> None:
 
     charts.import_matplotlib()
     from ..workbook.check import check_workbook  # noqa: F401,PLC0415
-    from ..workbook.evaluate import register, xlcompute_functions  # noqa: PLC0415
     from .context import build_context  # noqa: F401,PLC0415
 
-    register(xlcompute_functions())
     charts._pyplot()
 
 

@@ -10,12 +10,10 @@ returned separately by :func:`~xlcompute.workbook.evaluate.Evaluation.stale`.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
-import logging
 import os
 import re
-from typing import Any, Iterator
+from typing import Any
 
 from openpyxl.utils import range_boundaries
 from openpyxl.utils.cell import get_column_letter
@@ -207,53 +205,6 @@ def _summarise_errors(ev: Evaluation, inputs: list[CellIssue], problems: list[Ce
     return inputs + kept
 
 
-class _Collect(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-
-@contextlib.contextmanager
-def _engine_warnings() -> Iterator[list[str]]:
-    """Collect what the ``formulas`` engine logs (it would print "Error in loading ..." to stderr)."""
-    logger = logging.getLogger("formulas")
-    handler, propagate = _Collect(), logger.propagate
-    logger.addHandler(handler)
-    logger.propagate = False
-    try:
-        yield handler.messages
-    finally:
-        logger.removeHandler(handler)
-        logger.propagate = propagate
-
-
-#: The cell in a ``formulas`` warning: `'[book.xlsx]SHEET'!B9` or `SHEET!B9`.
-_ENGINE_REF = re.compile(r"`'?(?:\[[^\]]*\])?(?P<sheet>[^'!`\[]+)'?!(?P<cell>\$?[A-Z]{1,3}\$?\d+)")
-
-
-def _engine_problems(messages: list[str], sheets: list[str]) -> list[CellIssue]:
-    """The engine's warnings as problems, one per reason: the cells its formulas refer to but
-    it could not load (a missing sheet, another file), which it evaluates as #REF!."""
-    titles = {t.upper(): t for t in sheets}
-    reasons: dict[str, list[str]] = {}
-    for message in messages:
-        head, _, why = message.partition("\n")
-        match = _ENGINE_REF.search(head)
-        where = f"{titles.get(match['sheet'].upper(), match['sheet'])}!{match['cell'].replace('$', '')}" if match else ""
-        reasons.setdefault(" ".join((why or head).split()).strip("'\" ").rstrip("."), []).append(where)
-    problems = []
-    for reason, cells in reasons.items():
-        located = [w for w in cells if w]
-        sheet, _, cell = (located[0] if located else f"{c.ESTIMATE_SHEET}!-").partition("!")
-        listed = ", ".join(located[:8]) + (f" and {len(located) - 8} more" if len(located) > 8 else "")
-        problems.append(CellIssue(sheet, cell, f"the formula engine cannot load cells that formulas refer to "
-                                               f"({reason}); they evaluate to #REF!" + (f": {listed}" if listed else "")))
-    return problems
-
-
 def not_a_scenario(wb: Any) -> CellIssue | None:
     """One file-level problem if ``wb`` is not a scenario workbook at all (e.g. the Excel function
     demo), or None. It is not one when a contract sheet is missing and it has none of the
@@ -283,8 +234,7 @@ def check_workbook(path: str | os.PathLike) -> tuple[Evaluation | None, list[Cel
     problems = [CellIssue(p.sheet or "-", p.cell or "-", p.detail) for p in safety_problems(wb, file=path)]
     if problems:
         return None, problems  # external links or cycles: the engine must not evaluate it
-    with _engine_warnings() as warnings:
-        ev = evaluate(path, workbook=wb)
+    ev = evaluate(path, workbook=wb)
     inputs = input_problems(wb, path, ev)
-    problems = _engine_problems(warnings, ev.sheets) + check_evaluation(ev)
+    problems = check_evaluation(ev)
     return ev, _summarise_errors(ev, inputs, problems) if inputs else problems
