@@ -53,17 +53,6 @@ def check(workbook: Path) -> None:
                f"{f', {len(stale)} stale' if stale else ''}).")
 
 
-def _skip_final_collection() -> None:
-    """When this process is the ``xlcompute`` command and is about to end: move every object to
-    the garbage collector's permanent generation, so that interpreter exit does not walk the
-    rendered document's object graph once more (about 0.1 s of a 1.5 s run). Not when the
-    command runs inside another program (tests), which would keep those objects for good."""
-    import gc  # noqa: PLC0415
-
-    if Path(sys.argv[0]).name == "xlcompute":
-        gc.freeze()
-
-
 def _pool_context() -> Any:
     """``fork`` where there is one: workers start in milliseconds with the CLI already imported."""
     import multiprocessing  # noqa: PLC0415
@@ -130,12 +119,10 @@ def report(workbooks: tuple[Path, ...], output: Path | None, html: bool, templat
 
     created = datetime.now(timezone.utc).isoformat(timespec="seconds") if stamp_time else None
     if len(workbooks) == 1:
-        result = report_workbook(workbooks[0], targets[0], html=html, templates=templates, overlap=True,
-                                 created=created)
+        result = report_workbook(workbooks[0], targets[0], html=html, templates=templates, created=created)
         for line in result.stale:
             click.echo(f"stale: {line}", err=True)
         click.echo(f"Wrote {result.pdf} ({result.pages} pages)")
-        _skip_final_collection()
         return
 
     from concurrent.futures import ProcessPoolExecutor, as_completed  # noqa: PLC0415 - batches only

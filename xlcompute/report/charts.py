@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import io
 import re
-import sys
 from typing import Any, Sequence
 
 from markupsafe import Markup
@@ -30,26 +29,6 @@ SENSITIVITY_ARGUMENTS = {
     "mfu": ([0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6], "Model FLOPs utilisation (MFU)"),
     "batch": ([1, 2, 4, 8, 16, 32, 64, 128, 256], "Concurrent requests per replica"),
 }
-
-
-def import_matplotlib() -> None:
-    """Import matplotlib's figure machinery without building its docstrings.
-
-    At import, matplotlib writes the docstring of every Artist subclass's ``set()`` from
-    the properties it inspects (``matplotlib.artist.kwdoc``), about 0.1 s that a headless
-    renderer never reads; the signatures (which ``set()`` relies on) are still built.
-    """
-    if "matplotlib.figure" in sys.modules:
-        return
-    import matplotlib.artist as artist  # noqa: PLC0415
-
-    kwdoc = artist.kwdoc
-    artist.kwdoc = lambda _artist: ""
-    try:
-        import matplotlib.figure  # noqa: F401,PLC0415
-        import matplotlib.pyplot  # noqa: F401,PLC0415
-    finally:
-        artist.kwdoc = kwdoc
 
 
 def _pyplot() -> Any:
