@@ -50,5 +50,6 @@ def main() -> None:
 from . import calc_commands  # noqa: E402,F401
 from . import catalog_commands  # noqa: E402,F401
 from . import report_commands  # noqa: E402,F401
+from . import recalc_commands  # noqa: E402,F401
 from . import serving_commands  # noqa: E402,F401
 from . import addin_commands  # noqa: E402,F401
