@@ -25,21 +25,20 @@ Parts = Mapping[str, str]
 Key = tuple[str, str]  # (sheet, cell such as "B5")
 
 _SHEET_DATA = re.compile(rb"<(?:\w+:)?sheetData[\s>].*?</(?:\w+:)?sheetData>|<(?:\w+:)?sheetData\s*/>", re.S)
-_ROW_OR_CELL = re.compile(
-    rb"<(?:\w+:)?row(?=[\s/>])(?P<row>[^>]*)>"
-    rb"|<(?P<p>(?:\w+:)?)c(?=[\s/>])(?P<attrs>[^>]*?)(?:/>|>(?P<body>.*?)</(?P=p)c>)", re.S)
-_ATTRIBUTE = re.compile(rb"""([\w:]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
-_REF = re.compile(rb"([A-Z]{1,3})(\d+)")
-_FORMULA = re.compile(rb"<(?:\w+:)?f(?=[\s/>])[^>]*?(?:/>|>.*?</(?:\w+:)?f>)", re.S)
+#: A cell holding a formula: ``<f>`` comes first among a cell's children (ECMA-376 CT_Cell).
+_FORMULA_CELL = re.compile(rb"<(?P<p>(?:\w+:)?)c(?P<attrs>\s[^>]*?)?>"
+                           rb"(?P<f><(?:\w+:)?f(?=[\s/>])[^>]*?(?:/>|>[^<]*</(?:\w+:)?f>))(?P<rest>.*?)</(?P=p)c>", re.S)
+#: Rows and cells, for sheets where some have no ``r`` attribute (their place follows the one before).
+_ROW_OR_CELL = re.compile(rb"<(?:\w+:)?row(?=[\s/>])(?P<row>[^>]*)>|<(?:\w+:)?c(?=[\s/>])(?P<attrs>[^>]*)>")
+_IMPLICIT = re.compile(rb"<(?:\w+:)?(?:c|row)(?=[\s/>])(?![^>]*\sr\s*=)")
+_R = re.compile(rb"""\sr\s*=\s*["']\$?([A-Z]{0,3})\$?(\d*)["']""")
+_T = re.compile(rb"""\st\s*=\s*["']([^"']*)["']""")
+_REF_ATTRIBUTE = re.compile(rb"""\sref\s*=\s*["']([^"']*)["']""")
 _VALUE = re.compile(rb"<(?:\w+:)?v(?=[\s/>])[^>]*?(?:/>|>(.*?)</(?:\w+:)?v>)", re.S)
 _INLINE = re.compile(rb"<(?:\w+:)?is(?=[\s>]).*?</(?:\w+:)?is>", re.S)
 _TEXT = re.compile(rb"<(?:\w+:)?t(?:\s[^>]*)?>(.*?)</(?:\w+:)?t>", re.S)
 _SHARED_ITEM = re.compile(rb"<(?:\w+:)?si(?:\s[^>]*)?>(.*?)</(?:\w+:)?si>", re.S)
 _PHONETIC = re.compile(rb"<(?:\w+:)?rPh(?=[\s>]).*?</(?:\w+:)?rPh>", re.S)
-
-
-def _attributes(text: bytes) -> dict[bytes, bytes]:
-    return {m.group(1): m.group(2) if m.group(2) is not None else m.group(3) for m in _ATTRIBUTE.finditer(text)}
 
 
 def _column_number(letters: bytes) -> int:
@@ -50,26 +49,34 @@ def _column_number(letters: bytes) -> int:
 
 
 def _formula_cells(xml: bytes) -> Iterator[tuple[str, re.Match]]:
-    """(cell reference, match) of every ``<c>`` holding an ``<f>`` in ``xml``'s ``<sheetData>``;
-    a cell or row without an ``r`` attribute follows the one before it, as Excel reads it."""
+    """(cell reference, match of :data:`_FORMULA_CELL`) of every formula cell of a sheet."""
     data = _SHEET_DATA.search(xml)
     if data is None:
         return
+    start, end = data.span()
+    if _IMPLICIT.search(xml, start, end):
+        yield from _formula_cells_by_place(xml, start, end)
+        return
+    for match in _FORMULA_CELL.finditer(xml, start, end):
+        ref = _R.search(match.group("attrs"))
+        yield (ref.group(1) + ref.group(2)).decode("ascii"), match
+
+
+def _formula_cells_by_place(xml: bytes, start: int, end: int) -> Iterator[tuple[str, re.Match]]:
+    """As :func:`_formula_cells`, where some rows or cells have no ``r``: counted as Excel does."""
     row = column = 0
-    for match in _ROW_OR_CELL.finditer(xml, data.start(), data.end()):
-        if match.group("row") is not None:
-            number = _attributes(match.group("row")).get(b"r")
-            row = int(number) if number and number.isdigit() else row + 1
+    for tag in _ROW_OR_CELL.finditer(xml, start, end):
+        ref = _R.search(tag.group("row") if tag.group("row") is not None else tag.group("attrs"))
+        if tag.group("row") is not None:
+            row = int(ref.group(2)) if ref and ref.group(2) else row + 1
             column = 0
             continue
-        ref = _attributes(match.group("attrs")).get(b"r")
-        parsed = _REF.fullmatch(ref.replace(b"$", b"")) if ref else None
-        if parsed:
-            column, row = _column_number(parsed.group(1)), int(parsed.group(2))
+        if ref and ref.group(1):
+            column, row = _column_number(ref.group(1)), int(ref.group(2) or row)
         else:
             column += 1
-        body = match.group("body")
-        if body and _FORMULA.search(body):
+        match = _FORMULA_CELL.match(xml, tag.start())
+        if match:
             yield f"{get_column_letter(column)}{row}", match
 
 
@@ -124,12 +131,12 @@ def _shared_strings(package: zipfile.ZipFile) -> list[str]:
             for item in _SHARED_ITEM.findall(package.read(name))]
 
 
-def _cached(attrs: dict[bytes, bytes], body: bytes, strings: Callable[[], list[str]]) -> Any:
-    kind = attrs.get(b"t", b"n")
+def _cached(kind: bytes, rest: bytes, strings: Callable[[], list[str]]) -> Any:
+    """A cell's cached value from its ``t`` attribute and what follows its ``<f>``."""
     if kind == b"inlineStr":
-        inline = _INLINE.search(body)
+        inline = _INLINE.search(rest)
         return html.unescape(b"".join(_TEXT.findall(inline.group(0))).decode("utf-8")) if inline else None
-    value = _VALUE.search(body)
+    value = _VALUE.search(rest)
     if value is None or value.group(1) is None:
         return None
     text = html.unescape(value.group(1).decode("utf-8"))
@@ -164,7 +171,8 @@ def read_cached(data: bytes, parts: Parts) -> dict[Key, Any]:
 
         for sheet, part in parts.items():
             for ref, match in _formula_cells(package.read(part)):
-                value = _cached(_attributes(match.group("attrs")), match.group("body"), shared)
+                kind = _T.search(match.group("attrs") or b"")
+                value = _cached(kind.group(1) if kind else b"n", match.group("rest"), shared)
                 if value is not None:
                     values[(sheet, ref)] = value
     return values
@@ -179,10 +187,6 @@ def _escape(text: str) -> bytes:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").encode("utf-8")
 
 
-def _without(attrs: bytes, name: bytes) -> bytes:
-    return re.sub(rb"""\s+""" + re.escape(name) + rb"""\s*=\s*(?:"[^"]*"|'[^']*')""", b"", attrs)
-
-
 def _cell(match: re.Match, attrs: bytes, body: bytes) -> bytes:
     prefix = match.group("p")
     return b"<" + prefix + b"c" + attrs + b">" + body + b"</" + prefix + b"c>"
@@ -195,13 +199,12 @@ def replace_formulas(data: bytes, parts: Parts, formulas: Mapping[Key, str]) -> 
         text = formulas.get((sheet, ref))
         if text is None:
             return None
-        body = match.group("body")
-        old = _FORMULA.search(body)
-        head = _attributes(old.group(0).split(b">", 1)[0])
-        array = b' t="array" ref="' + head[b"ref"] + b'"' if head.get(b"t") == b"array" and b"ref" in head else b""
+        head = match.group("f").split(b">", 1)[0]
+        array = _REF_ATTRIBUTE.search(head) if b'"array"' in head or b"'array'" in head else None
         prefix = match.group("p")
-        formula = b"<" + prefix + b"f" + array + b">" + _escape(text.removeprefix("=")) + b"</" + prefix + b"f>"
-        return _cell(match, match.group("attrs"), body[:old.start()] + formula + body[old.end():])
+        formula = (b"<" + prefix + b"f" + (b' t="array" ref="' + array.group(1) + b'"' if array else b"") + b">"
+                   + _escape(text.removeprefix("=")) + b"</" + prefix + b"f>")
+        return _cell(match, match.group("attrs") or b"", formula + match.group("rest"))
 
     return _edit_package(data, parts, edit, {sheet for sheet, _ in formulas})
 
@@ -234,10 +237,15 @@ def write_values(data: bytes, parts: Parts, values: Mapping[Key, Any]) -> bytes:
             return None
         kind, text = _typed(values[key])
         prefix = match.group("p")
-        attrs = _without(match.group("attrs"), b"t") + (b' t="' + kind + b'"' if kind else b"")
-        body = _INLINE.sub(b"", _VALUE.sub(b"", match.group("body")))
-        formula = _FORMULA.search(body)
+        attrs = match.group("attrs") or b""
+        if b"t" in attrs:
+            attrs = _T.sub(b"", attrs)
+        if kind is not None:
+            attrs += b' t="' + kind + b'"'
+        rest = match.group("rest")
+        if rest:
+            rest = _INLINE.sub(b"", _VALUE.sub(b"", rest))
         value = b"" if text is None else b"<" + prefix + b"v>" + text + b"</" + prefix + b"v>"
-        return _cell(match, attrs, body[:formula.end()] + value + body[formula.end():])
+        return _cell(match, attrs, match.group("f") + value + rest)
 
     return _edit_package(data, parts, edit)
