@@ -233,3 +233,25 @@ def test_libreoffice_opens_the_recalculated_workbook_with_the_numbers(tmp_path):
     assert float(rows[1][1]) == pytest.approx(flops, rel=1e-6)  # TRAIN_FLOPS, unknown to LibreOffice
     assert float(rows[3][1]) == pytest.approx(round(flops / 8.64e19 * 100, 2), rel=1e-6)
     assert rows[1][3] == "large" and rows[3][3] == "#DIV/0!"
+
+
+def test_cells_and_rows_without_references_are_placed_as_excel_reads_them(tmp_path):
+    # The r attribute of <c> and <row> is optional in the file format; some writers leave it out.
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["A1"], ws["B1"], ws["A2"], ws["C2"], ws["B3"] = 2, "=A1*3", 5e9, "=TRAIN_FLOPS(A2,1E+12)", "=B1+1"
+    wb.save(tmp_path / "plain.xlsx")
+    parts = _parts(tmp_path / "plain.xlsx")
+    xml = parts["xl/worksheets/sheet1.xml"]
+    parts["xl/worksheets/sheet1.xml"] = xml.replace(b'<c r="A1"', b"<c").replace(b'<c r="B1"', b"<c").replace(
+        b'<row r="3"', b"<row")
+    path = tmp_path / "implicit.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for name, data in parts.items():
+            out.writestr(name, data)
+    ev = evaluate(path)
+    assert {k: ev.values[k] for k in ev.formulas} == {("Sheet", "B1"): 6, ("Sheet", "C2"): train_flops(5e9, 1e12),
+                                                     ("Sheet", "B3"): 7}
+    assert _run(str(path)).exit_code == 0
+    values = openpyxl.load_workbook(path, data_only=True).active
+    assert (values["B1"].value, values["C2"].value, values["B3"].value) == (6, train_flops(5e9, 1e12), 7)

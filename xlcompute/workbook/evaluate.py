@@ -42,12 +42,9 @@ from .xlsx_cells import read_cached, replace_formulas
 STALE_TOLERANCE = 1e-9
 #: Prefixes under which a saved workbook may carry an add-in function's name.
 ALIAS_PREFIXES = ("XLC.", "_XLDUDF_", "_xldudf_")
-#: Text that may be a call of an xlcompute function: only such formulas are tokenized (a
-#: large workbook's other formulas are not).
-_MAY_CALL = re.compile(r"(?<![\w.])(?:%s)?(?:%s)\s*\(" % ("|".join(map(re.escape, ALIAS_PREFIXES)),
-                                                       "|".join(map(re.escape, sorted(REGISTRY, key=len, reverse=True)))),
-                       re.IGNORECASE)
-
+#: Text that may call an xlcompute function (in upper case): only such formulas are tokenized,
+#: not every formula of a large workbook.
+_MAY_CALL = re.compile(r"(?:%s)\s*\(" % "|".join(map(re.escape, sorted(REGISTRY, key=len, reverse=True))))
 
 @dataclass(frozen=True)
 class CellIssue:
@@ -145,7 +142,7 @@ def mark(formula: str, index: int) -> str | None:
     so that the engine's call reaches the registry together with the cell it is made for; None
     when the formula calls none (or cannot be read). An omitted argument (``NAME(a,,c)``) becomes
     ``""``, a blank, as Excel passes it to an add-in function (the engine would pass 0)."""
-    items = _tokens(formula) if _MAY_CALL.search(formula) else None
+    items = _tokens(formula) if _MAY_CALL.search(formula.upper()) else None
     if not items or not any(_opens_function(t) and base_name(t.value[:-1]) in REGISTRY for t in items):
         return None
     out: list[str] = []
@@ -270,11 +267,12 @@ def _native_issue(text: str, value: Any) -> str:
     return ""
 
 
-def evaluate(path: str | Path, *, workbook: Any = None) -> Evaluation:
+def evaluate(path: str | Path, *, workbook: Any = None, cached_values: bool = True) -> Evaluation:
     """Evaluate the workbook at ``path`` (never modified); see the module docstring.
 
     ``workbook`` is the same file already opened with :func:`~.safe.open_workbook` (formulas,
-    not values), to save a read.
+    not values), to save a read. ``cached_values=False`` ignores the values the file caches
+    (headless mode), for a caller that only wants fresh ones.
     """
     path = Path(path)
     wb = workbook if workbook is not None else open_workbook(path)
@@ -286,7 +284,7 @@ def evaluate(path: str | Path, *, workbook: Any = None) -> Evaluation:
     parts = workbook_info(wb).sheets
     data = path.read_bytes()
     cells = _read_cells(wb)
-    cached = read_cached(data, parts)
+    cached = read_cached(data, parts) if cached_values else {}
 
     marked: dict[tuple[str, str], str] = {}
     xl_keys: list[tuple[str, str]] = []

@@ -56,7 +56,7 @@ def recalc(source: str | os.PathLike, output: str | os.PathLike | None = None) -
         raise WorkbookError(target, "the output must be an Excel workbook", expected="a name ending in .xlsx",
                             found=f"{target.name!r}")
     wb = open_workbook(source, limits=RECALC_LIMITS)
-    ev = evaluate(source, workbook=wb)
+    ev = evaluate(source, workbook=wb, cached_values=False)
     unknown = [CellIssue(s, c, f"{text} evaluates to {ev.computed[(s, c)]}: "
                                f"{failure(ev.computed[(s, c)]) or 'the formula engine does not know a function or name in it'}")
                for (s, c), text in ev.formulas.items()
