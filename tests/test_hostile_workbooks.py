@@ -649,8 +649,7 @@ def test_check_prints_the_location_of_a_safety_problem_once(cli_corpus):
 
 
 def test_a_missing_sheet_is_named_once_and_its_error_cells_summarised(cli_corpus):
-    """Formulas and names referring to a renamed sheet: check names the missing sheet and folds the
-    cells that evaluate to Excel errors because of it into one line; nothing else reaches stderr."""
+    """A renamed sheet: check names it and folds the cells showing Excel errors into one line."""
     import sys
 
     case = cli_corpus["renamed_sheet.xlsx"]
