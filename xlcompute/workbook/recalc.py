@@ -57,14 +57,15 @@ def recalc(source: str | os.PathLike, output: str | os.PathLike | None = None) -
                             found=f"{target.name!r}")
     wb = open_workbook(source, limits=RECALC_LIMITS)
     ev = evaluate(source, workbook=wb, cached_values=False)
-    unknown = [CellIssue(s, c, f"{text} evaluates to {ev.computed[(s, c)]}: "
-                               f"{failure(ev.computed[(s, c)]) or 'the formula engine does not know a function or name in it'}")
-               for (s, c), text in ev.formulas.items()
-               if failure(ev.computed[(s, c)]) or ev.computed[(s, c)] == "#NAME?"]
+    unknown = []
+    for (sheet, cell), text in ev.formulas.items():
+        value = ev.computed[(sheet, cell)]
+        why = failure(value) or ("the formula engine does not know a function or name in it" if value == "#NAME?" else "")
+        if why:
+            unknown.append(CellIssue(sheet, cell, f"{text} evaluates to {value}: {why}"))
     if unknown:
         raise _refusal(source, unknown, "a formula cannot be evaluated here")
     data = write_values(source.read_bytes(), workbook_info(wb).sheets, ev.computed)
     with atomic_write(target) as tmp:
         tmp.write_bytes(data)
-    errors = [issue for issue in ev.issues if isinstance(ev.computed.get((issue.sheet, issue.cell)), str)]
-    return RecalcResult(source, target, len(ev.formulas), errors)
+    return RecalcResult(source, target, len(ev.formulas), ev.issues)
