@@ -235,16 +235,21 @@ def test_libreoffice_opens_the_recalculated_workbook_with_the_numbers(tmp_path):
     assert rows[1][3] == "large" and rows[3][3] == "#DIV/0!"
 
 
-def test_cells_and_rows_without_references_are_placed_as_excel_reads_them(tmp_path):
-    # The r attribute of <c> and <row> is optional in the file format; some writers leave it out.
+@pytest.mark.parametrize("layout", ["cells and rows without r", "indented"])
+def test_sheets_written_by_other_writers_are_read_and_written_cell_by_cell(tmp_path, layout):
+    # The r attribute of <c> and <row> is optional in the file format, and whitespace between
+    # elements is allowed; some writers leave r out, some indent.
     wb = openpyxl.Workbook()
     ws = wb.active
     ws["A1"], ws["B1"], ws["A2"], ws["C2"], ws["B3"] = 2, "=A1*3", 5e9, "=TRAIN_FLOPS(A2,1E+12)", "=B1+1"
     wb.save(tmp_path / "plain.xlsx")
     parts = _parts(tmp_path / "plain.xlsx")
     xml = parts["xl/worksheets/sheet1.xml"]
-    parts["xl/worksheets/sheet1.xml"] = xml.replace(b'<c r="A1"', b"<c").replace(b'<c r="B1"', b"<c").replace(
-        b'<row r="3"', b"<row")
+    if layout == "indented":
+        xml = xml.replace(b"<f>", b"\n    <f>").replace(b"<v", b"\n    <v").replace(b"</c>", b"\n  </c>")
+    else:
+        xml = xml.replace(b'<c r="A1"', b"<c").replace(b'<c r="B1"', b"<c").replace(b'<row r="3"', b"<row")
+    parts["xl/worksheets/sheet1.xml"] = xml
     path = tmp_path / "implicit.xlsx"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
         for name, data in parts.items():

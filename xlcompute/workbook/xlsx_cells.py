@@ -27,7 +27,7 @@ Key = tuple[str, str]  # (sheet, cell such as "B5")
 _SHEET_DATA = re.compile(rb"<(?:\w+:)?sheetData[\s>].*?</(?:\w+:)?sheetData>|<(?:\w+:)?sheetData\s*/>", re.S)
 #: A cell holding a formula: ``<f>`` comes first among a cell's children (ECMA-376 CT_Cell).
 _FORMULA_CELL = re.compile(rb"<(?P<p>(?:\w+:)?)c(?P<attrs>\s[^>]*?)?>"
-                           rb"(?P<f><(?:\w+:)?f(?=[\s/>])[^>]*?(?:/>|>[^<]*</(?:\w+:)?f>))(?P<rest>.*?)</(?P=p)c>", re.S)
+                           rb"(?P<f>\s*<(?:\w+:)?f(?=[\s/>])[^>]*?(?:/>|>[^<]*</(?:\w+:)?f>))(?P<rest>.*?)</(?P=p)c>", re.S)
 #: Rows and cells, for sheets where some have no ``r`` attribute (their place follows the one before).
 _ROW_OR_CELL = re.compile(rb"<(?:\w+:)?row(?=[\s/>])(?P<row>[^>]*)>|<(?:\w+:)?c(?=[\s/>])(?P<attrs>[^>]*)>")
 _IMPLICIT = re.compile(rb"<(?:\w+:)?(?:c|row)(?=[\s/>])(?![^>]*\sr\s*=)")
@@ -199,7 +199,7 @@ def replace_formulas(data: bytes, parts: Parts, formulas: Mapping[Key, str]) -> 
         text = formulas.get((sheet, ref))
         if text is None:
             return None
-        head = match.group("f").split(b">", 1)[0]
+        head = match.group("f").strip().split(b">", 1)[0]
         array = _REF_ATTRIBUTE.search(head) if b'"array"' in head or b"'array'" in head else None
         prefix = match.group("p")
         formula = (b"<" + prefix + b"f" + (b' t="array" ref="' + array.group(1) + b'"' if array else b"") + b">"
