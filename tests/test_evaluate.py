@@ -82,11 +82,12 @@ def test_every_xlcompute_cell_has_its_calls_recorded_for_the_breakdown(tmp_path)
     assert set(cells) == {"Estimate!B1", "Estimate!B4"}
     assert [call.function for call in cells["Estimate!B4"].calls] == ["TRAIN_FLOPS"]
     assert cells["Estimate!B4"].calls[0].args == (174.6e9, 300e9, 8.0)
-    (call, step), = cells["Estimate!B1"].steps(ev.functions)
+    (call,) = cells["Estimate!B1"].calls  # recorded while the engine evaluated: no second run
+    step = call.step
     core = step.children[0] if not step.info.equation else step
     assert core.info.equation == "C = k · P · T"
     assert core.inputs == {"params": 174.6e9, "tokens": 300e9, "flops_per_param_token": 6.0}
-    assert core.result == call.result == ev.values[("Estimate", "B1")]
+    assert core.result == call.value == ev.values[("Estimate", "B1")]
 
 
 def test_cached_values_are_used_and_stale_xlcompute_cells_flagged(tmp_path):
@@ -102,10 +103,14 @@ def test_cached_values_are_used_and_stale_xlcompute_cells_flagged(tmp_path):
     # Someone edits B1's cached value (as if an input changed and Excel did not recalculate).
     stale = _with_cached_values(source, tmp_path / "stale.xlsx", {
         (2, "B1"): 1.0e23, (2, "B2"): 1.0e23 / 8.64e19, (2, "B3"): 115.74, (2, "B4"): 8 * 174.6e9 * 300e9 + 1.0e23})
-    ev = evaluate(stale)  # B4 adds the cached B1, so it is consistent with what the workbook shows
-    assert [c.address for c in ev.stale] == ["Estimate!B1"]
+    ev = evaluate(stale)
+    # Recomputed is what recalculating the workbook gives: B1 from its inputs, and B4, which adds
+    # B1, with the recomputed B1. Native cells (B2, B3) keep their cached values and are not flagged.
+    assert [c.address for c in ev.stale] == ["Estimate!B1", "Estimate!B4"]
     assert ev.stale[0].value == 1.0e23
     assert ev.stale[0].recomputed == flops
+    assert ev.stale[1].recomputed == pytest.approx(8 * 174.6e9 * 300e9 + flops)
+    assert ev.values[("Estimate", "B3")] == 115.74
 
 
 def test_formulas_the_engine_cannot_evaluate_are_reported_with_their_cell(tmp_path):

@@ -99,5 +99,6 @@ from . import calc_commands  # noqa: E402,F401
 from . import catalog_commands  # noqa: E402,F401
 from . import ownership_commands  # noqa: E402,F401
 from . import report_commands  # noqa: E402,F401
+from . import recalc_commands  # noqa: E402,F401
 from . import serving_commands  # noqa: E402,F401
 from . import addin_commands  # noqa: E402,F401

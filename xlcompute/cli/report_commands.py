@@ -12,6 +12,7 @@ import click
 
 from ..core.errors import XlcomputeError
 from . import main
+from .outputs import report_targets
 
 
 @main.command()
@@ -61,17 +62,6 @@ def check(workbook: Path) -> None:
                f"{f', {len(stale)} stale' if stale else ''}).")
 
 
-def _skip_final_collection() -> None:
-    """When this process is the ``xlcompute`` command and is about to end: move every object to
-    the garbage collector's permanent generation, so that interpreter exit does not walk the
-    rendered document's object graph once more (about 0.1 s of a 1.5 s run). Not when the
-    command runs inside another program (tests), which would keep those objects for good."""
-    import gc  # noqa: PLC0415
-
-    if Path(sys.argv[0]).name == "xlcompute":
-        gc.freeze()
-
-
 def _pool_context() -> Any:
     """``fork`` where there is one: workers start in milliseconds with the CLI already imported."""
     import multiprocessing  # noqa: PLC0415
@@ -104,7 +94,7 @@ def _render_one(source: str, output: str, html: bool, templates: str | None,
 
 @main.command()
 @click.argument("workbooks", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("-o", "--output", type=click.Path(path_type=Path),
+@click.option("-o", "--output", type=click.Path(path_type=str),  # str: a Path would drop the trailing "/"
               help="Output PDF (one workbook) or directory ending in / (several). Default: beside each workbook.")
 @click.option("--html", is_flag=True, help="Also write the HTML the PDF is rendered from.")
 @click.option("--templates", type=click.Path(exists=True, file_okay=False, path_type=Path),
@@ -114,36 +104,21 @@ def _render_one(source: str, output: str, html: bool, templates: str | None,
 @click.option("--stamp-time", is_flag=True,
               help="Record the render time as the PDF's creation date. By default the PDF carries the quote "
                    "date, so rendering the same workbook twice gives byte-identical files.")
-def report(workbooks: tuple[Path, ...], output: Path | None, html: bool, templates: Path | None, jobs: int,
+def report(workbooks: tuple[Path, ...], output: str | None, html: bool, templates: Path | None, jobs: int,
            stamp_time: bool) -> None:
     """Render scenario WORKBOOKS to PDF cost proposals."""
     from ..report.render import report_workbook  # noqa: PLC0415
 
-    as_directory = output is not None and (str(output).endswith(os.sep) or output.is_dir() or len(workbooks) > 1)
-    if output is not None and as_directory:
-        if output.suffix.lower() == ".pdf":
-            raise XlcomputeError(f"-o {output}: several workbooks need an output directory, not a file.")
-        output.mkdir(parents=True, exist_ok=True)
-    elif output is not None and output.suffix.lower() != ".pdf":
-        raise XlcomputeError(f"-o {output}: expected a file name ending in .pdf, or a directory ending in /.")
-
-    def target(source: Path) -> Path:
-        if output is None:
-            return source.with_suffix(".pdf")
-        return output / f"{source.stem}.pdf" if as_directory else output
-
-    targets = [target(s) for s in workbooks]
-    if len(set(targets)) != len(targets):
-        raise XlcomputeError("two workbooks have the same name; they would write the same PDF.")
+    targets, folder = report_targets(workbooks, output)
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
 
     created = datetime.now(timezone.utc).isoformat(timespec="seconds") if stamp_time else None
     if len(workbooks) == 1:
-        result = report_workbook(workbooks[0], targets[0], html=html, templates=templates, overlap=True,
-                                 created=created)
+        result = report_workbook(workbooks[0], targets[0], html=html, templates=templates, created=created)
         for line in result.stale:
             click.echo(f"stale: {line}", err=True)
         click.echo(f"Wrote {result.pdf} ({result.pages} pages)")
-        _skip_final_collection()
         return
 
     from concurrent.futures import ProcessPoolExecutor, as_completed  # noqa: PLC0415 - batches only

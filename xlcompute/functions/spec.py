@@ -139,8 +139,20 @@ class ExcelFunction:
         with recording() as resolved:
             step = explain(self, *args, **kwargs)
         value = step.result
-        error = value if is_error(value) else ""
-        return Outcome(self.name, args, value, None if error else step, tuple(resolved), error)
+        if is_error(value):
+            return Outcome(self.name, args, value, None, tuple(resolved), value)
+        return Outcome(self.name, args, value, step, tuple(resolved), first_error(value))
+
+
+def first_error(value: Any) -> str:
+    """The first error value inside a spilled result (rows of values), or ''."""
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            found = first_error(item)
+            if found:
+                return found
+        return ""
+    return value if is_error(value) else ""
 
 
 #: Every Excel function by its Excel name, in registration order.

@@ -1,20 +1,19 @@
 """Charts of the proposal, drawn with matplotlib as vector SVG (inlined in the HTML).
 
-The context holds each chart's data (the sensitivity series are computed where the workbook
-is evaluated); :func:`draw` turns it into SVG, possibly in another process. The SVG is
+The context holds each chart's data (the sensitivity series are computed where the context
+is built); :func:`draw` turns it into SVG. The SVG is
 deterministic (fixed hash salt, no date metadata) so that two renders of the
 same workbook give identical PDFs. Text stays text (``svg.fonttype = none``) so that it is
-searchable in the PDF. Sensitivity series come from calling the xlcompute functions again
-with one argument varied: the chart draws what the core computes, nothing else.
+searchable in the PDF. Sensitivity series come from calling the registry's Excel function with
+one argument varied: the chart draws what the core computes, nothing else; the workbook is not
+evaluated again.
 """
 
 from __future__ import annotations
 
-import inspect
 import io
 import re
-import sys
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 from markupsafe import Markup
 
@@ -30,26 +29,6 @@ SENSITIVITY_ARGUMENTS = {
     "mfu": ([0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6], "Model FLOPs utilisation (MFU)"),
     "batch": ([1, 2, 4, 8, 16, 32, 64, 128, 256], "Concurrent requests per replica"),
 }
-
-
-def import_matplotlib() -> None:
-    """Import matplotlib's figure machinery without building its docstrings.
-
-    At import, matplotlib writes the docstring of every Artist subclass's ``set()`` from
-    the properties it inspects (``matplotlib.artist.kwdoc``), about 0.1 s that a headless
-    renderer never reads; the signatures (which ``set()`` relies on) are still built.
-    """
-    if "matplotlib.figure" in sys.modules:
-        return
-    import matplotlib.artist as artist  # noqa: PLC0415
-
-    kwdoc = artist.kwdoc
-    artist.kwdoc = lambda _artist: ""
-    try:
-        import matplotlib.figure  # noqa: F401,PLC0415
-        import matplotlib.pyplot  # noqa: F401,PLC0415
-    finally:
-        artist.kwdoc = kwdoc
 
 
 def _pyplot() -> Any:
@@ -158,16 +137,13 @@ def price_build_up(steps: Sequence[tuple[str, float]], currency: str) -> Markup:
     return _svg(fig, "build-up")
 
 
-def sensitivity_series(function: Callable[..., Any], args: tuple[Any, ...]) -> dict[str, Any] | None:
+def sensitivity_series(function: Any, args: tuple[Any, ...]) -> dict[str, Any] | None:
     """The result of ``function(*args)`` with one argument (MFU, batch ...) varied, or None.
 
-    Each point is a real call of the Excel function (hence the core formula). Plain data, so
-    that the evaluating process computes it and another one may draw it.
+    ``function`` is a registry function (``REGISTRY[name]``): each point is one call of it,
+    hence of the core formula.
     """
-    try:
-        parameters = list(inspect.signature(function).parameters)
-    except (TypeError, ValueError):
-        return None
+    parameters = [argument.name for argument in function.arguments]
     for argument, (grid, axis_label) in SENSITIVITY_ARGUMENTS.items():
         if argument not in parameters or parameters.index(argument) >= len(args):
             continue

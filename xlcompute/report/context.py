@@ -1,9 +1,9 @@
 """The proposal's template context, built from an evaluated scenario workbook.
 
-Every number comes from the :class:`~xlcompute.workbook.evaluate.Evaluation` (the
-workbook's own values) or from the :class:`~xlcompute.core.formula.Step` trees of the
-recorded xlcompute calls; nothing is recomputed here except the chart series, which call
-the xlcompute functions again with one argument varied.
+Every number comes from the :class:`~xlcompute.workbook.evaluate.Evaluation`: the workbook's
+own values and the records of its xlcompute calls (each with its
+:class:`~xlcompute.core.formula.Step` tree and the catalog rows it used). Nothing is recomputed
+here except the chart series, which call the registry's function with one argument varied.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 from .. import __version__
 from ..core.errors import XlcomputeError
 from ..core.formula import Step
+from ..functions import REGISTRY
 from ..functions.excel_values import address, column_letters, parse_reference
 from ..workbook import contract as c
 from ..workbook.evaluate import Evaluation
@@ -121,12 +122,13 @@ def _breakdowns(ev: Evaluation) -> list[dict[str, Any]]:
         row = labels.get(xl_cell.address, {})
         fmt = ev.number_formats.get((xl_cell.sheet, xl_cell.cell), "General")
         calls = []
-        for call, step in xl_cell.steps(ev.functions):
+        for call in xl_cell.calls:
             calls.append({
                 "function": call.function,
                 "args": [number(a) if isinstance(a, (int, float)) else str(a) for a in call.args],
-                "result": number(call.result) if isinstance(call.result, (int, float)) else str(call.result),
-                "steps": [_mark_repeats(tree, seen, xl_cell.address) for tree in _step_dicts(step)],
+                "result": number(call.value) if isinstance(call.value, (int, float)) else str(call.value),
+                "steps": [_mark_repeats(tree, seen, xl_cell.address) for tree in _step_dicts(call.step)]
+                if call.step is not None else [],
             })
         out.append({
             "label": row.get("label") or xl_cell.address,
@@ -169,46 +171,20 @@ def _conventions(breakdowns: list[dict[str, Any]]) -> tuple[list[dict[str, str]]
     return list(conventions.values()), assumptions, references
 
 
+#: How the sources appendix names what a call resolved (``Resolved.name``).
+SOURCE_KINDS = {"gpu": "GPU", "model": "Model", "price": "Price", "mfu": "MFU"}
+
+
 def _sources(ev: Evaluation) -> list[dict[str, str]]:
-    """Catalog entries behind the ids the workbook's xlcompute calls used, with source and date."""
-    try:
-        from .. import catalog  # noqa: PLC0415
-    except ImportError:  # pragma: no cover - the catalog is part of the package
-        return []
-    lookups = [("Model", getattr(catalog, "get_model", None)), ("GPU", getattr(catalog, "get_gpu", None))]
+    """The catalog rows the workbook's xlcompute calls used (as recorded), with source and date."""
     found: dict[tuple[str, str], dict[str, str]] = {}
     for xl_cell in ev.xlcompute_cells:
         for call in xl_cell.calls:
-            if call.function == "GPU_PRICE" and hasattr(catalog, "get_price"):
-                try:
-                    price = catalog.get_price(*call.args)
-                except Exception:  # noqa: BLE001 - an unknown id is reported by the cell itself
-                    price = None
-                if price is not None:
-                    label = " / ".join(str(a) for a in call.args if a is not None)
-                    found[("Price", label)] = _source_row("Price", label, price)
-            for arg in call.args:
-                if not isinstance(arg, str) or not arg or arg.startswith("#"):
-                    continue
-                for kind, lookup in lookups:
-                    if lookup is None or (kind, arg) in found:
-                        continue
-                    try:
-                        item = lookup(arg)
-                    except Exception:  # noqa: BLE001 - not an id of this kind
-                        continue
-                    found[(kind, arg)] = _source_row(kind, arg, item)
+            for used in call.resolved:
+                kind = SOURCE_KINDS.get(used.name, used.name.replace("_", " ").capitalize())
+                found.setdefault((kind, str(used.value)), {"kind": kind, "id": str(used.value), "name": "",
+                                                           "source": used.source, "date": used.date})
     return sorted(found.values(), key=lambda r: (r["kind"], r["id"]))
-
-
-def _source_row(kind: str, ident: str, item: Any) -> dict[str, str]:
-    return {
-        "kind": kind,
-        "id": str(getattr(item, "id", "") or ident),
-        "name": str(getattr(item, "name", "") or getattr(item, "provider", "") or ""),
-        "source": str(getattr(item, "source", "") or ""),
-        "date": str(getattr(item, "date", "") or ""),
-    }
 
 
 def _charts(ev: Evaluation, items: list[dict[str, Any]], totals: dict[str, Any], currency: str,
@@ -234,12 +210,12 @@ def _charts(ev: Evaluation, items: list[dict[str, Any]], totals: dict[str, Any],
         if call.function in charted:
             continue
         row = rows.get(xl_cell.address, {})
-        series = charts.sensitivity_series(ev.functions[call.function], call.args)
+        series = charts.sensitivity_series(REGISTRY[call.function], call.args)
         if series is not None:
             charted.add(call.function)
             out.append({"id": "sensitivity",
                         "data": {"series": series, "label": str(row.get("label") or call.function),
-                                 "unit": str(row.get("unit") or ""), "current": call.result},
+                                 "unit": str(row.get("unit") or ""), "current": call.value},
                         "caption": f"{row.get('label') or call.function} ({xl_cell.address}) recomputed with "
                                    f"{call.function} for other values of one input; the marker is this quote."})
     return out

@@ -11,30 +11,24 @@ problems (the report flags them); they are returned separately by
 :func:`~xlcompute.workbook.evaluate.Evaluation.stale`.
 
 Model references in the workbook's cells resolve through the catalog only, never as a path
-(:func:`~xlcompute.scenario.setups.workbook_text`). The formula engine is given a private copy of the bytes the guard checked, named
-``workbook.xlsx`` in a folder of its own: never the path, which may have changed since, may
-lack the ``.xlsx`` an engine asks for, and has the user's other files beside it.
+(:func:`~xlcompute.scenario.setups.workbook_text`), and the formula engine loads the bytes the
+guard checked, never the path (see :func:`~xlcompute.workbook.evaluate.evaluate`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
-import logging
 import os
 import re
-import tempfile
-from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from ..functions.excel_values import address, error_code, is_error, parse_reference
-from ..scenario.setups import workbook_text
 from . import contract as c
 from .cells import name_problems, read_number, read_text, resolve_cell, unsafe_characters, visible_text
 from .dependencies import safety_problems
 from .errors import WorkbookError, describe_value, shorten
 from .evaluate import CellIssue, Evaluation, evaluate
-from .guard import checked_bytes, open_workbook, workbook_info
+from .guard import open_workbook, workbook_info
 
 
 def _kind_problem(kind: str, value: Any, number_format: str) -> str:
@@ -220,62 +214,6 @@ def _summarise_errors(ev: Evaluation, inputs: list[CellIssue], problems: list[Ce
     return inputs + kept
 
 
-class _Collect(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-
-@contextlib.contextmanager
-def _engine_warnings() -> Iterator[list[str]]:
-    """Collect what the ``formulas`` engine logs (it would print "Error in loading ..." to stderr)."""
-    logger = logging.getLogger("formulas")
-    handler, propagate = _Collect(), logger.propagate
-    logger.addHandler(handler)
-    logger.propagate = False
-    try:
-        yield handler.messages
-    finally:
-        logger.removeHandler(handler)
-        logger.propagate = propagate
-
-
-#: What a ``formulas`` warning quotes: the cell, as `'[book.xlsx]SHEET'!B9` or `SHEET!B9`.
-_QUOTED = re.compile(r"`([^`]*)`")
-
-
-def _engine_cell(head: str) -> tuple[str, str] | None:
-    """(sheet, cell) of the first cell a ``formulas`` warning quotes (of a range, its first)."""
-    for text in _QUOTED.findall(head):
-        reference = parse_reference(text)
-        if reference is not None and reference.sheet and reference.first.column and reference.first.row:
-            return reference.sheet, reference.first.coordinate
-    return None
-
-
-def _engine_problems(messages: list[str], sheets: list[str]) -> list[CellIssue]:
-    """The engine's warnings as problems, one per reason: the cells its formulas refer to but
-    it could not load (a missing sheet, another file), which it evaluates as #REF!."""
-    titles = {t.upper(): t for t in sheets}
-    reasons: dict[str, list[str]] = {}
-    for message in messages:
-        head, _, why = message.partition("\n")
-        located = _engine_cell(head)
-        where = f"{titles.get(located[0].upper(), located[0])}!{located[1]}" if located else ""
-        reasons.setdefault(" ".join((why or head).split()).strip("'\" ").rstrip("."), []).append(where)
-    problems = []
-    for reason, cells in reasons.items():
-        located = [w for w in cells if w]
-        sheet, _, cell = (located[0] if located else f"{c.ESTIMATE_SHEET}!-").partition("!")
-        listed = ", ".join(located[:8]) + (f" and {len(located) - 8} more" if len(located) > 8 else "")
-        problems.append(CellIssue(sheet, cell, f"the formula engine cannot load cells that formulas refer to "
-                                               f"({reason}); they evaluate to #REF!" + (f": {listed}" if listed else "")))
-    return problems
-
-
 def not_a_scenario(wb: Any) -> CellIssue | None:
     """One file-level problem if ``wb`` is not a scenario workbook at all (e.g. the Excel function
     demo), or None. It is not one when a contract sheet is missing and it has none of the
@@ -361,20 +299,6 @@ def workbook_problems(wb: Any, file: str | os.PathLike) -> list[CellIssue]:
     return problems
 
 
-@contextlib.contextmanager
-def _engine_copy(wb: Any, path: str | os.PathLike) -> Iterator[Path]:
-    """A private copy of the checked bytes, ``workbook.xlsx`` alone in a new folder (see the
-    module docstring); the path itself when the workbook was not opened by the guard."""
-    data = checked_bytes(wb)
-    if data is None:
-        yield Path(path)
-        return
-    with tempfile.TemporaryDirectory(prefix="xlcompute-") as folder:
-        copy = Path(folder) / "workbook.xlsx"
-        copy.write_bytes(data)
-        yield copy
-
-
 def check_workbook(path: str | os.PathLike) -> tuple[Evaluation | None, list[CellIssue]]:
     """Evaluate the workbook at ``path`` and list every problem: file-level ones first, then
     bad named inputs (with the Excel errors they cause summarised), then everything else.
@@ -388,9 +312,7 @@ def check_workbook(path: str | os.PathLike) -> tuple[Evaluation | None, list[Cel
     problems += workbook_problems(wb, path)
     if problems:
         return None, problems  # e.g. links to other files or cycles: the engine must not evaluate it
-    with _engine_copy(wb, path) as engine_path, _engine_warnings() as warnings, workbook_text():
-        ev = evaluate(engine_path, workbook=wb)
-    ev.path = Path(path)
+    ev = evaluate(path, workbook=wb)  # the engine loads the checked bytes; workbook text is never a path
     inputs = input_problems(wb, path, ev)
-    problems = _engine_problems(warnings, ev.sheets) + text_problems(ev) + check_evaluation(ev)
+    problems = text_problems(ev) + check_evaluation(ev)
     return ev, _summarise_errors(ev, inputs, problems) if inputs else problems

@@ -84,11 +84,8 @@ def _later_prices(ev: Evaluation, quote_date: _dt.date) -> list[CellIssue]:
     found: list[CellIssue] = []
     seen: set[tuple[str, Any, str]] = set()
     for cell in ev.xlcompute_cells:
-        for call in cell.calls:
-            function = ev.functions.get(call.function)
-            if not hasattr(function, "run"):
-                continue
-            for item in function.run(*call.args).resolved:
+        for call in cell.calls:  # each call's record: the catalog rows it resolved, not computed again
+            for item in call.resolved:
                 key = (item.name, item.value, item.date)
                 if item.name not in PRICE_ITEMS or not item.date or item.date <= quote_date.isoformat() or key in seen:
                     continue
