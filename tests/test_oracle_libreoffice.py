@@ -95,3 +95,54 @@ def test_every_native_formula_cell_equals_libreoffice(oracle, name):
         elif ours != theirs:
             mismatches.append(f"{sheet}!{cell}: xlcompute {ours!r}, LibreOffice {theirs!r}")
     assert mismatches == []
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED))
+def test_a_workbook_saved_by_libreoffice_without_the_add_in_reports_the_same_total(name, tmp_path):
+    """Issue 12: LibreOffice, knowing no xlcompute function, saves those cells (and every cell that
+    depends on them) as #NAME?. The evaluation recomputes them, says which, and the total is the
+    original's to the cent."""
+    original = evaluate(REPO / "workbooks" / name)
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    (saved,) = libreoffice_recalculate([REPO / "workbooks" / name], tmp_path / "out", tmp_path / f"profile-{worker}")
+    cached = openpyxl.load_workbook(saved, data_only=True)
+    names = [c for c in original.xlcompute_cells]
+    assert any(cached[c.sheet][c.cell].value == "#NAME?" for c in names), "LibreOffice computed an xlcompute cell?"
+    ev = evaluate(saved)
+    assert ev.mode == "cached" and ev.issues == []
+    assert ev.recomputed_names and all("!" in where for where in ev.recomputed_names)
+    assert round(ev.value("TOTAL"), 2) == round(original.value("TOTAL"), 2)
+
+
+def test_a_saved_total_its_line_items_do_not_add_up_to_is_refused(tmp_path):
+    """Issue 11: the figures shown are the figures used. A total typed over in a file with saved values
+    (here: the cached value of SUBTOTAL edited in the XML) is named with its cell, not printed."""
+    import re
+    import zipfile
+
+    from xlcompute.workbook.check import check_workbook
+
+    original = evaluate(REPO / "workbooks" / "training_quote.xlsx")
+    wb = openpyxl.load_workbook(REPO / "workbooks" / "training_quote.xlsx")
+    for xl_cell in original.xlcompute_cells:  # as the add-in's values: LibreOffice then computes the rest
+        wb[xl_cell.sheet][xl_cell.cell] = xl_cell.value
+    wb.save(tmp_path / "quote.xlsx")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    (saved,) = libreoffice_recalculate([tmp_path / "quote.xlsx"], tmp_path / "out", tmp_path / f"profile-{worker}")
+    ev = evaluate(saved)
+    assert ev.issues == []
+    sheet, cell = ev.names["SUBTOTAL"]
+    index = ev.sheets.index(sheet) + 1
+    tampered = tmp_path / "tampered.xlsx"
+    with zipfile.ZipFile(saved) as src, zipfile.ZipFile(tampered, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == f"xl/worksheets/sheet{index}.xml":
+                text = data.decode()
+                text, count = re.subn(rf'(<c r="{cell}"[^>]*>(?:(?!</c>).)*?<v>)[^<]*(</v>)', r"\g<1>1000\g<2>", text,
+                                      flags=re.S)
+                assert count == 1
+                data = text.encode()
+            dst.writestr(item, data)
+    _, problems = check_workbook(tampered)
+    assert any(p.cell == cell and "saved value" in p.message and "recalculate" in p.message for p in problems)

@@ -57,6 +57,10 @@ def check(workbook: Path) -> None:
     if problems:
         click.echo(f"{workbook}: {len(problems)} problem(s).", err=True)
         raise SystemExit(1)
+    if evaluation.recomputed_names:
+        shown = ", ".join(evaluation.recomputed_names[:8]) + (" ..." if len(evaluation.recomputed_names) > 8 else "")
+        click.echo(f"recomputed: {len(evaluation.recomputed_names)} cell(s) saved as #NAME? by a program without the "
+                   f"xlcompute add-in ({shown}); their values here are xlcompute's")
     mode = "cached values" if evaluation.mode == "cached" else "evaluated headlessly"
     click.echo(f"{workbook}: OK ({len(evaluation.xlcompute_cells)} xlcompute cells, {mode}"
                f"{f', {len(stale)} stale' if stale else ''}).")
@@ -118,6 +122,9 @@ def report(workbooks: tuple[Path, ...], output: str | None, html: bool, template
         result = report_workbook(workbooks[0], targets[0], html=html, templates=templates, created=created)
         for line in result.stale:
             click.echo(f"stale: {line}", err=True)
+        if result.recomputed:
+            click.echo(f"recomputed: {len(result.recomputed)} cell(s) saved as #NAME? by a program without the "
+                       "xlcompute add-in; the PDF shows xlcompute's values for them", err=True)
         click.echo(f"Wrote {result.pdf} ({result.pages} pages)")
         return
 

@@ -43,6 +43,7 @@ class ReportResult:
     stale: list[str] = field(default_factory=list)  # "Estimate!B5: cached 1.2, xlcompute 1.3"
     mode: str = ""
     pages: int = 0
+    recomputed: list[str] = field(default_factory=list)  # cells saved as #NAME? without the add-in, computed here
 
 
 def render_html(context: dict[str, Any], dirs: list[Path]) -> str:
@@ -158,7 +159,7 @@ def prepare_context(source: Path, pdf_path: Path) -> tuple[dict[str, Any], Repor
             raise ReportProblems(source, problems)
         result = ReportResult(source, pdf_path, mode=evaluation.mode,
                               stale=[f"{c.address}: workbook shows {c.value!r}, xlcompute computes {c.recomputed!r}"
-                                     for c in evaluation.stale])
+                                     for c in evaluation.stale], recomputed=list(evaluation.recomputed_names))
         return build_context(evaluation), result
 
 

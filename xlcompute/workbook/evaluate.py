@@ -94,6 +94,8 @@ class Evaluation:
     tables: dict[str, tuple[str, str]] = field(default_factory=dict)  # Excel tables -> (sheet, ref)
     sheets: list[str] = field(default_factory=list)
     computed: dict[tuple[str, str], Any] = field(default_factory=dict)  # the engine's value of every formula
+    #: Cells a program without the add-in saved as #NAME? and the evaluation computed ("Sheet!B5").
+    recomputed_names: list[str] = field(default_factory=list)
 
     @property
     def stale(self) -> list[XlcomputeCell]:
@@ -268,6 +270,16 @@ def _native_issue(text: str, value: Any) -> str:
     return ""
 
 
+def _saved_mismatch(text: str, shown: Any, value: Any, mode: str) -> str:
+    """Why a formula's saved value cannot be shown: it is not what the formula gives from the
+    workbook's own inputs (a total typed over, or inputs changed without recalculating), or ''."""
+    if mode != "cached" or _same(shown, value) or is_error(value):
+        return ""
+    return (f"the saved value {shown!r} is not what its formula {text} gives from the workbook's inputs "
+            f"({value!r}); recalculate (Ctrl+Alt+F9) and save, or run `xlcompute recalc`, so that the figures "
+            "shown are the figures used")
+
+
 def evaluate(path: str | Path, *, workbook: Any = None, cached_values: bool = True) -> Evaluation:
     """Evaluate the workbook at ``path`` (never modified); see the module docstring.
 
@@ -299,12 +311,17 @@ def evaluate(path: str | Path, *, workbook: Any = None, cached_values: bool = Tr
     computed: dict[tuple[str, str], Any] = {}
     xl_index = {key: i for i, key in enumerate(xl_keys)}
     xl_cells = []
+    recomputed_names: list[str] = []
     for key, text in cells.formulas.items():
         computed[key] = value = engine.value(key[0], *cells.positions[key])
         shown = values[key] = cached.get(key, value) if mode == "cached" else value
+        if shown == "#NAME?" and value != "#NAME?" and mode == "cached":
+            # Saved by a program without the add-in: the engine knows the function, so its value is shown.
+            shown = values[key] = value
+            recomputed_names.append(f"{key[0]}!{key[1]}")
         index = xl_index.get(key)
         if index is None:
-            message = _native_issue(text, shown)
+            message = _native_issue(text, shown) or _saved_mismatch(text, shown, value, mode)
         else:
             calls = engine.outcomes[index]
             failed = next((c for c in calls if c.error), None)  # the likely cause of an error value
@@ -321,4 +338,4 @@ def evaluate(path: str | Path, *, workbook: Any = None, cached_values: bool = Tr
     names = {name: where for name, where in ranges.items() if ":" not in where[1]}
     tables = {name: (ws.title, ref) for ws in wb.worksheets for name, ref in ws.tables.items()}
     return Evaluation(path, mode, values, cells.formulas, names, cells.number_formats, xl_cells, issues,
-                      tables, list(wb.sheetnames), computed)
+                      tables, list(wb.sheetnames), computed, recomputed_names)

@@ -31,7 +31,7 @@ from .xlsx_cells import write_values
 #: (scenario workbooks for reports keep the stricter defaults).
 RECALC_LIMITS = Limits(max_file_bytes=100_000_000, max_uncompressed_bytes=1_000_000_000,
                        max_part_bytes=500_000_000, max_rows_per_sheet=1_048_576, max_cells=2_000_000,
-                       max_sheet_area=50_000_000)
+                       max_sheet_area=50_000_000, max_formulas=1_000_000)
 
 
 @dataclass
