@@ -11,6 +11,7 @@ import click
 
 from .. import __version__
 from ..core.errors import XlcomputeError
+from .bounds import DEFAULT_MEMORY_MB, DEFAULT_SECONDS, bounded
 
 #: Commands that evaluate workbooks headlessly: inside them a model named in a cell is workbook
 #: text, resolved through the catalog only and never read as a path (catalog.workbook_text).
@@ -80,10 +81,15 @@ class _Group(click.Group):
 @click.option("--catalog-dir", type=click.Path(file_okay=False), default=None,
               help="Directory of your own models.csv, gpus.csv, prices.csv, servers.csv, api_prices.csv and "
                    "grid_intensity.csv rows, merged over the shipped catalog (default: $XLCOMPUTE_CATALOG_DIR).")
+@click.option("--max-seconds", type=click.IntRange(min=1), default=DEFAULT_SECONDS, show_default=True,
+              help="Wall-clock limit for one workbook in check, report and recalc.")
+@click.option("--max-memory", type=click.IntRange(min=256), default=DEFAULT_MEMORY_MB, show_default=True,
+              help="Memory limit in MB for one workbook in check, report and recalc.")
 @click.pass_context
-def main(ctx: click.Context, catalog_dir: str | None) -> None:
+def main(ctx: click.Context, catalog_dir: str | None, max_seconds: int, max_memory: int) -> None:
     """How much compute, memory, time and money an LLM workload needs."""
     handle_sigterm(ctx)
+    ctx.obj = {"bounds": (max_seconds, max_memory)}
     if catalog_dir:
         from ..catalog.user_dir import use_catalog_dir  # noqa: PLC0415
 
@@ -92,6 +98,8 @@ def main(ctx: click.Context, catalog_dir: str | None) -> None:
         from ..catalog import workbook_text  # noqa: PLC0415
 
         ctx.with_resource(workbook_text())
+        if ctx.invoked_subcommand != "report":  # report bounds each workbook itself (batches run many)
+            ctx.with_resource(bounded(max_seconds, max_memory))
 
 
 # Command modules register themselves on `main` when imported (one line each).

@@ -12,6 +12,7 @@ import click
 
 from ..core.errors import XlcomputeError
 from . import main
+from .bounds import DEFAULT_MEMORY_MB, DEFAULT_SECONDS, bounded
 from .outputs import report_targets
 
 
@@ -83,12 +84,14 @@ def _warm_up() -> None:
 
 
 def _render_one(source: str, output: str, html: bool, templates: str | None,
-                created: str | None = None) -> tuple[str, str, list[str]]:
+                created: str | None = None, bounds: tuple[int, int] = (DEFAULT_SECONDS, DEFAULT_MEMORY_MB)
+                ) -> tuple[str, str, list[str]]:
     """Worker for batches: (source, output or '', stale cells); errors come back as text."""
     from ..report.render import report_workbook  # noqa: PLC0415
 
     try:
-        result = report_workbook(source, output, html=html, templates=templates, created=created)
+        with bounded(*bounds):
+            result = report_workbook(source, output, html=html, templates=templates, created=created)
     except XlcomputeError as exc:
         return source, "", [f"error: {exc}"]
     except Exception as exc:  # noqa: BLE001 - one bad workbook must not stop the batch
@@ -118,8 +121,10 @@ def report(workbooks: tuple[Path, ...], output: str | None, html: bool, template
         folder.mkdir(parents=True, exist_ok=True)
 
     created = datetime.now(timezone.utc).isoformat(timespec="seconds") if stamp_time else None
+    bounds = click.get_current_context().obj["bounds"]
     if len(workbooks) == 1:
-        result = report_workbook(workbooks[0], targets[0], html=html, templates=templates, created=created)
+        with bounded(*bounds):
+            result = report_workbook(workbooks[0], targets[0], html=html, templates=templates, created=created)
         for line in result.stale:
             click.echo(f"stale: {line}", err=True)
         if result.recomputed:
@@ -132,7 +137,8 @@ def report(workbooks: tuple[Path, ...], output: str | None, html: bool, template
 
     failures = 0
     workers = jobs or min(len(workbooks), os.cpu_count() or 1)
-    tasks = [(str(s), str(t), html, str(templates) if templates else None, created) for s, t in zip(workbooks, targets)]
+    tasks = [(str(s), str(t), html, str(templates) if templates else None, created, bounds)
+             for s, t in zip(workbooks, targets)]
     # Workers import everything once (initializer), then render many workbooks each.
     with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context(), initializer=_warm_up) as pool, \
             click.progressbar(length=len(tasks), label="Rendering", file=sys.stderr) as bar:
