@@ -152,10 +152,15 @@ _BY_ID = {"gpus_needed": "GPUS_NEEDED"}
 _ID_HINTS = {"model": "a model id, e.g. llama-3.1-70b", "gpu": "a GPU id, e.g. h100-sxm"}
 
 
-def _by_id(name: str) -> Callable[..., Any]:
+def _excel_function(name: str) -> Any:
+    """The registry's Excel function that runs formula ``name`` from catalog ids."""
     from ..functions import REGISTRY as EXCEL_FUNCTIONS  # noqa: PLC0415 - numpy; only for id-level calls
 
-    return EXCEL_FUNCTIONS[_BY_ID[name]].implementation
+    return EXCEL_FUNCTIONS[_BY_ID[name]]
+
+
+def _by_id(name: str) -> Callable[..., Any]:
+    return _excel_function(name).implementation
 
 
 def _usage(fn: Callable[..., Any]) -> str:
@@ -272,9 +277,7 @@ def calc(ctx: click.Context, formula_name: str | None, list_formulas: bool, as_j
             in_unit = to_memory_unit(step.result, memory_unit)
     except XlcomputeError as exc:
         if target is not fn:  # the Excel function: its errors name its own arguments
-            from ..functions import REGISTRY as EXCEL_FUNCTIONS  # noqa: PLC0415
-
-            exc = EXCEL_FUNCTIONS[_BY_ID[info.name]].in_excel_terms(exc)
+            exc = _excel_function(info.name).in_excel_terms(exc)
         if exc.argument in kwargs or exc.argument == "unit":
             raise _relabel(exc, exc.argument) from None
         raise

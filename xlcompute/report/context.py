@@ -182,7 +182,7 @@ def _sources(ev: Evaluation) -> list[dict[str, str]]:
         for call in xl_cell.calls:
             for used in call.resolved:
                 kind = SOURCE_KINDS.get(used.name, used.name.replace("_", " ").capitalize())
-                found.setdefault((kind, str(used.value)), {"kind": kind, "id": str(used.value), "name": "",
+                found.setdefault((kind, str(used.value)), {"kind": kind, "id": str(used.value), "name": used.label,
                                                            "source": used.source, "date": used.date})
     return sorted(found.values(), key=lambda r: (r["kind"], r["id"]))
 

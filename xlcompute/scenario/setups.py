@@ -48,9 +48,10 @@ class Resolved:
     value: Any
     source: str  # the catalog row's citation, or how a default was chosen
     date: str = ""
+    label: str = ""  # the catalog row's display name ("Llama 3.1 70B"), where it has one
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "value": self.value, "source": self.source, "date": self.date}
+        return {"name": self.name, "value": self.value, "source": self.source, "date": self.date, "label": self.label}
 
 
 _RECORD: contextvars.ContextVar[list[Resolved] | None] = contextvars.ContextVar("xlcompute_resolved", default=None)
@@ -98,7 +99,7 @@ def resolve_model(model: Any, *, allow_paths: bool | None = None) -> Model:
         found = model
     else:
         found = catalog.get_model(model, allow_paths=allow_paths)
-    _note(Resolved("model", found.id, found.source or found.params_source, found.date))
+    _note(Resolved("model", found.id, found.source or found.params_source, found.date, found.name))
     return found
 
 
@@ -113,7 +114,7 @@ def resolve_arch(model: Any) -> tuple[str, ModelArch]:
 def resolve_gpu(gpu: Any) -> Accelerator:
     """An :class:`Accelerator` from a catalog id or name (or one passed through)."""
     found = gpu if isinstance(gpu, Accelerator) else catalog.get_gpu(gpu)
-    _note(Resolved("gpu", found.id, found.source, found.date))
+    _note(Resolved("gpu", found.id, found.source, found.date, found.name))
     return found
 
 
@@ -160,7 +161,8 @@ def price_per_gpu_hour(gpu: Accelerator, usd_per_gpu_hour: Any = None, provider:
 def resolve_server(server: Any) -> catalog.Server:
     """A catalog :class:`~xlcompute.catalog.Server` (purchase price, GPUs, power) from an id or name."""
     found = catalog.get_server(server)
-    _note(Resolved("server", found.id, f"{found.name}, {found.usd_price:,.2f} USD: {found.source}", found.date))
+    _note(Resolved("server", found.id, f"{found.name}, {found.usd_price:,.2f} USD: {found.source}", found.date,
+                   found.name))
     return found
 
 
@@ -244,7 +246,8 @@ def engine_for(gpu: Accelerator, engine: Any = None) -> serving_engines.ServingE
     why = ("NVIDIA's own engine, whose published tables the constants were first fitted on" if chosen.id == "tensorrt-llm"
            else "the engine AMD and other vendors publish their serving figures with")
     _note(Resolved("engine", chosen.id, f"default for {gpu.vendor} GPUs: {chosen.name}, {why}; "
-                                        f"80% band x{chosen.band_low:.2f}-x{chosen.band_high:.2f} (docs/validation.md)"))
+                                        f"80% band x{chosen.band_low:.2f}-x{chosen.band_high:.2f} (docs/validation.md)",
+                   label=chosen.name))
     return chosen
 
 

@@ -24,12 +24,11 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from ..core.efficiency import ServingEfficiency, TRAINING_MFU_REGIMES
-from .records import Comparison, read_csv
+from .records import Comparison
 from .serving import METRICS, predict_serving, serving_rows
 from .training import (band_summary, implied_mfu, out_of_source_table, render_training_markdown, training_implied_mfu,
                        training_rows, training_table)
 
-_read_csv = read_csv
 
 
 def serving_table(efficiency: ServingEfficiency | None = None) -> list[Comparison]:
