@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SAMPLE ?= workbooks/training_quote.xlsx
 OUT ?= build/training_quote.pdf
 
-.PHONY: venv report test bench dist clean system-deps
+.PHONY: venv report test bench dist clean system-deps messages
 
 # WeasyPrint needs Pango (and HarfBuzz's subsetter, which makes font embedding ~2 s faster per PDF
 # than its fontTools fallback), and proposals need fonts (DejaVu; WenQuanYi for the Chinese titles of
@@ -41,6 +41,12 @@ bench: venv
 
 # The wheel and sdist that `pip install` and xlwings Lite's requirements.txt take before (and after)
 # xlcompute is on PyPI; `twine check` validates their metadata and README rendering.
+# Texts to translate: extract them from the templates and the code into the template catalog,
+# then merge the new ones into each language's catalog (translate the empty msgstr entries).
+messages: venv
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output -o xlcompute/locale/xlcompute.pot .
+	$(BIN)/pybabel update -N --no-wrap -i xlcompute/locale/xlcompute.pot -d xlcompute/locale -D xlcompute
+
 dist: venv
 	rm -rf dist
 	$(BIN)/python -m build --outdir dist .

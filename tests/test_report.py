@@ -34,13 +34,13 @@ def _text(pdf: Path) -> str:
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory) -> dict[str, tuple[Path, Path]]:
-    """Each shipped workbook copied and rendered once: name -> (workbook, pdf)."""
+    """Each shipped workbook copied and rendered once, internal version: name -> (workbook, pdf)."""
     out = {}
     directory = tmp_path_factory.mktemp("report")
     for name in SHIPPED:
         source = directory / name
         shutil.copy(WORKBOOKS / name, source)
-        result = report_workbook(source, html=True)
+        result = report_workbook(source, html=True, audience="internal")
         assert result.pdf == source.with_suffix(".pdf")
         out[name] = (source, result.pdf)
     return out
@@ -55,7 +55,7 @@ def test_pdf_shows_quote_totals_inputs_and_formulas(rendered, name):
         assert str(ev.value(key)) in text
     for key in ("TOTAL", "SUBTOTAL", "MARGIN_AMOUNT", "NET_AMOUNT"):
         assert money(ev.value(key)) in text, key
-    assert "2025-06-02" in text and "2025-07-02" in text  # quote date and validity
+    assert "2 June 2025" in text and "2 July 2025" in text  # quote date and validity, in words
     # Every xlcompute cell is broken down: its formula, its address and the core equations.
     for cell in ev.xlcompute_cells:
         assert cell.address in text
@@ -109,8 +109,10 @@ def test_pdf_metadata_and_page_furniture(rendered):
 
 def test_two_renders_are_byte_identical(rendered, tmp_path):
     source, pdf = rendered["serving_quote.xlsx"]
-    again = report_workbook(source, tmp_path / "again.pdf")
+    again = report_workbook(source, tmp_path / "again.pdf", audience="internal")
     assert again.pdf.read_bytes() == pdf.read_bytes()
+    customer = [report_workbook(source, tmp_path / f"c{i}.pdf").pdf.read_bytes() for i in range(2)]
+    assert customer[0] == customer[1]
 
 
 def test_pdf_dates_are_the_quote_date_unless_the_render_time_is_asked_for(rendered, tmp_path):

@@ -201,7 +201,7 @@ def test_check_rejects_named_inputs_of_the_wrong_type_or_out_of_bounds(tmp_path,
 def test_serving_inputs_are_checked_too(tmp_path):
     path = _with_inputs(tmp_path, {"BATCH": 0.5, "HOURS_PER_MONTH": 10_000}, kind="inference")
     text = "\n".join(str(p) for p in check_workbook(path)[1])
-    assert "Inputs!B10: BATCH: expected a whole number (concurrent requests per replica), found 0.5" in text
+    assert "Inputs!B11: BATCH: expected a whole number (concurrent requests per replica), found 0.5" in text
     assert "HOURS_PER_MONTH" in text and "at most 744" in text
 
 

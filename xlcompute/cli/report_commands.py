@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from ..core.errors import XlcomputeError
+from ..locale import DEFAULT_LANGUAGE, LANGUAGES
 from . import main
 from .bounds import DEFAULT_MEMORY_MB, DEFAULT_SECONDS, bounded
 from .outputs import report_targets
@@ -84,14 +85,15 @@ def _warm_up() -> None:
 
 
 def _render_one(source: str, output: str, html: bool, templates: str | None,
-                created: str | None = None, bounds: tuple[int, int] = (DEFAULT_SECONDS, DEFAULT_MEMORY_MB)
-                ) -> tuple[str, str, list[str]]:
+                created: str | None = None, bounds: tuple[int, int] = (DEFAULT_SECONDS, DEFAULT_MEMORY_MB),
+                audience: str = "customer", lang: str = "en") -> tuple[str, str, list[str]]:
     """Worker for batches: (source, output or '', stale cells); errors come back as text."""
     from ..report.render import report_workbook  # noqa: PLC0415
 
     try:
         with bounded(*bounds):
-            result = report_workbook(source, output, html=html, templates=templates, created=created)
+            result = report_workbook(source, output, html=html, templates=templates, created=created,
+                                     audience=audience, lang=lang)
     except XlcomputeError as exc:
         return source, "", [f"error: {exc}"]
     except Exception as exc:  # noqa: BLE001 - one bad workbook must not stop the batch
@@ -111,9 +113,14 @@ def _render_one(source: str, output: str, html: bool, templates: str | None,
 @click.option("--stamp-time", is_flag=True,
               help="Record the render time as the PDF's creation date. By default the PDF carries the quote "
                    "date, so rendering the same workbook twice gives byte-identical files.")
+@click.option("--audience", default="customer", show_default=True,  # checked by report_workbook (exit 2)
+              help="customer: the version to send (sell prices, scope, terms; no margin, supplier prices or "
+                   "formulas). internal: adds the cost lines with the margin, the inputs and every formula.")
+@click.option("--lang", type=click.Choice(list(LANGUAGES)), default=DEFAULT_LANGUAGE, show_default=True,
+              help="Language of the proposal: texts, numbers, dates and currency formats.")
 def report(workbooks: tuple[Path, ...], output: str | None, html: bool, templates: Path | None, jobs: int,
-           stamp_time: bool) -> None:
-    """Render scenario WORKBOOKS to PDF cost proposals."""
+           stamp_time: bool, audience: str, lang: str) -> None:
+    """Render scenario WORKBOOKS to PDF cost proposals (the customer's version unless --audience internal)."""
     from ..report.render import report_workbook  # noqa: PLC0415
 
     targets, folder = report_targets(workbooks, output)
@@ -124,7 +131,8 @@ def report(workbooks: tuple[Path, ...], output: str | None, html: bool, template
     bounds = click.get_current_context().obj["bounds"]
     if len(workbooks) == 1:
         with bounded(*bounds):
-            result = report_workbook(workbooks[0], targets[0], html=html, templates=templates, created=created)
+            result = report_workbook(workbooks[0], targets[0], html=html, templates=templates, created=created,
+                                     audience=audience, lang=lang)
         for line in result.stale:
             click.echo(f"stale: {line}", err=True)
         if result.recomputed:
@@ -137,7 +145,7 @@ def report(workbooks: tuple[Path, ...], output: str | None, html: bool, template
 
     failures = 0
     workers = jobs or min(len(workbooks), os.cpu_count() or 1)
-    tasks = [(str(s), str(t), html, str(templates) if templates else None, created, bounds)
+    tasks = [(str(s), str(t), html, str(templates) if templates else None, created, bounds, audience, lang)
              for s, t in zip(workbooks, targets)]
     # Workers import everything once (initializer), then render many workbooks each.
     with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context(), initializer=_warm_up) as pool, \

@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from .. import __version__
+from ..locale import N_
 from ..core.errors import XlcomputeError
 from ..core.formula import Step
 from ..functions import REGISTRY
@@ -19,23 +20,29 @@ from ..functions.excel_values import address, column_letters, parse_reference
 from ..workbook import contract as c
 from ..workbook.evaluate import Evaluation
 from . import charts
-from .formatting import cell_value, excel_date, number, percent
+from .audience import (DEFAULT_AUDIENCE, check_audience, citations, customer_inputs, customer_price,
+                       customer_rows, customer_sources, scope)
+from .formatting import as_date, cell_value, excel_date, number, percent
 
-#: Step inputs that carry a convention the proposal states, with what each value means.
+#: Step inputs that carry a convention the proposal states: title, what it means, and what
+#: particular values mean (texts marked for translation; the template translates them).
 CONVENTIONS = {
-    "flops_per_param_token": ("Training FLOPs per parameter per token", {
-        6: "6PD: forward 2 + backward 4 FLOPs per parameter per token (Kaplan et al. 2020)",
-        8: "8PD: adds a second forward pass for full activation recomputation (seed 004 eq. 1)",
+    "flops_per_param_token": (N_("Training FLOPs per parameter per token"),
+                              N_("arithmetic per parameter for each training token"), {
+        6: N_("6PD: forward 2 + backward 4 FLOPs per parameter per token (Kaplan et al. 2020)"),
+        8: N_("8PD: adds a second forward pass for full activation recomputation (Korthikanti et al. 2022)"),
     }),
-    "mfu": ("Model FLOPs utilisation", {}),
-    "precision": ("Precision", {}),
-    "weight_precision": ("Weight precision", {}),
-    "kv_precision": ("KV-cache precision", {}),
-    "unit": ("Memory unit", {"GB": "decimal gigabytes, 1 GB = 10⁹ bytes", "GiB": "binary gibibytes, 1 GiB = 2³⁰ bytes"}),
-    "bytes_per_param": ("Training state bytes per parameter", {}),
+    "mfu": (N_("Model FLOPs utilisation"), N_("achieved share of the GPU's dense peak FLOP/s"), {}),
+    "precision": (N_("Precision"), N_("number format of the computation; sets the GPU's peak rate"), {}),
+    "weight_precision": (N_("Weight precision"), N_("number format of the served weights; sets their memory"), {}),
+    "kv_precision": (N_("KV-cache precision"), N_("number format of the attention cache; sets its memory"), {}),
+    "unit": (N_("Memory unit"), N_("unit of memory results"), {
+        "GB": N_("decimal gigabytes, 1 GB = 10⁹ bytes"), "GiB": N_("binary gibibytes, 1 GiB = 2³⁰ bytes")}),
+    "bytes_per_param": (N_("Training state bytes per parameter"),
+                        N_("weights, gradients and optimizer state per parameter"), {}),
 }
 MAX_SENSITIVITY_CHARTS = 2
-MEMORY_CONVENTION = ("Memory results are in decimal gigabytes (1 GB = 10⁹ bytes) unless a cell asks for GiB. "
+MEMORY_CONVENTION = N_("Memory results are in decimal gigabytes (1 GB = 10⁹ bytes) unless a cell asks for GiB. "
                      "A GPU's capacity is the vendor's figure, which is binary in fact: an \"80 GB\" H100 "
                      "holds 80 × 2³⁰ bytes (nvidia-smi shows 81,559 MiB).")
 
@@ -59,6 +66,7 @@ def _sheet_rows(ev: Evaluation, sheet: str) -> list[dict[str, Any]]:
             "unit": ev.values.get((sheet, f"C{row}")) or "",
             "note": ev.values.get((sheet, f"D{row}")) or "",
             "formula": ev.formulas.get(key, ""),
+            "raw": value,
         })
     return rows
 
@@ -82,6 +90,7 @@ def _line_items(ev: Evaluation) -> list[dict[str, Any]]:
         items.append({
             "description": get("Description") or "",
             "quantity": cell_value(get("Quantity"), fmt),
+            "quantity_value": get("Quantity"),
             "unit": get("Unit") or "",
             "unit_price": get("Unit price"),
             "amount": get("Amount"),
@@ -145,8 +154,12 @@ def _breakdowns(ev: Evaluation) -> list[dict[str, Any]]:
 
 
 def _conventions(breakdowns: list[dict[str, Any]]) -> tuple[list[dict[str, str]], list[str], list[str]]:
-    """Conventions, assumptions and references found in the recorded formula steps."""
-    conventions: dict[tuple[str, str], dict[str, str]] = {}
+    """Conventions, assumptions and references found in the recorded formula steps.
+
+    One row per convention when every call used the same value; when calls used different
+    values, one row per value naming the cells that used it, so a document never lists two
+    values of one convention as if both applied everywhere."""
+    used: dict[str, dict[str, dict[str, Any]]] = {}
     assumptions: list[str] = []
     references: list[str] = []
     for item in breakdowns:
@@ -160,15 +173,20 @@ def _conventions(breakdowns: list[dict[str, Any]]) -> tuple[list[dict[str, str]]
                     for arg in step["inputs"]:
                         if arg["name"] not in CONVENTIONS:
                             continue
-                        title, meanings = CONVENTIONS[arg["name"]]
+                        title, meaning, meanings = CONVENTIONS[arg["name"]]
                         value = arg["value"]
                         shown = percent(value) if arg["name"] == "mfu" else number(value)
-                        key = (title, shown)
-                        if key not in conventions:
-                            conventions[key] = {"title": title, "value": shown,
-                                                "meaning": meanings.get(value, arg["description"]),
-                                                "formula": step["title"]}
-    return list(conventions.values()), assumptions, references
+                        row = used.setdefault(title, {}).setdefault(shown, {
+                            "title": title, "value": shown, "meaning": meanings.get(value, meaning),
+                            "formula": step["title"], "cells": []})
+                        if item["label"] not in row["cells"]:
+                            row["cells"].append(item["label"])
+    conventions = []
+    for values in used.values():
+        for row in values.values():
+            row["used_by"] = row.pop("cells") if len(values) > 1 else []
+            conventions.append(row)
+    return conventions, assumptions, references
 
 
 #: How the sources appendix names what a call resolved (``Resolved.name``).
@@ -185,6 +203,21 @@ def _sources(ev: Evaluation) -> list[dict[str, str]]:
                 found.setdefault((kind, str(used.value)), {"kind": kind, "id": str(used.value), "name": used.label,
                                                            "source": used.source, "date": used.date})
     return sorted(found.values(), key=lambda r: (r["kind"], r["id"]))
+
+
+def _engine_bands(sources: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """The serving engines the quote's speed estimates assumed, with the 80% error band of
+    each (published measurements fall between ``low`` and ``high`` times the estimate)."""
+    from ..catalog import get_gpu  # noqa: PLC0415
+    from ..core.serving_engines import get_engine  # noqa: PLC0415
+
+    vendors = [get_gpu(s["id"]).vendor for s in sources if s["kind"] == "GPU"] or [""]
+    bands = []
+    for s in sources:
+        if s["kind"] == "Engine":
+            engine = get_engine(s["id"], vendors[0])
+            bands.append({"name": engine.name, "low": engine.band_low, "high": engine.band_high})
+    return bands
 
 
 def _charts(ev: Evaluation, items: list[dict[str, Any]], totals: dict[str, Any], currency: str,
@@ -221,9 +254,11 @@ def _charts(ev: Evaluation, items: list[dict[str, Any]], totals: dict[str, Any],
     return out
 
 
-def build_context(ev: Evaluation) -> dict[str, Any]:
+def build_context(ev: Evaluation, audience: str = DEFAULT_AUDIENCE) -> dict[str, Any]:
     """Everything the proposal template shows, from one evaluated workbook (the charts as
-    data: :func:`~xlcompute.report.charts.draw_charts` draws them)."""
+    data: :func:`~xlcompute.report.charts.draw_charts` draws them), for ``audience``
+    (``customer``: sell prices, no margin or supplier prices; ``internal``: everything)."""
+    check_audience(audience)
     def named(name: str) -> Any:
         return ev.value(name)
 
@@ -245,17 +280,33 @@ def build_context(ev: Evaluation) -> dict[str, Any]:
         if name in ev.names and title not in shown and ev.value(name) is not None:
             value = ev.value(name)
             conventions.append({"title": title, "value": percent(value) if name == "MFU" else number(value),
-                                "meaning": meaning, "formula": ev.where(name)})
+                                "meaning": meaning, "formula": ev.where(name), "used_by": []})
     quote = {
         "customer": str(named("CUSTOMER") or ""),
         "number": str(named("QUOTE_NUMBER") or ""),
         "date": excel_date(named("QUOTE_DATE")),
         "valid_until": excel_date(named("VALID_UNTIL")),
+        "issued_on": as_date(named("QUOTE_DATE")),
+        "valid_until_date": as_date(named("VALID_UNTIL")),
         "prepared_by": str(named("PREPARED_BY") or ""),
         "currency": currency,
     }
     title = f"Quote {quote['number']} for {quote['customer']}"
+    sources = _sources(ev)
+    named_values = {name: ev.value(name) for name in ev.names}
+    catalog_names = {s["id"]: s["name"] for s in sources if s["name"]}
     return {
+        "audience": audience,
+        "internal": audience == "internal",
+        "price": customer_price(items, totals),
+        "scope": scope(named_values, items, sources),
+        "requirement": customer_rows(estimate),
+        # Conventions are stated once, in the assumptions table: not among the workload inputs too.
+        "workload": customer_rows([r for r in customer_inputs(inputs, catalog_names)
+                                   if r["name"] not in c.CONVENTION_INPUTS]),
+        "citations": citations(references),
+        "customer_sources": customer_sources(sources),
+        "engine_bands": _engine_bands(sources),
         "title": title,
         "subject": f"Compute cost proposal: {currency} {totals['total']:,.2f}" if isinstance(totals["total"], (int, float))
         else "Compute cost proposal",
@@ -276,6 +327,6 @@ def build_context(ev: Evaluation) -> dict[str, Any]:
         "memory_convention": MEMORY_CONVENTION,
         "assumptions": assumptions,
         "references": references,
-        "sources": _sources(ev),
+        "sources": sources,
         "charts": _charts(ev, items, {**totals}, currency, estimate),
     }

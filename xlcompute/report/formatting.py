@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import re
+from decimal import Decimal
 from typing import Any
 
 from markupsafe import Markup, escape
@@ -50,10 +51,11 @@ def display(value: Any) -> str:
 
 
 def money(value: Any) -> str:
-    """An amount with two decimals and thousands separators: ``12,345.60``."""
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
+    """An amount with two decimals and thousands separators: ``12,345.60`` (never ``-0.00``)."""
+    if not isinstance(value, (int, float, Decimal)) or isinstance(value, bool):
         return str(value if value is not None else "")
-    return f"{value:,.2f}"
+    text = f"{value:,.2f}"
+    return text[1:] if text == "-0.00" else text
 
 
 def percent(value: Any) -> str:
@@ -62,15 +64,23 @@ def percent(value: Any) -> str:
     return f"{value * 100:.4g} %"
 
 
-def excel_date(value: Any) -> str:
-    """An Excel serial date or a datetime as ``2025-06-02``."""
-    if isinstance(value, (_dt.datetime, _dt.date)):
-        return value.strftime("%Y-%m-%d")
+def as_date(value: Any) -> _dt.date | None:
+    """An Excel serial date or a datetime as a date; None for anything else."""
+    if isinstance(value, _dt.datetime):
+        return value.date()
+    if isinstance(value, _dt.date):
+        return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         from openpyxl.utils.datetime import from_excel  # noqa: PLC0415
 
-        return from_excel(value).strftime("%Y-%m-%d")
-    return str(value if value is not None else "")
+        return from_excel(value).date()
+    return None
+
+
+def excel_date(value: Any) -> str:
+    """An Excel serial date or a datetime as ``2025-06-02``."""
+    found = as_date(value)
+    return found.strftime("%Y-%m-%d") if found else str(value if value is not None else "")
 
 
 def cell_value(value: Any, number_format: str = "General") -> str:
@@ -101,7 +111,35 @@ def superscript_units(unit: str) -> Markup:
     return Markup(re.sub(r"\^(-?\d+)", lambda m: f"<sup>{m.group(1)}</sup>", str(escape(unit))))
 
 
+def unit_price(value: Any, decimals: int = 2) -> str:
+    """A unit price with the decimals it is charged at (at least two), thousands separated."""
+    if isinstance(value, Decimal) or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+        text = f"{value:,.{max(int(decimals), 2)}f}"
+        return text.lstrip("-") if value == 0 else text
+    return "" if value is None else str(value)
+
+
+def css_string(text: Any) -> Markup:
+    """``text`` as a quoted CSS string (for ``content:``): quotes, backslashes and line breaks
+    escaped, so no text can close the string or the rule."""
+    body = "".join(ch if ch.isalnum() or ch in " .,·:;()[]-_/%&+'" or ord(ch) > 127 else f"\\{ord(ch):x} "
+                   for ch in str(text))
+    return Markup(f'"{body}"')
+
+
+def css_page_counter(text: Any) -> Markup:
+    """A CSS ``content`` value from ``Page {page} of {pages}`` as translated: the text around
+    the placeholders quoted, the placeholders as CSS page counters."""
+    parts = re.split(r"(\{page\}|\{pages\})", str(text))
+    values = [f"counter({part[1:-1]})" if part in ("{page}", "{pages}") else str(css_string(part))
+              for part in parts if part]
+    return Markup(" ".join(values))
+
+
 FILTERS = {
+    "css_string": css_string,
+    "css_page_counter": css_page_counter,
+    "unit_price": unit_price,
     "number": number,
     "display": display,
     "money": money,

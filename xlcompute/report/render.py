@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..atomic import atomic_write
 from ..core.errors import XlcomputeError
+from ..locale import DEFAULT_LANGUAGE, check_language
+from .audience import DEFAULT_AUDIENCE, check_audience
 from .templates import MAIN_TEMPLATE, environment, template_dirs, url_fetcher
 
 if TYPE_CHECKING:  # the workbook stack (openpyxl, the formula engine) is imported where it is used
@@ -46,26 +48,26 @@ class ReportResult:
     recomputed: list[str] = field(default_factory=list)  # cells saved as #NAME? without the add-in, computed here
 
 
-def render_html(context: dict[str, Any], dirs: list[Path]) -> str:
-    """The proposal's HTML from ``context`` with the templates in ``dirs``."""
+def render_html(context: dict[str, Any], dirs: list[Path], lang: str = DEFAULT_LANGUAGE) -> str:
+    """The proposal's HTML from ``context`` with the templates in ``dirs``, in ``lang``."""
     from jinja2 import TemplateError  # noqa: PLC0415
 
     try:
-        return _template(dirs).render(**context)
+        return _template(dirs, lang).render(**context)
     except TemplateError as exc:
         where = f" ({exc.filename}, line {exc.lineno})" if getattr(exc, "lineno", None) else ""
         raise XlcomputeError(f"template error{where}: {exc.message or exc}") from exc
 
 
 @functools.lru_cache(maxsize=8)
-def _environment(dirs: tuple[Path, ...]) -> Any:
-    """One Jinja environment per template path: a batch worker compiles the templates once
-    (Jinja still reloads a template whose file changed)."""
-    return environment(list(dirs))
+def _environment(dirs: tuple[Path, ...], lang: str) -> Any:
+    """One Jinja environment per template path and language: a batch worker compiles the
+    templates once (Jinja still reloads a template whose file changed)."""
+    return environment(list(dirs), lang)
 
 
-def _template(dirs: list[Path]) -> Any:
-    return _environment(tuple(dirs)).get_template(MAIN_TEMPLATE)
+def _template(dirs: list[Path], lang: str) -> Any:
+    return _environment(tuple(dirs), lang).get_template(MAIN_TEMPLATE)
 
 
 def write_pdf(html: str, dirs: list[Path], target: str | os.PathLike, *, created: str | None = None) -> int:
@@ -116,15 +118,19 @@ def default_output(source: Path) -> Path:
 
 def report_workbook(source: str | os.PathLike, output: str | os.PathLike | None = None, *,
                     html: bool = False, templates: str | os.PathLike | None = None,
-                    created: str | None = None) -> ReportResult:
+                    created: str | None = None, audience: str = DEFAULT_AUDIENCE,
+                    lang: str = DEFAULT_LANGUAGE) -> ReportResult:
     """Render ``source`` to ``output`` (default: the .pdf beside it); ``html`` also writes the HTML;
-    ``created`` stamps the PDF's dates (see :func:`write_pdf`). One process, one pass: the
+    ``created`` stamps the PDF's dates (see :func:`write_pdf`); ``audience`` is ``customer``
+    (sell prices only) or ``internal`` (margin, supplier prices, formulas); ``lang`` the language. One process, one pass: the
     workbook is opened, checked and evaluated once, the context formats what the evaluation
     recorded, and WeasyPrint renders the HTML."""
     source = Path(source)
     pdf_path = Path(output) if output is not None else default_output(source)
+    check_audience(audience)
+    check_language(lang)
     dirs = template_dirs(templates)
-    text, result = prepare(source, pdf_path, dirs)
+    text, result = prepare(source, pdf_path, dirs, audience, lang)
     if html:
         result.html = pdf_path.with_suffix(".html")
         with atomic_write(result.html, protect=[source]) as tmp:
@@ -136,18 +142,20 @@ def report_workbook(source: str | os.PathLike, output: str | os.PathLike | None 
     return result
 
 
-def prepare(source: Path, pdf_path: Path, dirs: list[Path]) -> tuple[str, ReportResult]:
+def prepare(source: Path, pdf_path: Path, dirs: list[Path], audience: str = DEFAULT_AUDIENCE,
+            lang: str = DEFAULT_LANGUAGE) -> tuple[str, ReportResult]:
     """Check and evaluate ``source`` and render its HTML (nothing is written)."""
     from . import charts  # noqa: PLC0415
 
-    context, result = prepare_context(source, pdf_path)
+    context, result = prepare_context(source, pdf_path, audience)
     _mark("evaluated")
     charts.draw_charts(context)
     _mark("charts drawn")
-    return render_html(context, dirs), result
+    return render_html(context, dirs, lang), result
 
 
-def prepare_context(source: Path, pdf_path: Path) -> tuple[dict[str, Any], ReportResult]:
+def prepare_context(source: Path, pdf_path: Path,
+                    audience: str = DEFAULT_AUDIENCE) -> tuple[dict[str, Any], ReportResult]:
     """Check and evaluate ``source``: the template context (charts as data) and the result."""
     from ..catalog import workbook_text  # noqa: PLC0415
     from ..workbook.check import check_workbook  # noqa: PLC0415
@@ -160,7 +168,7 @@ def prepare_context(source: Path, pdf_path: Path) -> tuple[dict[str, Any], Repor
         result = ReportResult(source, pdf_path, mode=evaluation.mode,
                               stale=[f"{c.address}: workbook shows {c.value!r}, xlcompute computes {c.recomputed!r}"
                                      for c in evaluation.stale], recomputed=list(evaluation.recomputed_names))
-        return build_context(evaluation), result
+        return build_context(evaluation, audience), result
 
 
 def _mark(event: str) -> None:

@@ -41,6 +41,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.loaders import split_template_path
 from jinja2.sandbox import SandboxedEnvironment
 
+from .. import locale
 from ..core.errors import XlcomputeError
 
 MAIN_TEMPLATE = "proposal.html"
@@ -303,8 +304,9 @@ class BoundedEnvironment(SandboxedEnvironment):
         return result
 
 
-def environment(dirs: list[Path]) -> Any:
-    """A sandboxed, autoescaping, bounded Jinja environment over ``dirs`` (first match wins)."""
+def environment(dirs: list[Path], lang: str = locale.DEFAULT_LANGUAGE) -> Any:
+    """A sandboxed, autoescaping, bounded Jinja environment over ``dirs`` (first match wins),
+    its ``{% trans %}`` and ``_()`` texts in ``lang``."""
     from jinja2 import StrictUndefined  # noqa: PLC0415
 
     from . import formatting  # noqa: PLC0415
@@ -316,7 +318,15 @@ def environment(dirs: list[Path]) -> Any:
         trim_blocks=True,
         lstrip_blocks=True,
         optimized=False,  # the optimizer folds constants (10 ** 10 ** 8) at compile time, outside any budget
+        extensions=["jinja2.ext.i18n"],
     )
+    env.install_gettext_translations(locale.translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    env.globals["lang"] = lang
+    env.filters.update({
+        "words": functools.partial(locale.format_number, lang=lang),
+        "long_date": functools.partial(locale.format_date, lang=lang),
+        "pct": functools.partial(locale.format_percent, lang=lang),
+    })
     env.filters.update(formatting.FILTERS)
     for name in _WIDTH_FILTERS:
         if name in env.filters:

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..locale import N_
+
 INPUTS_SHEET = "Inputs"
 ESTIMATE_SHEET = "Estimate"
 QUOTE_SHEET = "Quote"
@@ -117,6 +119,7 @@ INPUT_NAMES = (
     _text("SERVE_MODEL", "catalog id of the served model"),
     _text("SERVE_GPU", "catalog id of the serving GPU"),
     _text("WEIGHT_PRECISION", "precision of the served weights"),
+    _text("KV_PRECISION", "precision of the KV cache"),
     _number("REQUESTS_PER_S", "requests per second", 0, 1e7),
     _number("PROMPT_TOKENS", "prompt tokens per request", 0, 1e7),
     _number("OUTPUT_TOKENS", "output tokens per request", 0, 1e7),
@@ -140,7 +143,9 @@ REQUIRED_NAMES = QUOTE_NAMES + SUMMARY_NAMES
 #: formula step shows them already. Catalog ids (model, GPU, provider) need no name: the
 #: sources appendix lists every catalog entry the xlcompute calls used.
 CONVENTION_INPUTS = {
-    "PRECISION": ("Compute precision", "precision of the training matmuls; sets the peak FLOP/s used"),
-    "WEIGHT_PRECISION": ("Weight precision", "precision of the served weights; sets weight memory and peak FLOP/s"),
-    "MFU": ("Model FLOPs utilisation", "achieved share of the GPU's dense peak FLOP/s"),
+    "PRECISION": (N_("Compute precision"), N_("precision of the training matmuls; sets the peak FLOP/s used")),
+    "WEIGHT_PRECISION": (N_("Weight precision"), N_("precision of the served weights; sets weight memory and peak FLOP/s")),
+    "KV_PRECISION": (N_("KV-cache precision"), N_("precision of the KV cache; sets its memory")),
+    "MFU": (N_("Model FLOPs utilisation"), N_("achieved share of the GPU's dense peak FLOP/s")),
+    "FLOPS_PER_PARAM_TOKEN": (N_("Training FLOPs per parameter per token"), N_("FLOPs per parameter per training token")),
 }

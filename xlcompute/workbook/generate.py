@@ -120,6 +120,8 @@ INFERENCE_INPUTS = (
     Row("Served model", "SERVE_MODEL", "llama-3.1-70b", "catalog id", note="Model served to the customer", choices="models"),
     Row("Serving GPU", "SERVE_GPU", "h100-sxm", "catalog id", note="Accelerator of each replica", choices="gpus"),
     Row("Weight precision", "WEIGHT_PRECISION", "fp8", "", note="Precision of the served weights", choices="precisions"),
+    Row("KV-cache precision", "KV_PRECISION", "fp8", "", note="Precision of the KV cache (engines keep fp8 weights "
+        "with an fp8 cache)", choices="precisions"),
     Row("Requests per second", "REQUESTS_PER_S", 20.0, "requests/s", DEC1, "Sustained peak load"),
     Row("Prompt tokens", "PROMPT_TOKENS", 1500, "tokens/request", INT, "Mean input length"),
     Row("Output tokens", "OUTPUT_TOKENS", 300, "tokens/request", INT, "Mean output length"),
@@ -135,10 +137,10 @@ INFERENCE_INPUTS = (
 
 INFERENCE_ESTIMATE = (
     Row("Sequence length", "SEQUENCE_TOKENS", "=PROMPT_TOKENS+OUTPUT_TOKENS", "tokens", INT, "Prompt plus output"),
-    Row("KV cache per replica", "KV_CACHE", "=KV_CACHE_GB(SERVE_MODEL,SEQUENCE_TOKENS,BATCH)", "GB", DEC1,
+    Row("KV cache per replica", "KV_CACHE", "=KV_CACHE_GB(SERVE_MODEL,SEQUENCE_TOKENS,BATCH,KV_PRECISION)", "GB", DEC1,
         "xlcompute: K and V of every layer for the whole batch"),
     Row("GPUs per replica", "GPUS_PER_REPLICA",
-        "=GPUS_NEEDED(SERVE_MODEL,SERVE_GPU,WEIGHT_PRECISION,SEQUENCE_TOKENS,BATCH)", "GPUs", INT,
+        "=GPUS_NEEDED(SERVE_MODEL,SERVE_GPU,WEIGHT_PRECISION,SEQUENCE_TOKENS,BATCH,,KV_PRECISION)", "GPUs", INT,
         "xlcompute: memory for weights, KV cache and overhead"),
     Row("Output throughput per replica", "REPLICA_TOKENS_PER_S",
         "=TOKENS_PER_S(SERVE_MODEL,SERVE_GPU,GPUS_PER_REPLICA,WEIGHT_PRECISION,PROMPT_TOKENS,OUTPUT_TOKENS,BATCH)",

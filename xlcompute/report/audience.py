@@ -1,0 +1,191 @@
+"""What each audience of the proposal sees: the customer's version and the internal one.
+
+The customer version (the default) states the price at sell prices, the scope, the
+requirement, assumptions and risks in plain words, a short methodology with citations, the
+terms and an acceptance block. It never shows the margin, the supplier's list prices, internal
+ids, file names or module names. The internal version adds the cost lines with the margin, the
+inputs, the formula breakdown and the full sources.
+
+Formatting and selection only: every amount printed here comes from the workbook's cells
+(line items and totals); the sell prices spread the workbook's margin amount over its lines,
+to the cent, so that every printed line multiplies out and the printed lines add up to the
+printed subtotal.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from ..core.errors import XlcomputeError
+from ..locale import N_
+
+AUDIENCES = ("customer", "internal")
+DEFAULT_AUDIENCE = "customer"
+CENT = Decimal("0.01")
+#: Decimals a sell unit price may need so that quantity x printed price gives the printed
+#: amount to the cent (a price per GPU-hour of 87,600 hours needs about seven).
+MAX_UNIT_PRICE_DECIMALS = 8
+#: Kinds of catalog row a customer may see cited (prices and servers are supplier prices).
+CUSTOMER_SOURCE_KINDS = ("Model", "GPU", "Engine")
+#: The catalog's pricing models as the cover names them (marked for translation).
+PRICING_WORDS = {"on_demand": N_("on-demand"), "spot": N_("spot"), "capacity_block": N_("capacity block"),
+                 "reserved_1y": N_("1-year reserved"), "reserved_3y": N_("3-year reserved"),
+                 "committed_use_1y": N_("1-year committed use"), "committed_use_3y": N_("3-year committed use")}
+
+
+class UnknownAudience(XlcomputeError):
+    pass
+
+
+def check_audience(audience: str) -> str:
+    if audience not in AUDIENCES:
+        raise UnknownAudience(f"unknown audience {audience!r}: expected one of {', '.join(AUDIENCES)}.")
+    return audience
+
+
+def to_cents(value: Any) -> Decimal | None:
+    """An amount rounded half-up to the cent (no negative zero), or None when not a number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        return None
+    rounded = Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
+    return rounded if rounded != 0 else Decimal("0.00")
+
+
+def _unit_price_text(amount: Decimal, quantity: Decimal) -> tuple[Decimal, int]:
+    """The shortest unit price (2 to :data:`MAX_UNIT_PRICE_DECIMALS` decimals) that multiplies
+    out to ``amount`` at ``quantity``, and its decimals."""
+    exact = amount / quantity
+    for decimals in range(2, MAX_UNIT_PRICE_DECIMALS + 1):
+        price = exact.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+        if (price * quantity).quantize(CENT, rounding=ROUND_HALF_UP) == amount:
+            return price, decimals
+    return exact.quantize(Decimal(1).scaleb(-MAX_UNIT_PRICE_DECIMALS), rounding=ROUND_HALF_UP), MAX_UNIT_PRICE_DECIMALS
+
+
+def customer_price(items: list[dict[str, Any]], totals: dict[str, Any]) -> dict[str, Any] | None:
+    """The price table at sell prices: each line's amount with its share of the workbook's
+    margin, rounded to the cent, the rounding remainder on the largest line so the lines add
+    up to subtotal + margin; then discount, net, tax and total as the workbook states them,
+    each total recomputed from the printed parts. None when an amount is not a number."""
+    amounts = [to_cents(item.get("amount")) for item in items]
+    quantities = [item.get("quantity_value") for item in items]
+    subtotal, margin = to_cents(totals.get("subtotal")), to_cents(totals.get("margin_amount"))
+    if None in amounts or subtotal is None or margin is None or not items:
+        return None
+    cost = sum(amounts, Decimal("0.00"))
+    factor = (cost + margin) / cost if cost else Decimal(1)
+    sells = [(a * factor).quantize(CENT, rounding=ROUND_HALF_UP) for a in amounts]
+    remainder = cost + margin - sum(sells, Decimal("0.00"))
+    if remainder and sells:
+        largest = max(range(len(sells)), key=lambda i: sells[i])
+        sells[largest] += remainder
+    lines = []
+    for item, sell, quantity in zip(items, sells, quantities):
+        unit_price, decimals = (None, 2)
+        if isinstance(quantity, (int, float, Decimal)) and not isinstance(quantity, bool) and quantity:
+            unit_price, decimals = _unit_price_text(sell, Decimal(str(quantity)))
+        lines.append({"description": item["description"], "quantity": item["quantity"], "unit": item["unit"],
+                      "unit_price": unit_price, "unit_price_decimals": decimals, "amount": sell})
+    sell_subtotal = sum(sells, Decimal("0.00"))
+    discount = to_cents(totals.get("discount_amount")) or Decimal("0.00")
+    tax = to_cents(totals.get("tax_amount")) or Decimal("0.00")
+    net = sell_subtotal - discount
+    total = net + tax
+    return {"lines": lines, "subtotal": sell_subtotal, "discount": discount, "net": net, "tax": tax, "total": total,
+            "matches_workbook": to_cents(totals.get("total")) == total}
+
+
+_URL_HOST = re.compile(r"(?:https?://)?((?:[a-z0-9-]+\.)+[a-z]{2,})(?=/|\b)", re.IGNORECASE)
+#: Parts of a reference that are internal: seed notes, module or function names, file names.
+_INTERNAL = re.compile(r"\bseed\b|xlcompute|\w+_\w+|\bsee\b|docs/|\.json|\.py\b|`", re.IGNORECASE)
+_YEAR = re.compile(r"\b(19|20)\d\d\b")
+
+
+def publishers(source: str) -> str:
+    """The web sites a catalog source cites (``nvidia.com, huggingface.co``), never paths."""
+    hosts: list[str] = []
+    for host in _URL_HOST.findall(source or ""):
+        host = host.lower().removeprefix("www.")
+        if host not in hosts and "." in host and not host.endswith((".json", ".js", ".md", ".csv")):
+            hosts.append(host)
+    return ", ".join(hosts[:3])
+
+
+def citations(references: list[str]) -> list[str]:
+    """The published works the formula references cite, each once: the parts of each reference
+    that name an author and year; internal notes (seed files, function names) are left out."""
+    out: list[str] = []
+    for reference in references:
+        for part in re.split(r";\s*", reference):
+            part = part.strip().rstrip(".")
+            if not part or _INTERNAL.search(part) or not _YEAR.search(part):
+                continue
+            if part not in out:
+                out.append(part)
+    return out
+
+
+def customer_sources(sources: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The catalog rows a customer sees cited: model and GPU specifications, the serving engine;
+    by name, publisher and date (never a supplier price, an id or a file)."""
+    return [{"kind": s["kind"], "name": s["name"] or s["id"], "publisher": publishers(s["source"]), "date": s["date"]}
+            for s in sources if s["kind"] in CUSTOMER_SOURCE_KINDS]
+
+
+#: Inputs a customer does not see: supplier prices and cost rates (the provider is on the cover).
+_COST_INPUT = re.compile(r"PRICE|RATE$|COST|MARGIN", re.IGNORECASE)
+
+
+def customer_inputs(inputs: list[dict[str, Any]], names: dict[str, str]) -> list[dict[str, Any]]:
+    """The workload inputs a customer sees (cost rates and prices left out), catalog ids shown
+    by their catalog names (``names``: id -> name)."""
+    out = []
+    for row in inputs:
+        if _COST_INPUT.search(row.get("name") or "") or "GPU_PRICE(" in (row.get("formula") or "").upper():
+            continue
+        value = row["value"]
+        out.append({**row, "value": names.get(str(value), value)})
+    return out
+
+
+_INTERNAL_NOTE = re.compile(r"^(xlcompute:\s*|shown on the cover(:\s*|$))", re.IGNORECASE)
+
+
+def customer_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Sheet rows as a customer reads them: labelled rows only, notes without the workbook's
+    own remarks ("xlcompute: ...", "Shown on the cover")."""
+    out = []
+    for row in rows:
+        if not row.get("label"):
+            continue
+        note = str(row.get("note") or "")
+        while _INTERNAL_NOTE.match(note):
+            note = _INTERNAL_NOTE.sub("", note, count=1)
+        out.append({**row, "note": note[:1].upper() + note[1:]})
+    return out
+
+
+def scope(named: dict[str, Any], items: list[dict[str, Any]], sources: list[dict[str, str]]) -> dict[str, Any]:
+    """What the quote covers, for the cover: models, GPUs, term, provider and pricing, the
+    serving engine and the items included (``named``: the workbook's named values)."""
+    def names_of(kind: str) -> list[str]:
+        return [s["name"] or s["id"] for s in sources if s["kind"] == kind]
+
+    provider = named.get("SERVE_PROVIDER") or named.get("PROVIDER")
+    pricing = named.get("PRICING") or ("on_demand" if provider else None)
+    return {
+        "models": names_of("Model"),
+        "gpus": names_of("GPU"),
+        "gpu_count": named.get("GPU_COUNT"),
+        "term_months": named.get("TERM_MONTHS"),
+        "duration_days": named.get("DURATION_DAYS"),
+        "provider": str(provider) if provider else "",
+        "pricing": PRICING_WORDS.get(str(pricing), str(pricing)) if pricing else "",
+        # Only the catalog's own words are translated: workbook text never goes through gettext,
+        # which would mark it as safe markup.
+        "pricing_known": str(pricing) in PRICING_WORDS,
+        "engines": names_of("Engine"),
+        "included": [str(item["description"]) for item in items if item.get("description")],
+    }
