@@ -88,9 +88,10 @@ def test_every_page_renders_to_a_non_blank_png(rendered, tmp_path, name):
     subprocess.run(["pdftoppm", "-r", "40", "-png", str(pdf), str(tmp_path / "page")], check=True)
     pages = sorted(tmp_path.glob("page-*.png"))
     assert len(pages) == len(PdfReader(pdf).pages) >= 5
-    for page in pages:
+    for number, page in enumerate(pages, 1):
         stat = ImageStat.Stat(Image.open(page).convert("L"))
-        assert stat.mean[0] < 252 and stat.stddev[0] > 8, f"{page.name} looks blank"
+        # The last page may hold only the short audit block (see test_report_audit.py).
+        assert stat.mean[0] < (254 if number == len(pages) else 252) and stat.stddev[0] > 8, f"{page.name} looks blank"
 
 
 def test_pdf_metadata_and_page_furniture(rendered):

@@ -12,12 +12,13 @@ from .grid import GridIntensity, get_grid_intensity, list_grid_intensities
 from .hf_config import arch_from_config, arch_from_config_file
 from .models import Model, get_arch, get_model, list_models, model_ids, workbook_text
 from .prices import PRICES_ENV, Price, get_price, list_prices
+from .release import catalog_date
 from .servers import Server, get_server, list_servers, server_ids
 from .user_dir import CATALOG_DIR_ENV, catalog_dir, use_catalog_dir
 
 __all__ = [
     "CATALOG_DIR_ENV", "ApiPrice", "GridIntensity", "Model", "PRICES_ENV", "Price", "Server", "arch_from_config",
-    "arch_from_config_file", "catalog_dir", "get_api_price", "get_arch", "get_gpu", "get_grid_intensity", "get_model",
+    "arch_from_config_file", "catalog_date", "catalog_dir", "get_api_price", "get_arch", "get_gpu", "get_grid_intensity", "get_model",
     "get_price", "get_server", "gpu_ids", "list_api_prices", "list_gpus", "list_grid_intensities", "list_models",
     "list_prices", "list_servers", "model_ids", "server_ids", "use_catalog_dir", "workbook_text",
 ]

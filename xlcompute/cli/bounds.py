@@ -51,7 +51,12 @@ def bounded(seconds: int = DEFAULT_SECONDS, memory_mb: int = DEFAULT_MEMORY_MB) 
         signal.alarm(seconds)
     try:
         yield
-    except MemoryError:
+    except (MemoryError, SystemError) as exc:
+        # CPython sometimes loses a MemoryError raised inside an import or a C extension and
+        # reports "error return without exception set" (SystemError) instead: under an address
+        # space limit, that is the limit.
+        if isinstance(exc, SystemError) and previous_limit is None:
+            raise
         raise XlcomputeError(f"stopped at the memory limit for one workbook ({memory_mb:,} MB, --max-memory); "
                              "nothing was written.") from None
     finally:

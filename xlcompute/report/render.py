@@ -9,6 +9,7 @@ date, and the charts and document identifier are deterministic.
 
 from __future__ import annotations
 
+import datetime
 import functools
 import hashlib
 import os
@@ -31,6 +32,9 @@ if TYPE_CHECKING:  # the workbook stack (openpyxl, the formula engine) is import
 #: When this module was imported (the CLI imports it first thing): the origin of :func:`_mark`.
 _START = time.perf_counter()
 
+#: Archival PDF that may carry attachments: the source workbook travels inside the proposal.
+PDF_VARIANT = "pdf/a-3b"
+
 #: Timestamp written into embedded font subsets (2025-01-01T00:00:00Z), for reproducible PDFs.
 FONT_TIMESTAMP = "1735689600"
 
@@ -46,6 +50,7 @@ class ReportResult:
     mode: str = ""
     pages: int = 0
     recomputed: list[str] = field(default_factory=list)  # cells saved as #NAME? without the add-in, computed here
+    attached: SourceFile | None = None  # the workbook, attached to the PDF
 
 
 def render_html(context: dict[str, Any], dirs: list[Path], lang: str = DEFAULT_LANGUAGE) -> str:
@@ -70,16 +75,42 @@ def _template(dirs: list[Path], lang: str) -> Any:
     return _environment(tuple(dirs), lang).get_template(MAIN_TEMPLATE)
 
 
-def write_pdf(html: str, dirs: list[Path], target: str | os.PathLike, *, created: str | None = None) -> int:
-    """Write ``html`` as a PDF to ``target``; returns the number of pages.
+@dataclass(frozen=True)
+class SourceFile:
+    """The workbook a proposal was rendered from, byte for byte: attached to the PDF."""
+
+    name: str
+    data: bytes
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+def read_source(source: Path, before: os.stat_result) -> SourceFile:
+    """The bytes of ``source`` after its evaluation, refused if the file changed since ``before``
+    (its state when the evaluation began): the attachment is the file the numbers came from."""
+    data = source.read_bytes()
+    after = os.stat(source)
+    if (len(data), after.st_size, after.st_mtime_ns) != (before.st_size, before.st_size, before.st_mtime_ns):
+        raise XlcomputeError(f"{source}: the file changed while it was being reported; nothing was written. "
+                             "Run the report again once it is saved.")
+    return SourceFile(source.name, data)
+
+
+def write_pdf(html: str, dirs: list[Path], target: str | os.PathLike, *, created: str | None = None,
+              source: SourceFile | None = None) -> int:
+    """Write ``html`` as a PDF/A-3b to ``target``, with ``source`` attached (relationship
+    Source); returns the number of pages.
 
     The PDF's creation and modification dates are the quote date from the template's metadata,
     so the same workbook always gives the same bytes; ``created`` (an ISO 8601 timestamp)
     replaces both when a user asks for the render time instead.
     """
+    import io  # noqa: PLC0415
     import logging  # noqa: PLC0415
 
-    from weasyprint import HTML  # noqa: PLC0415
+    from weasyprint import HTML, Attachment  # noqa: PLC0415
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
@@ -87,19 +118,35 @@ def write_pdf(html: str, dirs: list[Path], target: str | os.PathLike, *, created
                     url_fetcher=url_fetcher(dirs)).render(font_config=_font_config(tuple(dirs)))
     if created:
         document.metadata.created = document.metadata.modified = created
+    attachments = []
+    if source is not None:  # dated like the document, so the bytes stay reproducible
+        attachments.append(Attachment(file_obj=io.BytesIO(source.data), name=source.name, relationship="Source",
+                                      description=f"Source workbook, SHA-256 {source.sha256}",
+                                      created=_timestamp(document.metadata.created),
+                                      modified=_timestamp(document.metadata.modified)))
     # A document id from the content, and a fixed timestamp in the embedded font subsets
     # (fontTools honours SOURCE_DATE_EPOCH), so the same HTML always gives the same bytes.
     identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
     previous = os.environ.get("SOURCE_DATE_EPOCH")
     os.environ["SOURCE_DATE_EPOCH"] = FONT_TIMESTAMP
     try:
-        document.write_pdf(target, pdf_identifier=identifier)
+        document.write_pdf(target, pdf_identifier=identifier, pdf_variant=PDF_VARIANT, attachments=attachments)
     finally:
         if previous is None:
             del os.environ["SOURCE_DATE_EPOCH"]
         else:
             os.environ["SOURCE_DATE_EPOCH"] = previous
     return len(document.pages)
+
+
+def _timestamp(text: str | None) -> datetime.datetime:
+    """An attachment date from the document's ISO 8601 date; the fixed font timestamp when it
+    has none (WeasyPrint would stamp the current time, and two renders would differ)."""
+    try:
+        found = datetime.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        found = datetime.datetime.fromtimestamp(int(FONT_TIMESTAMP), datetime.timezone.utc)
+    return found if found.tzinfo else found.replace(tzinfo=datetime.timezone.utc)
 
 
 @functools.lru_cache(maxsize=8)
@@ -137,7 +184,7 @@ def report_workbook(source: str | os.PathLike, output: str | os.PathLike | None 
             Path(tmp).write_text(text, encoding="utf-8")
     _mark("html rendered")
     with atomic_write(pdf_path, protect=[source]) as tmp:
-        result.pages = write_pdf(text, dirs, tmp, created=created)
+        result.pages = write_pdf(text, dirs, tmp, created=created, source=result.attached)
     _mark("pdf written")
     return result
 
@@ -161,6 +208,10 @@ def prepare_context(source: Path, pdf_path: Path,
     from ..workbook.check import check_workbook  # noqa: PLC0415
     from .context import build_context  # noqa: PLC0415
 
+    try:
+        before = os.stat(source)
+    except OSError:
+        before = None  # check_workbook names what is wrong with the path
     with workbook_text():  # the workbook's model cells (charts call functions with them too) are never paths
         evaluation, problems = check_workbook(source)
         if problems:
@@ -168,7 +219,23 @@ def prepare_context(source: Path, pdf_path: Path,
         result = ReportResult(source, pdf_path, mode=evaluation.mode,
                               stale=[f"{c.address}: workbook shows {c.value!r}, xlcompute computes {c.recomputed!r}"
                                      for c in evaluation.stale], recomputed=list(evaluation.recomputed_names))
-        return build_context(evaluation, audience), result
+        context = build_context(evaluation, audience)
+    if before is not None:
+        result.attached = read_source(source, before)
+        context["audit"] = audit_trail(result.attached, audience)
+    return context, result
+
+
+def audit_trail(attached: SourceFile, audience: str) -> dict[str, Any]:
+    """What the document prints so that a reader can re-run it: the source workbook's name,
+    size and SHA-256 (the workbook is attached), the xlcompute version, the catalog's date, the
+    PDF variant and the command."""
+    from .. import __version__  # noqa: PLC0415
+    from ..catalog import catalog_date  # noqa: PLC0415
+
+    return {"workbook": attached.name, "bytes": len(attached.data), "sha256": attached.sha256,
+            "version": __version__, "catalog_date": catalog_date(), "variant": "PDF/A-3b",
+            "audience": audience}
 
 
 def _mark(event: str) -> None:
