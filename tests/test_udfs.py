@@ -526,6 +526,9 @@ SAMPLES = {
     "BOOK_VALUE": (300000, 30000, 5, 36), "OWNERSHIP_COST": (300000, 4000, 36, 138000, 0.08),
     "BREAK_EVEN_MONTH": (300000, 4000, 12000), "API_COST": (1e9, 2.5e8, 0.6, 2.4),
     "API_BREAK_EVEN_TOKENS": (1200, 0.6, 2.4, 0.8),
+    "PEAK_REQUESTS_PER_S": (1e6, 20, 3), "REQUESTS_FROM_TOKENS": (5e9, 1800, 2), "REQUESTS_FROM_USERS": (500, 30, 10),
+    "REPLICAS_FOR_LOAD": (694.44, 100, 0.2, 1), "WHOLE_NODES": (10,), "COST_PER_USER": (23000, 10000),
+    "COST_PER_MILLION_TOKENS": (23000, 5e9),
 }
 
 
@@ -539,7 +542,8 @@ def test_explain_gives_the_breakdown_of_every_computing_function(name):
 
 
 def test_every_function_has_an_explain_sample_or_is_a_lookup():
-    lookups = {"MODEL_INFO", "GPU_SPEC", "GPU_PRICE", "XLCOMPUTE_VERSION", "SERVER_PRICE", "API_PRICE", "GRID_INTENSITY"}
+    lookups = {"MODEL_INFO", "GPU_SPEC", "GPU_PRICE", "XLCOMPUTE_VERSION", "SERVER_PRICE", "API_PRICE", "GRID_INTENSITY",
+               "TYPICAL_MFU", "SPEED_BAND"}
     assert set(SAMPLES) | lookups == set(F)
 
 

@@ -105,6 +105,19 @@ failed:
     COMM_VOLUME_GB = Err.Description
 End Function
 
+Function COST_PER_MILLION_TOKENS(monthly_cost, tokens_per_month)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        COST_PER_MILLION_TOKENS = XLPy.CallUDF("xlcompute.udfs", "COST_PER_MILLION_TOKENS", Array(monthly_cost, tokens_per_month, Nothing), ThisWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        COST_PER_MILLION_TOKENS = XLPy.CallUDF("xlcompute.udfs", "COST_PER_MILLION_TOKENS", Array(monthly_cost, tokens_per_month, Nothing))
+        Exit Function
+    #End If
+failed:
+    COST_PER_MILLION_TOKENS = Err.Description
+End Function
+
 Function COST_PER_MTOK(model, gpu, Optional usd_per_gpu_hour, Optional provider, Optional pricing, Optional gpus, Optional precision, Optional input_tokens, Optional output_tokens, Optional batch, Optional engine)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
@@ -129,6 +142,19 @@ Function COST_PER_REQUEST(model, gpu, Optional usd_per_gpu_hour, Optional provid
     #End If
 failed:
     COST_PER_REQUEST = Err.Description
+End Function
+
+Function COST_PER_USER(monthly_cost, users)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        COST_PER_USER = XLPy.CallUDF("xlcompute.udfs", "COST_PER_USER", Array(monthly_cost, users, Nothing), ThisWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        COST_PER_USER = XLPy.CallUDF("xlcompute.udfs", "COST_PER_USER", Array(monthly_cost, users, Nothing))
+        Exit Function
+    #End If
+failed:
+    COST_PER_USER = Err.Description
 End Function
 
 Function ENERGY_KWH(gpu, gpus, hours, Optional power_fraction, Optional pue)
@@ -287,6 +313,19 @@ failed:
     OWNERSHIP_COST = Err.Description
 End Function
 
+Function PEAK_REQUESTS_PER_S(daily_active_users, requests_per_user_per_day, Optional peak_to_average)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        PEAK_REQUESTS_PER_S = XLPy.CallUDF("xlcompute.udfs", "PEAK_REQUESTS_PER_S", Array(daily_active_users, requests_per_user_per_day, peak_to_average, Nothing), ThisWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        PEAK_REQUESTS_PER_S = XLPy.CallUDF("xlcompute.udfs", "PEAK_REQUESTS_PER_S", Array(daily_active_users, requests_per_user_per_day, peak_to_average, Nothing))
+        Exit Function
+    #End If
+failed:
+    PEAK_REQUESTS_PER_S = Err.Description
+End Function
+
 Function PLAN(model, requests_per_s, Optional input_tokens, Optional output_tokens, Optional ttft_ms_max, Optional tpot_ms_max, Optional gpus, Optional precisions, Optional top, Optional frontier)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
@@ -313,6 +352,45 @@ failed:
     PRESENT_VALUE = Err.Description
 End Function
 
+Function REPLICAS_FOR_LOAD(load, per_replica, Optional headroom, Optional spares)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        REPLICAS_FOR_LOAD = XLPy.CallUDF("xlcompute.udfs", "REPLICAS_FOR_LOAD", Array(load, per_replica, headroom, spares, Nothing), ThisWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        REPLICAS_FOR_LOAD = XLPy.CallUDF("xlcompute.udfs", "REPLICAS_FOR_LOAD", Array(load, per_replica, headroom, spares, Nothing))
+        Exit Function
+    #End If
+failed:
+    REPLICAS_FOR_LOAD = Err.Description
+End Function
+
+Function REQUESTS_FROM_TOKENS(tokens_per_month, tokens_per_request, Optional peak_to_average, Optional hours_per_month)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        REQUESTS_FROM_TOKENS = XLPy.CallUDF("xlcompute.udfs", "REQUESTS_FROM_TOKENS", Array(tokens_per_month, tokens_per_request, peak_to_average, hours_per_month, Nothing), ThisWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        REQUESTS_FROM_TOKENS = XLPy.CallUDF("xlcompute.udfs", "REQUESTS_FROM_TOKENS", Array(tokens_per_month, tokens_per_request, peak_to_average, hours_per_month, Nothing))
+        Exit Function
+    #End If
+failed:
+    REQUESTS_FROM_TOKENS = Err.Description
+End Function
+
+Function REQUESTS_FROM_USERS(concurrent_users, think_time_s, response_time_s)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        REQUESTS_FROM_USERS = XLPy.CallUDF("xlcompute.udfs", "REQUESTS_FROM_USERS", Array(concurrent_users, think_time_s, response_time_s, Nothing), ThisWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        REQUESTS_FROM_USERS = XLPy.CallUDF("xlcompute.udfs", "REQUESTS_FROM_USERS", Array(concurrent_users, think_time_s, response_time_s, Nothing))
+        Exit Function
+    #End If
+failed:
+    REQUESTS_FROM_USERS = Err.Description
+End Function
+
 Function SERVER_PRICE(server, Optional field)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
@@ -324,6 +402,19 @@ Function SERVER_PRICE(server, Optional field)
     #End If
 failed:
     SERVER_PRICE = Err.Description
+End Function
+
+Function SPEED_BAND(gpu, Optional engine, Optional case)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        SPEED_BAND = XLPy.CallUDF("xlcompute.udfs", "SPEED_BAND", Array(gpu, engine, case, Nothing), ThisWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        SPEED_BAND = XLPy.CallUDF("xlcompute.udfs", "SPEED_BAND", Array(gpu, engine, case, Nothing))
+        Exit Function
+    #End If
+failed:
+    SPEED_BAND = Err.Description
 End Function
 
 Function TOKENS_PER_S(model, gpu, Optional gpus, Optional precision, Optional input_tokens, Optional output_tokens, Optional batch, Optional engine)
@@ -430,6 +521,19 @@ failed:
     TTFT_MS = Err.Description
 End Function
 
+Function TYPICAL_MFU(gpu, Optional precision, Optional model, Optional gpus, Optional case)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        TYPICAL_MFU = XLPy.CallUDF("xlcompute.udfs", "TYPICAL_MFU", Array(gpu, precision, model, gpus, case, Nothing), ThisWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        TYPICAL_MFU = XLPy.CallUDF("xlcompute.udfs", "TYPICAL_MFU", Array(gpu, precision, model, gpus, case, Nothing))
+        Exit Function
+    #End If
+failed:
+    TYPICAL_MFU = Err.Description
+End Function
+
 Function WEIGHTS_GB(model, Optional precision, Optional unit)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
@@ -441,6 +545,19 @@ Function WEIGHTS_GB(model, Optional precision, Optional unit)
     #End If
 failed:
     WEIGHTS_GB = Err.Description
+End Function
+
+Function WHOLE_NODES(gpus, Optional gpus_per_node)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        WHOLE_NODES = XLPy.CallUDF("xlcompute.udfs", "WHOLE_NODES", Array(gpus, gpus_per_node, Nothing), ThisWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        WHOLE_NODES = XLPy.CallUDF("xlcompute.udfs", "WHOLE_NODES", Array(gpus, gpus_per_node, Nothing))
+        Exit Function
+    #End If
+failed:
+    WHOLE_NODES = Err.Description
 End Function
 
 Function XLCOMPUTE_ERROR(cell)

@@ -7,7 +7,8 @@ formula breakdown and the catalog rows its setups resolved. The xlwings adapter
 evaluator and the CLI use it directly and never import xlwings.
 """
 
-from . import catalog_functions, ownership_functions, serving_functions, training_functions  # noqa: F401 - registers
+from . import catalog_functions, demand_functions, ownership_functions, range_functions, serving_functions  # noqa: F401 - registers
+from . import training_functions  # noqa: F401 - registers
 from . import ownership_catalog_functions  # noqa: F401 - registers
 from .calling import COM_MISSING, is_blank
 from .excel_values import COM_ERRORS, EXCEL_ERRORS, error_code, is_error

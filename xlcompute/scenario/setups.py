@@ -32,6 +32,7 @@ from ..core import serving as core_serving
 from ..core import serving_engines
 from ..core.architecture import ModelArch
 from ..core.efficiency import DEFAULT_SERVING_EFFICIENCY, ServingEfficiency, training_mfu
+from ..core.training_efficiency import MfuRange
 from ..core.errors import XlcomputeError, check_choice
 from ..core.hardware import Accelerator
 from ..core.units import normalise_precision
@@ -139,12 +140,18 @@ def training_mfu_for(gpu: Accelerator, mfu: Any = None, precision: Any = "bf16",
     """The MFU given, or the base MFU of the run's regime (generation, precision, MoE, GPU count)."""
     if mfu is not None:
         return mfu
+    return training_mfu_range(gpu, precision, model, gpus).base
+
+
+def training_mfu_range(gpu: Accelerator, precision: Any = "bf16", model: Any = None, gpus: Any = None) -> MfuRange:
+    """The MFU of the run's regime (generation, precision, MoE, GPU count): low, base and high,
+    the 80% band of the published runs it was fitted on (recorded as a Resolved item)."""
     count = float(gpus) if is_number(gpus) and getattr(gpus, "ndim", 0) == 0 else None  # an array: scale unknown
     fitted = training_mfu(gpu.generation, precision, is_moe(model), count)
     _note(Resolved("mfu", fitted.base, f"typical training MFU of regime {fitted.regime} "
                                        f"(generation/precision/architecture/scale; 80% band {fitted.low:g}-"
                                        f"{fitted.high:g}, fitted on {fitted.runs} published runs; docs/validation.md)"))
-    return fitted.base
+    return fitted
 
 
 def price_per_gpu_hour(gpu: Accelerator, usd_per_gpu_hour: Any = None, provider: Any = None,

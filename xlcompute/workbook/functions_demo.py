@@ -123,6 +123,17 @@ CALLS: tuple[tuple[str, str, str], ...] = (
     ("=API_PRICE(\"llama-3.1-70b\",\"deepinfra\",\"input\")", "USD/Mtok", "one provider's input price"),
     ("=GRID_INTENSITY(Region)", "kg CO2e/kWh", "carbon intensity of the region's grid"),
     ("=CO2E_KG(ENERGY_KWH(GPU,GPUs,24*Days),GRID_INTENSITY(Region))", "kg CO2e", "emissions on that grid"),
+    ("=PEAK_REQUESTS_PER_S(1000000,20,3)", "requests/s", "1M daily users, 20 requests each, peak 3x the average"),
+    ("=REQUESTS_FROM_TOKENS(5E9,1800,2)", "requests/s", "5 billion tokens a month at 1,800 per request"),
+    ("=REQUESTS_FROM_USERS(500,30,10)", "requests/s", "500 users at once, 30 s thinking, 10 s answers"),
+    ("=REPLICAS_FOR_LOAD(PEAK_REQUESTS_PER_S(1000000,20,3),100,0.2,1)", "replicas",
+     "at most 80% busy, plus one spare (N+1)"),
+    ("=WHOLE_NODES(GPUs+2)", "GPUs", "rounded up to whole 8-GPU nodes"),
+    ("=COST_PER_USER(API_COST(2E9,5E8,ApiIn,ApiOut),10000)", "USD/(user·month)", "the API bill per user"),
+    ("=COST_PER_MILLION_TOKENS(RunCost,2.5E9)", "USD/Mtok", "self-hosting cost per million tokens"),
+    ("=TYPICAL_MFU(GPU,\"bf16\",Model,GPUs,\"low\")", "fraction of peak", "low end of published runs like this"),
+    ("=TYPICAL_MFU(GPU,\"bf16\",Model,GPUs,\"high\")", "fraction of peak", "high end of published runs like this"),
+    ("=SPEED_BAND(GPU,,\"low\")", "x estimate", "slow end of measured serving speed (80% band)"),
 )
 
 #: Arrays sheet: scenario inputs (model size, tokens) for the column example.
