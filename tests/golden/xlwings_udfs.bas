@@ -170,13 +170,13 @@ failed:
     GPUS_NEEDED = Err.Description
 End Function
 
-Function GPU_PRICE(gpu, Optional provider, Optional pricing)
+Function GPU_PRICE(gpu, Optional provider, Optional pricing, Optional currency, Optional exchange_rate)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        GPU_PRICE = XLPy.CallUDF("xlcompute.udfs", "GPU_PRICE", Array(gpu, provider, pricing, Nothing), ThisWorkbook, Application.Caller)
+        GPU_PRICE = XLPy.CallUDF("xlcompute.udfs", "GPU_PRICE", Array(gpu, provider, pricing, currency, exchange_rate, Nothing), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        GPU_PRICE = XLPy.CallUDF("xlcompute.udfs", "GPU_PRICE", Array(gpu, provider, pricing, Nothing))
+        GPU_PRICE = XLPy.CallUDF("xlcompute.udfs", "GPU_PRICE", Array(gpu, provider, pricing, currency, exchange_rate, Nothing))
         Exit Function
     #End If
 failed:

@@ -13,13 +13,15 @@ from typing import Any
 
 from .. import __version__
 from ..core.errors import XlcomputeError
+from ..core.money import CATALOG_CURRENCY
 from ..core.formula import Step
 from ..functions import REGISTRY
 from ..functions.excel_values import address, column_letters, parse_reference
 from ..workbook import contract as c
 from ..workbook.evaluate import Evaluation
+from ..workbook.quote_checks import line_items
 from . import charts
-from .formatting import cell_value, excel_date, number, percent
+from .formatting import cell_value, excel_date, money, number, percent, quantity
 
 #: Step inputs that carry a convention the proposal states, with what each value means.
 CONVENTIONS = {
@@ -64,29 +66,33 @@ def _sheet_rows(ev: Evaluation, sheet: str) -> list[dict[str, Any]]:
 
 
 def _line_items(ev: Evaluation) -> list[dict[str, Any]]:
+    """The line items as the proposal prints them: quantity in full, the unit price with the
+    decimals it was computed with, the amount to the cent (``quote_checks.money_problems`` has
+    refused any line that does not multiply out)."""
     if c.LINE_ITEMS_TABLE not in ev.tables:
         raise XlcomputeError(f"{ev.path}: no Excel table named {c.LINE_ITEMS_TABLE!r} on the Quote sheet.")
-    sheet, ref = ev.tables[c.LINE_ITEMS_TABLE]
-    min_col, min_row, max_col, max_row = parse_reference(ref).bounds()
-    header = [str(ev.values.get((sheet, address(col, min_row))) or "").strip()
-              for col in range(min_col, max_col + 1)]
-    columns = {title.lower(): column_letters(min_col + i) for i, title in enumerate(header)}
     items = []
-    for row in range(min_row + 1, max_row + 1):
-        def get(title: str) -> Any:
-            return ev.values.get((sheet, f"{columns[title.lower()]}{row}"))
-
-        if get("Description") is None and get("Amount") is None:
-            continue
-        fmt = ev.number_formats.get((sheet, f"{columns['quantity']}{row}"), "General")
+    for item in line_items(ev):
+        get = item.values.get
+        fmt = ev.number_formats.get((item.sheet, item.cells["Quantity"]), "General")
         items.append({
             "description": get("Description") or "",
-            "quantity": cell_value(get("Quantity"), fmt),
+            "quantity": quantity(get("Quantity"), fmt),
             "unit": get("Unit") or "",
             "unit_price": get("Unit price"),
             "amount": get("Amount"),
         })
     return items
+
+
+def _exchange(ev: Evaluation, currency: str) -> dict[str, str] | None:
+    """The exchange rate a quote in another currency than the catalog's converts at, as the
+    price section prints it (None for a quote in the catalog's currency)."""
+    value = ev.value("EXCHANGE_RATE")
+    if currency == CATALOG_CURRENCY or not isinstance(value, (int, float)) or isinstance(value, bool):
+        return None
+    return {"from": CATALOG_CURRENCY, "to": currency, "rate": number(value, 15), "date": excel_date(ev.value("RATE_DATE")),
+            "source": str(ev.value("RATE_SOURCE") or ""), "address": ev.where("EXCHANGE_RATE")}
 
 
 def _step_dicts(step: Step) -> list[dict[str, Any]]:
@@ -181,6 +187,8 @@ def _sources(ev: Evaluation) -> list[dict[str, str]]:
     for xl_cell in ev.xlcompute_cells:
         for call in xl_cell.calls:
             for used in call.resolved:
+                if used.name == "exchange_rate":
+                    continue  # the workbook's own input, printed with the price table
                 kind = SOURCE_KINDS.get(used.name, used.name.replace("_", " ").capitalize())
                 found.setdefault((kind, str(used.value)), {"kind": kind, "id": str(used.value), "name": used.label,
                                                            "source": used.source, "date": used.date})
@@ -257,7 +265,7 @@ def build_context(ev: Evaluation) -> dict[str, Any]:
     title = f"Quote {quote['number']} for {quote['customer']}"
     return {
         "title": title,
-        "subject": f"Compute cost proposal: {currency} {totals['total']:,.2f}" if isinstance(totals["total"], (int, float))
+        "subject": f"Compute cost proposal: {currency} {money(totals['total'])}" if isinstance(totals["total"], (int, float))
         else "Compute cost proposal",
         "generator": f"xlcompute {__version__}",
         "workbook": ev.path.name,
@@ -267,6 +275,7 @@ def build_context(ev: Evaluation) -> dict[str, Any]:
         "totals": totals,
         "rates": rates,
         "line_items": items,
+        "exchange": _exchange(ev, currency),
         "inputs": inputs,
         "estimate": estimate,
         "breakdowns": breakdowns,

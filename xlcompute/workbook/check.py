@@ -29,6 +29,7 @@ from .dependencies import safety_problems
 from .errors import WorkbookError, describe_value, shorten
 from .evaluate import CellIssue, Evaluation, evaluate
 from .guard import open_workbook, workbook_info
+from .quote_checks import currency_problems, money_problems
 
 
 def _kind_problem(kind: str, value: Any, number_format: str) -> str:
@@ -73,6 +74,7 @@ def check_evaluation(ev: Evaluation) -> list[CellIssue]:
         if message:
             problems.append(CellIssue(sheet, cell, f"{spec.name} ({spec.description}) {message}"))
     problems.extend(_line_item_problems(ev))
+    problems.extend(money_problems(ev))
     problems.extend(ev.issues)
     return problems
 
@@ -199,7 +201,8 @@ def _summarise_errors(ev: Evaluation, inputs: list[CellIssue], problems: list[Ce
     errors: list[str] = []
     kept = []
     for p in problems:
-        if is_error(ev.values.get((p.sheet, p.cell))):
+        value = ev.values.get((p.sheet, p.cell))
+        if is_error(value) and error_code(value) != "#NAME?":  # an unknown name is its own cause
             if (p.sheet, p.cell) not in bad and f"{p.sheet}!{p.cell}" not in errors:
                 errors.append(f"{p.sheet}!{p.cell}")
             continue
@@ -313,6 +316,8 @@ def check_workbook(path: str | os.PathLike) -> tuple[Evaluation | None, list[Cel
     if problems:
         return None, problems  # e.g. links to other files or cycles: the engine must not evaluate it
     ev = evaluate(path, workbook=wb)  # the engine loads the checked bytes; workbook text is never a path
-    inputs = input_problems(wb, path, ev)
     problems = text_problems(ev) + check_evaluation(ev)
+    # A bad currency, or another currency without its exchange rate, makes every price an error: those first.
+    currency = [p for p in problems if (p.sheet, p.cell) == ev.names.get("CURRENCY")]
+    inputs = currency + currency_problems(ev) + input_problems(wb, path, ev)
     return ev, _summarise_errors(ev, inputs, problems) if inputs else problems
