@@ -15,7 +15,7 @@ Standard library only: the same code runs in xlwings Lite's Pyodide.
 from __future__ import annotations
 
 import math
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation, localcontext
 from typing import Any
 
 from .errors import XlcomputeError, check_positive
@@ -25,6 +25,8 @@ from .formula import formula
 #: ``usd_*`` columns of the catalog files.
 CATALOG_CURRENCY = "USD"
 CENT = Decimal("0.01")
+#: Enough digits to round any finite double to the cent exactly (1.8e308 has 309 digits).
+WIDE = Context(prec=400)
 
 
 def exact(value: Any) -> Decimal:
@@ -43,16 +45,18 @@ def exact(value: Any) -> Decimal:
 def cents(value: Any) -> Decimal:
     """``value`` rounded to the cent as Excel's ``ROUND(value, 2)``: halves away from zero, and
     never a negative zero (``cents(-0.001) == Decimal("0.00")``)."""
-    rounded = exact(value).quantize(CENT, rounding=ROUND_HALF_UP)
-    return rounded.copy_abs() if rounded.is_zero() else rounded
+    with localcontext(WIDE):
+        rounded = exact(value).quantize(CENT, rounding=ROUND_HALF_UP)
+        return rounded.copy_abs() if rounded.is_zero() else rounded
 
 
 def is_cents(value: Any) -> bool:
     """True when ``value`` is a whole number of cents, up to the float noise of its magnitude
     (``0.1 + 0.2`` is 0.30; 2608263.0000000005, from 653,700 × 3.99 in binary, is 2,608,263.00)."""
     number = exact(value)
-    tolerance = max(Decimal("1e-9"), abs(number) * Decimal("1e-13"))
-    return abs(number - cents(number)) <= tolerance
+    with localcontext(WIDE):
+        tolerance = max(Decimal("1e-9"), abs(number) * Decimal("1e-13"))
+        return abs(number - cents(number)) <= tolerance
 
 
 def decimals(value: Any) -> int:

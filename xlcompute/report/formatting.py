@@ -9,12 +9,12 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import re
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
 from markupsafe import Markup, escape
 
-from ..core.money import cents, decimals, exact
+from ..core.money import WIDE, cents, decimals, exact
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
@@ -108,7 +108,8 @@ def _is_number(value: Any) -> bool:
 
 
 def _grouped(number: Decimal, places: int) -> str:
-    text = f"{number.quantize(Decimal(1).scaleb(-places)):,.{places}f}"
+    with localcontext(WIDE):
+        text = f"{number.quantize(Decimal(1).scaleb(-places)):,.{places}f}"
     return "0" + text[2:] if text.startswith("-0") and not any(ch in "123456789" for ch in text) else text
 
 

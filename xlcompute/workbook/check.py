@@ -201,8 +201,7 @@ def _summarise_errors(ev: Evaluation, inputs: list[CellIssue], problems: list[Ce
     errors: list[str] = []
     kept = []
     for p in problems:
-        value = ev.values.get((p.sheet, p.cell))
-        if is_error(value) and error_code(value) != "#NAME?":  # an unknown name is its own cause
+        if is_error(ev.values.get((p.sheet, p.cell))):
             if (p.sheet, p.cell) not in bad and f"{p.sheet}!{p.cell}" not in errors:
                 errors.append(f"{p.sheet}!{p.cell}")
             continue

@@ -157,7 +157,7 @@ def line_items(ev: Evaluation) -> list[LineItem]:
 
 
 def _shown(value: Decimal) -> str:
-    return f"{value:,f}"
+    return f"{value.normalize():,f}"
 
 
 def _not_cents(where: tuple[str, str], what: str, value: Any, fix: str) -> CellIssue:
