@@ -8,15 +8,13 @@ Rates are example figures (7.1234 CNY and 0.8765 EUR per USD); conversions are h
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-import subprocess
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from pypdf import PdfReader
 
+from tests.money_helpers import name_cell, pdf_text
 from xlcompute.cli import main
 from xlcompute.core.money import CATALOG_CURRENCY, convert_price
 from xlcompute.functions import REGISTRY
@@ -26,18 +24,6 @@ from xlcompute.workbook.generate import Currency, build_workbook
 
 CNY = Currency("CNY", 7.1234, dt.datetime(2025, 6, 2), "Bank of China central parity rate, 2025-06-02")
 EUR = Currency("EUR", 0.8765, dt.datetime(2025, 6, 2), "ECB euro foreign exchange reference rate, 2025-06-02")
-
-
-def _text(pdf: Path) -> str:
-    if shutil.which("pdftotext"):
-        return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True,
-                              text=True).stdout
-    return "\n".join(page.extract_text() for page in PdfReader(pdf).pages)
-
-
-def _where(wb, name: str) -> tuple[str, str]:
-    sheet, cell = wb.defined_names[name].attr_text.split("!")
-    return sheet.strip("'"), cell.replace("$", "")
 
 
 def _save(wb, path: Path) -> Path:
@@ -109,7 +95,7 @@ def test_an_unconverted_catalog_price_in_a_cny_quote_is_refused_at_its_cell(tmp_
     # The issue: CURRENCY set to CNY, the rate stated, but GPU_PRICE left in USD: 'CNY 485,547.12'
     # built on USD prices. Now refused at the price's cell.
     wb = build_workbook("training", currency=CNY)
-    sheet, cell = _where(wb, "GPU_HOUR_PRICE")
+    sheet, cell = name_cell(wb, "GPU_HOUR_PRICE")
     wb[sheet][cell] = "=GPU_PRICE(GPU,PROVIDER,PRICING)"
     messages = _problems(_save(wb, tmp_path / "unconverted.xlsx"))
     assert messages == {f"{sheet}!{cell}": "GPU_PRICE gives a catalog price in USD but the quote is in CNY: convert "
@@ -118,7 +104,7 @@ def test_an_unconverted_catalog_price_in_a_cny_quote_is_refused_at_its_cell(tmp_
 
 def test_a_price_converted_at_another_rate_than_the_quotes_is_refused(tmp_path):
     wb = build_workbook("training", currency=CNY)
-    sheet, cell = _where(wb, "GPU_HOUR_PRICE")
+    sheet, cell = name_cell(wb, "GPU_HOUR_PRICE")
     wb[sheet][cell] = "=ROUND(GPU_PRICE(GPU,PROVIDER,PRICING,CURRENCY,7),4)"
     messages = _problems(_save(wb, tmp_path / "other_rate.xlsx"))
     assert "converts at 7 CNY per USD, but the quote's EXCHANGE_RATE is 7.1234" in messages[f"{sheet}!{cell}"]
@@ -138,7 +124,7 @@ def test_a_cny_quote_with_its_rate_converts_every_line_and_prints_the_rate(tmp_p
     # Lambda's H100 on-demand list price 3.99 USD x 7.1234 = 28.422366 CNY, rounded to 4 decimals
     # in the workbook: 28.4224; 663,552 GPU-hours x 28.4224 = 18,859,740.3648 -> 18,859,740.36.
     assert ev.value("GPU_HOUR_PRICE") == 28.4224
-    text = _text(report_workbook(path).pdf)
+    text = pdf_text(report_workbook(path).pdf)
     assert "Unit price [CNY]" in text and "Total [CNY]" in text and "USD 2" not in text
     assert any(line.split()[-3:] == ["GPU-hour", "28.4224", "18,859,740.36"] for line in text.splitlines())
     # Subtotal 18,859,740.36 + 4,000.00 + 18,000.00 = 18,881,740.36; margin 15 % = 2,832,261.05;
@@ -157,6 +143,6 @@ def test_a_eur_serving_quote_converts_its_price(tmp_path):
     # RunPod's H100 price 2.69 USD (the serving sample's provider) x 0.8765 = 2.357785 -> 2.3578 EUR;
     # 87,600 x 2.3578 = 206,543.28 EUR.
     assert ev.value("SERVE_GPU_HOUR_PRICE") == 2.3578
-    lines = _text(report_workbook(path).pdf).splitlines()
+    lines = pdf_text(report_workbook(path).pdf).splitlines()
     assert any(line.split()[-3:] == ["GPU-hour", "2.3578", "206,543.28"] for line in lines)
     assert Decimal("87600") * Decimal("2.3578") == Decimal("206543.2800")

@@ -7,16 +7,14 @@ Figures are hand-worked in the comments; amounts are compared exactly (Decimal),
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from pypdf import PdfReader
 
+from tests.money_helpers import name_cell, pdf_text
 from xlcompute.cli import main
 from xlcompute.core.money import cents, exact, is_cents
 from xlcompute.report.formatting import money, price, quantity, rate
@@ -28,20 +26,8 @@ from xlcompute.workbook.generate import build_workbook
 MINUS = "\u2212"
 
 
-def _text(pdf: Path) -> str:
-    if shutil.which("pdftotext"):
-        return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True,
-                              text=True).stdout
-    return "\n".join(page.extract_text() for page in PdfReader(pdf).pages)
-
-
-def _where(wb, name: str) -> tuple[str, str]:
-    sheet, cell = wb.defined_names[name].attr_text.split("!")
-    return sheet.strip("'"), cell.replace("$", "")
-
-
 def _set(wb, name: str, value) -> None:
-    sheet, cell = _where(wb, name)
+    sheet, cell = name_cell(wb, name)
     wb[sheet][cell] = value
 
 
@@ -115,7 +101,7 @@ def test_the_h100_line_multiplies_out_and_every_total_is_the_sum_of_its_printed_
     # before as 87,600 x 6.16, which is 539,616.00); support 12 x 1,500.00 = 18,000.00.
     assert ev.value("GPU_COUNT") == 10
     pdf = report_workbook(path).pdf
-    text = _text(pdf)
+    text = pdf_text(pdf)
     lines = _price_lines(text)
     assert lines["Serving GPUs"] == [Decimal("87600"), Decimal("6.155"), Decimal("539178.00")]
     assert lines["Support and monitoring"] == [Decimal("12"), Decimal("1500.00"), Decimal("18000.00")]
@@ -137,7 +123,7 @@ def test_the_h100_line_multiplies_out_and_every_total_is_the_sum_of_its_printed_
 
 def test_a_zero_discount_prints_no_negative_zero(tmp_path):
     pdf = report_workbook(_serving_coreweave(tmp_path, DISCOUNT=0)).pdf
-    text = _text(pdf)
+    text = pdf_text(pdf)
     assert "Discount (0 %)" in text and f"{MINUS}0.00" not in text and "-0.00" not in text
 
 
@@ -150,7 +136,7 @@ def test_training_quote_bills_the_reservation_the_cover_states(tmp_path):
     assert (ev.value("GPU_COUNT"), ev.value("DURATION_DAYS")) == (1024, 27)
     assert ev.value("BILLED_GPU_HOURS") == 1024 * 27 * 24 == 663552
     assert ev.value("BILLED_GPU_HOURS") >= ev.value("GPU_HOURS") * (1 + ev.value("CONTINGENCY"))
-    lines = _price_lines(_text(report_workbook(path).pdf))
+    lines = _price_lines(pdf_text(report_workbook(path).pdf))
     # 663,552 x 3.99 (Lambda's H100 on-demand list price) = 2,647,572.48
     assert lines["GPU compute"] == [Decimal("663552"), Decimal("3.99"), Decimal("2647572.48")]
 
@@ -198,20 +184,20 @@ def test_unrounded_and_unbalanced_totals_are_refused_at_their_cells(tmp_path):
     def edit(wb):
         _set(wb, "DISCOUNT_AMOUNT", "=(SUBTOTAL+MARGIN_AMOUNT)*DISCOUNT")  # 32,037.735: half a cent
     messages = _messages(_edited(tmp_path, edit))
-    sheet, cell = _where(build_workbook("inference"), "DISCOUNT_AMOUNT")
+    sheet, cell = name_cell(build_workbook("inference"), "DISCOUNT_AMOUNT")
     assert "DISCOUNT_AMOUNT 32037.735" in messages[f"{sheet}!{cell}"].replace(",", "")
     assert "fractions of a cent" in messages[f"{sheet}!{cell}"]
 
     def edit_total(wb):
         _set(wb, "TOTAL", "=NET_AMOUNT+TAX_AMOUNT+0.01")
     messages = _messages(_edited(tmp_path, edit_total))
-    sheet, cell = _where(build_workbook("inference"), "TOTAL")
+    sheet, cell = name_cell(build_workbook("inference"), "TOTAL")
     assert "TOTAL 608,716.97 is not NET_AMOUNT 608,716.96 + TAX_AMOUNT 0.00 = 608,716.96" in messages[f"{sheet}!{cell}"]
 
     def edit_margin(wb):
         _set(wb, "MARGIN_AMOUNT", 83576.71)
     messages = _messages(_edited(tmp_path, edit_margin))
-    sheet, cell = _where(build_workbook("inference"), "MARGIN_AMOUNT")
+    sheet, cell = name_cell(build_workbook("inference"), "MARGIN_AMOUNT")
     assert "MARGIN_AMOUNT 83,576.71 is not MARGIN 0.15 × 557,178.00 = 83,576.70" in messages[f"{sheet}!{cell}"]
 
 
@@ -238,5 +224,5 @@ def test_shipped_workbooks_round_every_amount_in_excel():
     quote = wb["Quote"]
     assert quote["E15"].value == "=ROUND(B15*D15,2)"
     for name in ("MARGIN_AMOUNT", "DISCOUNT_AMOUNT", "TAX_AMOUNT"):
-        sheet, cell = _where(wb, name)
+        sheet, cell = name_cell(wb, name)
         assert str(wb[sheet][cell].value).startswith("=ROUND("), name
