@@ -125,6 +125,7 @@ def test_a_zero_discount_prints_no_negative_zero(tmp_path):
     pdf = report_workbook(_serving_coreweave(tmp_path, DISCOUNT=0)).pdf
     text = pdf_text(pdf)
     assert "Discount (0 %)" in text and f"{MINUS}0.00" not in text and "-0.00" not in text
+    assert not re.search(rf"(-|{MINUS})0\b", text)  # nor in the price build-up chart's labels
 
 
 def test_training_quote_bills_the_reservation_the_cover_states(tmp_path):

@@ -205,7 +205,7 @@ def _charts(ev: Evaluation, items: list[dict[str, Any]], totals: dict[str, Any],
                     "data": {"descriptions": [i["description"] for i in charted_items],
                              "amounts": [i["amount"] for i in charted_items], "currency": currency}})
     build_up = [("Subtotal", totals["subtotal"]), ("Margin", totals["margin_amount"]),
-                ("Discount", -totals["discount_amount"]), ("Tax", totals["tax_amount"]), ("Total", totals["total"])]
+                ("Discount", 0.0 - totals["discount_amount"]), ("Tax", totals["tax_amount"]), ("Total", totals["total"])]
     if all(isinstance(v, (int, float)) for _, v in build_up):
         out.append({"id": "build-up", "caption": "From the cost subtotal to the total price.",
                     "data": {"steps": build_up, "currency": currency}})
