@@ -8,13 +8,16 @@ Rates are example figures (7.1234 CNY and 0.8765 EUR per USD); conversions are h
 from __future__ import annotations
 
 import datetime as dt
+import os
 from decimal import Decimal
 from pathlib import Path
 
+import openpyxl
 import pytest
 from click.testing import CliRunner
 
 from tests.money_helpers import name_cell, pdf_text
+from tests.test_oracle_libreoffice import SOFFICE, libreoffice_recalculate
 from xlcompute.cli import main
 from xlcompute.core.money import CATALOG_CURRENCY, convert_price
 from xlcompute.functions import REGISTRY
@@ -146,3 +149,42 @@ def test_a_eur_serving_quote_converts_its_price(tmp_path):
     lines = pdf_text(report_workbook(path).pdf).splitlines()
     assert any(line.split()[-3:] == ["GPU-hour", "2.3578", "206,543.28"] for line in lines)
     assert Decimal("87600") * Decimal("2.3578") == Decimal("206543.2800")
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed")
+def test_libreoffice_totals_of_a_cny_quote_equal_the_printed_ones(tmp_path):
+    """LibreOffice as outside oracle: given the xlcompute cells' values (it knows no xlcompute
+    function), it recalculates the CNY quote's ROUNDed amounts and totals; they equal the PDF's."""
+    path = _save(build_workbook("training", currency=CNY), tmp_path / "cny.xlsx")
+    ev, problems = check_workbook(path)
+    assert problems == []
+    wb = openpyxl.load_workbook(path)
+    for xl_cell in ev.xlcompute_cells:
+        wb[xl_cell.sheet][xl_cell.cell] = xl_cell.value
+    wb.save(tmp_path / "values.xlsx")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    (saved,) = libreoffice_recalculate([tmp_path / "values.xlsx"], tmp_path / "out", tmp_path / f"profile-{worker}")
+    lo = openpyxl.load_workbook(saved, data_only=True)
+    text = pdf_text(report_workbook(path).pdf)
+    for name in ("SUBTOTAL", "MARGIN_AMOUNT", "DISCOUNT_AMOUNT", "NET_AMOUNT", "TOTAL"):
+        sheet, cell = name_cell(wb, name)
+        assert f"{lo[sheet][cell].value:,.2f}" in text, name
+    sheet, cell = name_cell(wb, "TOTAL")
+    assert round(lo[sheet][cell].value, 2) == 20628301.34  # hand-worked in test_a_cny_quote_with_its_rate_converts_every_line_and_prints_the_rate
+
+
+def test_server_and_api_prices_convert_too_and_only_prices_need_converting(tmp_path):
+    server, api = REGISTRY["SERVER_PRICE"], REGISTRY["API_PRICE"]
+    usd = server.run("dgx-h100").value
+    assert server.run("dgx-h100", "usd_price", "EUR", 0.8765).value == pytest.approx(usd * 0.8765)
+    assert server.run("dgx-h100", "gpu", "EUR", 0.8765).value == "h100-sxm"  # not a price: as it is
+    per_mtok = api.run("llama-3.1-70b").value
+    assert api.run("llama-3.1-70b", None, "output", "EUR", 0.8765).value == pytest.approx(per_mtok * 0.8765)
+    # The rent-or-buy workbook in CNY: its server price and rent are USD catalog prices, refused at their
+    # cells; SERVER_PRICE(SERVER,"gpu") (an id) and the GPUs per server are no money and pass.
+    wb = build_workbook("ownership", currency=CNY)
+    messages = _problems(_save(wb, tmp_path / "own.xlsx"))
+    refused = {name_cell(wb, name) for name in ("SERVER_UNIT_PRICE", "RENT_GPU_HOUR_PRICE")}
+    assert {tuple(where.split("!")) for where in messages} == refused
+    assert all("gives a catalog price in USD but the quote is in CNY" in m for m in messages.values())

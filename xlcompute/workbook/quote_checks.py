@@ -28,6 +28,7 @@ from typing import Any
 
 from ..core.money import CATALOG_CURRENCY, cents, decimals, exact, is_cents
 from ..functions.excel_values import address, parse_reference
+from ..functions.ownership_catalog_functions import SERVER_MONEY_FIELDS
 from . import contract as c
 from .evaluate import CellIssue, Evaluation
 
@@ -250,6 +251,15 @@ def money_problems(ev: Evaluation) -> list[CellIssue]:
 # --------------------------------------------------------------------------------------------
 
 
+def _gives_money(call: Any) -> bool:
+    """Whether a call that used a catalog price gives money: not SERVER_PRICE's other fields
+    (its GPU, GPUs per server, power ...)."""
+    if call.function != "SERVER_PRICE":
+        return True
+    field = call.args[1] if len(call.args) > 1 and isinstance(call.args[1], str) and call.args[1].strip() else "usd_price"
+    return field.strip().lower() in SERVER_MONEY_FIELDS
+
+
 def _rate_cell(ev: Evaluation) -> tuple[str, str]:
     return ev.names.get("EXCHANGE_RATE") or _where(ev, "CURRENCY")
 
@@ -265,7 +275,7 @@ def currency_problems(ev: Evaluation) -> list[CellIssue]:
         return []  # check reports a bad or missing CURRENCY
     currency = currency.strip()
     priced = [(cell, call) for cell in ev.xlcompute_cells for call in cell.calls
-              if any(item.name in PRICE_ITEMS for item in call.resolved)]
+              if any(item.name in PRICE_ITEMS for item in call.resolved) and _gives_money(call)]
     rate = ev.value("EXCHANGE_RATE")
     problems: list[CellIssue] = []
     if currency == CATALOG_CURRENCY:
