@@ -188,3 +188,23 @@ def test_server_and_api_prices_convert_too_and_only_prices_need_converting(tmp_p
     refused = {name_cell(wb, name) for name in ("SERVER_UNIT_PRICE", "RENT_GPU_HOUR_PRICE")}
     assert {tuple(where.split("!")) for where in messages} == refused
     assert all("gives a catalog price in USD but the quote is in CNY" in m for m in messages.values())
+
+
+def test_new_writes_a_quote_in_another_currency_and_check_warns_of_an_old_rate(tmp_path):
+    out = tmp_path / "eur.xlsx"
+    result = CliRunner().invoke(main, ["new", "--currency", "eur", "--exchange-rate", "0.8765", "--rate-date",
+                                       "2025-05-01", "--rate-source", "ECB euro reference rate", str(out)])
+    assert result.exit_code == 0 and "in EUR" in result.output
+    ev, problems = check_workbook(out)
+    assert problems == [] and ev.value("CURRENCY") == "EUR" and ev.value("EXCHANGE_RATE") == 0.8765
+    from xlcompute.workbook.quote_checks import quote_warnings
+    today = dt.date.today()
+    warnings = [str(w) for w in quote_warnings(ev, today)]
+    age = (today - dt.date(2025, 5, 1)).days
+    assert f"Quote!E4: the exchange rate is {age} days older than the quote" in "\n".join(warnings)
+
+    result = CliRunner().invoke(main, ["new", "--currency", "CNY", str(tmp_path / "cny.xlsx")])
+    assert result.exit_code == 0 and "fill in the exchange rate (CNY per USD)" in result.output
+    result = CliRunner().invoke(main, ["new", "--currency", "dollars", str(tmp_path / "bad.xlsx")])
+    assert result.exit_code == 2 and "--currency: expected a three-letter ISO 4217 code" in result.output
+    assert not (tmp_path / "bad.xlsx").exists()

@@ -88,7 +88,29 @@ def quote_warnings(ev: Evaluation, today: _dt.date | None = None) -> list[CellIs
     quote_date = _as_date(ev.value("QUOTE_DATE"))
     if quote_date is not None:
         warnings.extend(_later_prices(ev, quote_date))
+        warnings.extend(_rate_age(ev, quote_date))
     return warnings
+
+
+#: Days an exchange rate may be older than the quote before ``check`` says so.
+RATE_MAX_AGE_DAYS = 7
+
+
+def _rate_age(ev: Evaluation, quote_date: _dt.date) -> list[CellIssue]:
+    """A warning when the quote's exchange rate is dated after the quote or more than
+    :data:`RATE_MAX_AGE_DAYS` before it (rates move: a month can shift one by a few percent)."""
+    rate_date = _as_date(ev.value("RATE_DATE"))
+    currency = ev.value("CURRENCY")
+    if rate_date is None or currency == CATALOG_CURRENCY or not is_number(ev.value("EXCHANGE_RATE")):
+        return []
+    age = (quote_date - rate_date).days
+    if age < 0:
+        why = f"is dated {rate_date.isoformat()}, after the quote date {quote_date.isoformat()}"
+    elif age > RATE_MAX_AGE_DAYS:
+        why = f"is {age} days older than the quote ({rate_date.isoformat()} against {quote_date.isoformat()})"
+    else:
+        return []
+    return [CellIssue(*_where(ev, "RATE_DATE"), f"the exchange rate {why}: check it is the rate to quote at")]
 
 
 def _later_prices(ev: Evaluation, quote_date: _dt.date) -> list[CellIssue]:
