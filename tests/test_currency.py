@@ -136,7 +136,8 @@ def test_a_cny_quote_with_its_rate_converts_every_line_and_prints_the_rate(tmp_p
     flat = " ".join(text.split())
     assert ("Catalog prices are in USD; they are converted to CNY at 7.1234 CNY per USD (rate of 2025-06-02; "
             "source: Bank of China central parity rate, 2025-06-02; the workbook's Quote!E3)") in flat
-    assert "p_q = p_c · x" in flat  # the conversion in the GPU price's breakdown
+    assert "p_q = p_c · x" in flat  # the conversion in the GPU price's breakdown, at the rate in full
+    assert "GPU_PRICE(h100-sxm, lambda, on_demand, CNY, 7.1234)" in flat
 
 
 def test_a_eur_serving_quote_converts_its_price(tmp_path):

@@ -21,7 +21,7 @@ from ..workbook import contract as c
 from ..workbook.evaluate import Evaluation
 from ..workbook.quote_checks import line_items
 from . import charts
-from .formatting import cell_value, excel_date, money, number, percent, quantity
+from .formatting import cell_value, display, excel_date, money, number, percent, quantity
 
 #: Step inputs that carry a convention the proposal states, with what each value means.
 CONVENTIONS = {
@@ -131,7 +131,7 @@ def _breakdowns(ev: Evaluation) -> list[dict[str, Any]]:
         for call in xl_cell.calls:
             calls.append({
                 "function": call.function,
-                "args": [number(a) if isinstance(a, (int, float)) else str(a) for a in call.args],
+                "args": [display(a) if isinstance(a, (int, float)) else str(a) for a in call.args],
                 "result": number(call.value) if isinstance(call.value, (int, float)) else str(call.value),
                 "steps": [_mark_repeats(tree, seen, xl_cell.address) for tree in _step_dicts(call.step)]
                 if call.step is not None else [],
