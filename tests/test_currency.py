@@ -209,3 +209,16 @@ def test_new_writes_a_quote_in_another_currency_and_check_warns_of_an_old_rate(t
     result = CliRunner().invoke(main, ["new", "--currency", "dollars", str(tmp_path / "bad.xlsx")])
     assert result.exit_code == 2 and "--currency: expected a three-letter ISO 4217 code" in result.output
     assert not (tmp_path / "bad.xlsx").exists()
+
+
+def test_the_rate_source_is_bounded_and_the_rate_may_not_hide(tmp_path):
+    wb = build_workbook("training", currency=Currency(CNY.code, CNY.exchange_rate, CNY.rate_date, "x" * 300))
+    assert "RATE_SOURCE expected at most 255 characters, found 300" in _problems(_save(wb, tmp_path / "long.xlsx"))[
+        "Quote!E5"]
+    wb = build_workbook("training", currency=CNY)
+    hidden = wb.create_sheet("Rates")
+    hidden.sheet_state = "hidden"
+    hidden["A1"] = 7.1234
+    wb.defined_names["EXCHANGE_RATE"].attr_text = "'Rates'!$A$1"
+    messages = _problems(_save(wb, tmp_path / "hidden.xlsx"))
+    assert "EXCHANGE_RATE" in messages["Rates!A1"] and "hidden sheet" in messages["Rates!A1"]

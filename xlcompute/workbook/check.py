@@ -279,7 +279,7 @@ def workbook_problems(wb: Any, file: str | os.PathLike) -> list[CellIssue]:
     for error in name_problems(wb, file=file):
         problems.append(CellIssue("-", "-", f"name {error.name}: {error.detail}"))
     states = {ws.title: getattr(ws, "sheet_state", "visible") for ws in wb.worksheets}
-    for spec in c.REQUIRED_NAMES + c.INPUT_NAMES:
+    for spec in c.REQUIRED_NAMES + c.INPUT_NAMES + c.EXCHANGE_NAMES:
         where = _target(wb, spec.name)
         if where is not None and states.get(where[0], "visible") != "visible":
             problems.append(CellIssue(*where, f"{spec.name} ({spec.description}) is on the {states[where[0]]} sheet "

@@ -322,7 +322,10 @@ def currency_problems(ev: Evaluation) -> list[CellIssue]:
                                  ("RATE_SOURCE", "text", "where the exchange rate comes from")):
             value = ev.value(name)
             ok = (_as_date(value) is not None) if kind == "date" else (isinstance(value, str) and value.strip() != "")
-            if not ok:
+            if ok and kind == "text" and len(value) > c.MAX_TEXT:
+                problems.append(CellIssue(*ev.names[name], f"{name} expected at most {c.MAX_TEXT} characters, found "
+                                                           f"{len(value):,}"))
+            elif not ok:
                 where = ev.names.get(name) or _rate_cell(ev)
                 problems.append(CellIssue(*where, f"{name} ({what}) expected {'a date' if kind == 'date' else 'text'}, "
                                                   f"found {'nothing' if value in (None, '') else repr(value)}: a quote "
