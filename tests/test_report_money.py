@@ -79,6 +79,7 @@ def test_amounts_print_to_the_cent_without_negative_zero():
 def test_unit_prices_quantities_and_rates_print_as_computed():
     assert price(6.155) == "6.155" and price(3.99) == "3.99" and price(1200.0) == "1,200.00"
     assert quantity(87600.0, "#,##0") == "87,600" and quantity(87600.5, "#,##0") == "87,600.5"
+    assert quantity(1.1 * 3) == "3.3" and price(0.1 + 0.2) == "0.30"  # binary noise beyond Excel's 15 digits
     assert rate(0.15) == "15 %" and rate(0.05) == "5 %" and rate(0.0) == "0 %" and rate(0.075) == "7.5 %"
 
 

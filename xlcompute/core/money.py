@@ -1,8 +1,9 @@
 """Money: amounts to the cent, and prices converted between currencies.
 
 A quote prints amounts in cents, so the arithmetic behind a printed line is done on the
-printed figures: :func:`exact` turns a number into the decimal it shows (a float by its
-shortest ``repr``, so ``0.1`` is ``0.1``, not ``0.1000000000000000055...``), and
+printed figures: :func:`exact` turns a number into the decimal it shows (a float to Excel's
+15 significant digits, so ``0.1`` is ``0.1``, not ``0.1000000000000000055...``, and ``1.1*3``
+is ``3.3``, not ``3.3000000000000003``), and
 :func:`cents` rounds it to the cent the way Excel's ``ROUND(x, 2)`` does (halves away from
 zero; ``ROUND(2.675, 2)`` = 2.68, as Excel prints it, where binary ``round`` gives 2.67).
 
@@ -30,14 +31,17 @@ WIDE = Context(prec=400)
 
 
 def exact(value: Any) -> Decimal:
-    """The decimal a number stands for: an int or Decimal as is, a float by its shortest repr
-    (the digits Excel and Python print), e.g. ``exact(6.155) == Decimal("6.155")``."""
+    """The decimal a number stands for: an int or Decimal as is, a float to the 15 significant
+    digits Excel keeps (binary noise beyond them dropped), e.g. ``exact(6.155) == Decimal("6.155")``
+    and ``exact(1.1 * 3) == Decimal("3.3")``."""
     if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
         raise XlcomputeError(f"amount: expected a number, found {value!r}.", argument="amount")
     if isinstance(value, float) and not math.isfinite(value):
         raise XlcomputeError(f"amount: expected a finite number, found {value!r}.", argument="amount")
     try:
-        return value if isinstance(value, Decimal) else Decimal(repr(value) if isinstance(value, float) else value)
+        if isinstance(value, float):
+            return Decimal(f"{value:.15g}").normalize() if value else Decimal(0)
+        return value if isinstance(value, Decimal) else Decimal(value)
     except InvalidOperation as exc:  # pragma: no cover - every finite float has a decimal repr
         raise XlcomputeError(f"amount: not a decimal number: {value!r}.", argument="amount") from exc
 
