@@ -54,7 +54,7 @@ def test_cost_functions_take_the_price_in_one_place():
 
     for name in ("TRAIN_COST", "COST_PER_MTOK", "COST_PER_REQUEST"):
         assert names(name)[1:5] == ["gpu", "usd_per_gpu_hour", "provider", "pricing"], name
-    assert names("GPU_PRICE") == ["gpu", "provider", "pricing"]
+    assert names("GPU_PRICE") == ["gpu", "provider", "pricing", "currency", "exchange_rate"]
     assert names("TRAIN_COST")[5:] == names("TRAIN_GPU_HOURS")[2:]
     assert names("COST_PER_MTOK")[5:] == names("TOKENS_PER_S")[2:]
     assert names("COST_PER_REQUEST")[5] == names("INFER_FLOPS")[1] == "tokens"

@@ -40,13 +40,13 @@ failed:
     API_COST = Err.Description
 End Function
 
-Function API_PRICE(model, Optional provider, Optional direction)
+Function API_PRICE(model, Optional provider, Optional direction, Optional currency, Optional exchange_rate)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        API_PRICE = XLPy.CallUDF("xlcompute.udfs", "API_PRICE", Array(model, provider, direction, Nothing), ThisWorkbook, Application.Caller)
+        API_PRICE = XLPy.CallUDF("xlcompute.udfs", "API_PRICE", Array(model, provider, direction, currency, exchange_rate, Nothing), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        API_PRICE = XLPy.CallUDF("xlcompute.udfs", "API_PRICE", Array(model, provider, direction, Nothing))
+        API_PRICE = XLPy.CallUDF("xlcompute.udfs", "API_PRICE", Array(model, provider, direction, currency, exchange_rate, Nothing))
         Exit Function
     #End If
 failed:
@@ -196,13 +196,13 @@ failed:
     GPUS_NEEDED = Err.Description
 End Function
 
-Function GPU_PRICE(gpu, Optional provider, Optional pricing)
+Function GPU_PRICE(gpu, Optional provider, Optional pricing, Optional currency, Optional exchange_rate)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        GPU_PRICE = XLPy.CallUDF("xlcompute.udfs", "GPU_PRICE", Array(gpu, provider, pricing, Nothing), ThisWorkbook, Application.Caller)
+        GPU_PRICE = XLPy.CallUDF("xlcompute.udfs", "GPU_PRICE", Array(gpu, provider, pricing, currency, exchange_rate, Nothing), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        GPU_PRICE = XLPy.CallUDF("xlcompute.udfs", "GPU_PRICE", Array(gpu, provider, pricing, Nothing))
+        GPU_PRICE = XLPy.CallUDF("xlcompute.udfs", "GPU_PRICE", Array(gpu, provider, pricing, currency, exchange_rate, Nothing))
         Exit Function
     #End If
 failed:
@@ -391,13 +391,13 @@ failed:
     REQUESTS_FROM_USERS = Err.Description
 End Function
 
-Function SERVER_PRICE(server, Optional field)
+Function SERVER_PRICE(server, Optional field, Optional currency, Optional exchange_rate)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        SERVER_PRICE = XLPy.CallUDF("xlcompute.udfs", "SERVER_PRICE", Array(server, field, Nothing), ThisWorkbook, Application.Caller)
+        SERVER_PRICE = XLPy.CallUDF("xlcompute.udfs", "SERVER_PRICE", Array(server, field, currency, exchange_rate, Nothing), ThisWorkbook, Application.Caller)
         Exit Function
     #Else
-        SERVER_PRICE = XLPy.CallUDF("xlcompute.udfs", "SERVER_PRICE", Array(server, field, Nothing))
+        SERVER_PRICE = XLPy.CallUDF("xlcompute.udfs", "SERVER_PRICE", Array(server, field, currency, exchange_rate, Nothing))
         Exit Function
     #End If
 failed:

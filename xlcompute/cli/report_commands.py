@@ -22,22 +22,41 @@ from .outputs import report_targets
               show_default=True, help="What the quote covers (ownership: buy GPU servers or rent the GPUs).")
 @click.option("--customer", help="Customer the quote is addressed to [default: a placeholder that `check` flags].")
 @click.option("--number", "quote_number", help="Quote number [default: Q-YYYYMMDD-XXXX, today and 4 random hex digits].")
+@click.option("--currency", default="USD", show_default=True,
+              help="ISO 4217 code of the quote's currency; catalog prices (USD) are converted at --exchange-rate.")
+@click.option("--exchange-rate", type=float, help="Units of --currency per USD, as of --rate-date, from --rate-source.")
+@click.option("--rate-date", type=click.DateTime(formats=["%Y-%m-%d"]), help="Date of the exchange rate (YYYY-MM-DD).")
+@click.option("--rate-source", help="Where the exchange rate comes from (e.g. ECB euro reference rate).")
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 @click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
-def new(kind: str, customer: str | None, quote_number: str | None, force: bool, output: Path) -> None:
+def new(kind: str, customer: str | None, quote_number: str | None, currency: str, exchange_rate: float | None,
+        rate_date: datetime | None, rate_source: str | None, force: bool, output: Path) -> None:
     """Write a starter scenario workbook OUTPUT.xlsx (inputs, estimate, quote), dated today."""
-    from ..workbook.generate import write_workbook  # noqa: PLC0415
+    import re  # noqa: PLC0415
+
+    from ..workbook.generate import Currency, write_workbook  # noqa: PLC0415
     from ..workbook.quote_checks import PLACEHOLDER_CUSTOMER, new_quote_number  # noqa: PLC0415
 
     if output.suffix.lower() != ".xlsx":
         raise XlcomputeError(f"{output}: expected a file name ending in .xlsx.")
     if output.exists() and not force:
         raise XlcomputeError(f"{output}: exists already; pass --force to overwrite it.")
+    code = currency.strip().upper()
+    if not re.fullmatch(r"[A-Z]{3}", code):
+        raise XlcomputeError(f"--currency: expected a three-letter ISO 4217 code such as EUR, found {currency!r}.",
+                             argument="currency")
+    if exchange_rate is not None and not exchange_rate > 0:
+        raise XlcomputeError(f"--exchange-rate: expected a positive number of {code} per USD, found {exchange_rate:g}.",
+                             argument="exchange_rate")
     today = datetime.now().date()
     number = quote_number or new_quote_number(today)
-    write_workbook(output, kind, quote_date=today, quote_number=number, customer=customer or PLACEHOLDER_CUSTOMER)
-    click.echo(f"Wrote {output} ({kind}, quote {number} dated {today.isoformat()}). Edit the orange input cells on the "
-               f"Inputs and Quote sheets, then run: xlcompute report {output}")
+    write_workbook(output, kind, quote_date=today, quote_number=number, customer=customer or PLACEHOLDER_CUSTOMER,
+                   currency=Currency(code, exchange_rate, rate_date, rate_source))
+    click.echo(f"Wrote {output} ({kind}, quote {number} dated {today.isoformat()}, in {code}). Edit the orange input "
+               f"cells on the Inputs and Quote sheets, then run: xlcompute report {output}")
+    if code != "USD" and None in (exchange_rate, rate_date, rate_source):
+        click.echo(f"The catalog's prices are in USD: fill in the exchange rate ({code} per USD), its date and source "
+                   "(Quote!E3:E5) before `xlcompute check` accepts the quote.")
 
 
 @main.command()

@@ -16,6 +16,7 @@ from .communication import (
     ring_allreduce_factor,
     tensor_parallel_comm_volume,
 )
+from .money import convert_price
 from .finance import (
     api_break_even_tokens,
     api_cost,
@@ -106,3 +107,4 @@ __all__ += [
     "api_break_even_tokens", "api_cost", "break_even_month", "co2e_kg", "energy_kwh", "monthly_rate",
     "ownership_present_cost", "present_value_monthly", "straight_line_value",
 ]
+__all__ += ["convert_price"]

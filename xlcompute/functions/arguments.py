@@ -40,6 +40,11 @@ PROVIDER = Argument("provider", "Cloud provider for the catalog price, e.g. aws 
 # The choices are the pricing models the shipped price rows quote (a prices file may add others).
 PRICING = Argument("pricing", f"Pricing model: {', '.join(shipped_pricing_models())} [optional, default "
                               f'"on_demand"].')
+CURRENCY = Argument("currency", "ISO 4217 code of the currency to give the price in, e.g. EUR; the catalog's prices "
+                                "are in USD [optional, default USD: no conversion].")
+EXCHANGE_RATE = Argument("exchange_rate", "Units of that currency per USD (e.g. 0.92 EUR per USD), as the quote states "
+                                          "it with its date and source [optional, default: none; required when currency is not USD].",
+                         "currency/USD", number=True)
 UTILIZATION = Argument("utilization", "Achieved share of peak compute [optional, default 0.4].", number=True)
 INPUT_TOKENS = Argument("input_tokens", "Prompt tokens per request [optional, default 1024].", "tokens")
 OUTPUT_TOKENS = Argument("output_tokens", "Output tokens per request [optional, default 256].", "tokens")

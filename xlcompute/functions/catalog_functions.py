@@ -6,8 +6,8 @@ from typing import Any
 
 from .. import __version__
 from ..core.errors import XlcomputeError, check_choice, unknown_id
-from ..scenario.setups import price_per_gpu_hour, resolve_gpu, resolve_model
-from .arguments import GPU, PRICING, PROVIDER
+from ..scenario.setups import in_currency, price_per_gpu_hour, resolve_gpu, resolve_model
+from .arguments import CURRENCY, EXCHANGE_RATE, GPU, PRICING, PROVIDER
 from .spec import Argument, excel_function
 
 MODEL_PARAM_KINDS = ("total", "active", "non_embedding", "official_total", "official_active")
@@ -95,10 +95,11 @@ def gpu_spec(gpu, field=None, precision="bf16"):
     return _field("gpu", gpu_fields(gpu, precision), field)
 
 
-@excel_function("GPU_PRICE", [GPU, PROVIDER, PRICING])
-def gpu_price(gpu, provider=None, pricing="on_demand"):
-    """Price of one GPU-hour [USD] from the price catalog (or the file named by XLCOMPUTE_PRICES)."""
-    return price_per_gpu_hour(resolve_gpu(gpu), None, provider, pricing)
+@excel_function("GPU_PRICE", [GPU, PROVIDER, PRICING, CURRENCY, EXCHANGE_RATE])
+def gpu_price(gpu, provider=None, pricing="on_demand", currency=None, exchange_rate=None):
+    """Price of one GPU-hour from the price catalog (or the file named by XLCOMPUTE_PRICES), in USD or
+    converted at the exchange rate given."""
+    return in_currency(price_per_gpu_hour(resolve_gpu(gpu), None, provider, pricing), currency, exchange_rate)
 
 
 @excel_function("XLCOMPUTE_VERSION", [], returns="text")

@@ -7,21 +7,26 @@ used (its source and date) for the breakdown and the report's sources; no arithm
 from __future__ import annotations
 
 from ..core.errors import XlcomputeError, check_choice
-from ..scenario.setups import api_price_per_mtok, grid_intensity, resolve_server
+from ..scenario.setups import api_price_per_mtok, grid_intensity, in_currency, resolve_server
+from .arguments import CURRENCY, EXCHANGE_RATE
 from .spec import Argument, excel_function
 
 #: SERVER_PRICE fields: what each returns.
 SERVER_FIELDS = ("usd_price", "usd_per_gpu", "gpus_per_server", "system_power_w", "gpu", "name", "vendor", "source",
                  "date", "notes")
+#: SERVER_PRICE fields that are prices (converted when a currency is given).
+SERVER_MONEY_FIELDS = ("usd_price", "usd_per_gpu")
 
 
 @excel_function("SERVER_PRICE", [
     Argument("server", "Server: catalog id, e.g. dgx-h100, hgx-h100, hgx-h200, dgx-b200. Cell or range."),
     Argument("field", 'usd_price, usd_per_gpu, gpus_per_server, system_power_w (W, maximum), gpu (catalog id), name, '
                       'vendor, source, date or notes [optional, default "usd_price"].'),
+    CURRENCY, EXCHANGE_RATE,
 ])
-def server_price(server, field="usd_price"):
-    """Purchase price of a GPU server [USD] from the server catalog (or another of its catalog fields)."""
+def server_price(server, field="usd_price", currency=None, exchange_rate=None):
+    """Purchase price of a GPU server from the server catalog, in USD or converted at the exchange rate
+    given (or another of its catalog fields, not converted)."""
     found = resolve_server(server)
     key = str(field).strip().lower()
     values = {"usd_price": found.usd_price, "usd_per_gpu": found.usd_per_gpu, "gpus_per_server": found.gpus_per_server,
@@ -30,7 +35,7 @@ def server_price(server, field="usd_price"):
     check_choice("field", key, SERVER_FIELDS)
     if values[key] in (None, ""):
         raise XlcomputeError(f"field: {found.id} has no published {key}.", argument="field")
-    return values[key]
+    return in_currency(values[key], currency, exchange_rate) if key in SERVER_MONEY_FIELDS else values[key]
 
 
 @excel_function("API_PRICE", [
@@ -39,10 +44,12 @@ def server_price(server, field="usd_price"):
     Argument("provider", "API provider, e.g. together, fireworks, deepinfra, aws-bedrock [optional, default: the median "
                          "output price over the model's providers]."),
     Argument("direction", 'Price of input (prompt) or output (generated) tokens [optional, default "output"].'),
+    CURRENCY, EXCHANGE_RATE,
 ])
-def api_price(model, provider=None, direction="output"):
-    """API list price per million tokens [USD/Mtok] of a model at a provider, from the API price catalog."""
-    return api_price_per_mtok(model, provider, direction)
+def api_price(model, provider=None, direction="output", currency=None, exchange_rate=None):
+    """API list price per million tokens of a model at a provider, from the API price catalog, in USD or
+    converted at the exchange rate given."""
+    return in_currency(api_price_per_mtok(model, provider, direction), currency, exchange_rate)
 
 
 @excel_function("GRID_INTENSITY", [

@@ -14,15 +14,17 @@ from typing import Any
 from .. import __version__
 from ..locale import N_
 from ..core.errors import XlcomputeError
+from ..core.money import CATALOG_CURRENCY
 from ..core.formula import Step
 from ..functions import REGISTRY
 from ..functions.excel_values import address, column_letters, parse_reference
 from ..workbook import contract as c
 from ..workbook.evaluate import Evaluation
+from ..workbook.quote_checks import line_items
 from . import charts
 from .audience import (DEFAULT_AUDIENCE, check_audience, citations, customer_inputs, customer_price,
                        customer_rows, customer_sources, scope)
-from .formatting import as_date, cell_value, excel_date, number, percent
+from .formatting import as_date, cell_value, display, excel_date, money, number, percent, quantity
 
 #: Step inputs that carry a convention the proposal states: title, what it means, and what
 #: particular values mean (texts marked for translation; the template translates them).
@@ -72,30 +74,34 @@ def _sheet_rows(ev: Evaluation, sheet: str) -> list[dict[str, Any]]:
 
 
 def _line_items(ev: Evaluation) -> list[dict[str, Any]]:
+    """The line items as the proposal prints them: quantity in full, the unit price with the
+    decimals it was computed with, the amount to the cent (``quote_checks.money_problems`` has
+    refused any line that does not multiply out)."""
     if c.LINE_ITEMS_TABLE not in ev.tables:
         raise XlcomputeError(f"{ev.path}: no Excel table named {c.LINE_ITEMS_TABLE!r} on the Quote sheet.")
-    sheet, ref = ev.tables[c.LINE_ITEMS_TABLE]
-    min_col, min_row, max_col, max_row = parse_reference(ref).bounds()
-    header = [str(ev.values.get((sheet, address(col, min_row))) or "").strip()
-              for col in range(min_col, max_col + 1)]
-    columns = {title.lower(): column_letters(min_col + i) for i, title in enumerate(header)}
     items = []
-    for row in range(min_row + 1, max_row + 1):
-        def get(title: str) -> Any:
-            return ev.values.get((sheet, f"{columns[title.lower()]}{row}"))
-
-        if get("Description") is None and get("Amount") is None:
-            continue
-        fmt = ev.number_formats.get((sheet, f"{columns['quantity']}{row}"), "General")
+    for item in line_items(ev):
+        get = item.values.get
+        fmt = ev.number_formats.get((item.sheet, item.cells["Quantity"]), "General")
         items.append({
             "description": get("Description") or "",
-            "quantity": cell_value(get("Quantity"), fmt),
+            "quantity": quantity(get("Quantity"), fmt),
             "quantity_value": get("Quantity"),
             "unit": get("Unit") or "",
             "unit_price": get("Unit price"),
             "amount": get("Amount"),
         })
     return items
+
+
+def _exchange(ev: Evaluation, currency: str) -> dict[str, str] | None:
+    """The exchange rate a quote in another currency than the catalog's converts at, as the
+    price section prints it (None for a quote in the catalog's currency)."""
+    value = ev.value("EXCHANGE_RATE")
+    if currency == CATALOG_CURRENCY or not isinstance(value, (int, float)) or isinstance(value, bool):
+        return None
+    return {"from": CATALOG_CURRENCY, "to": currency, "rate": number(value, 15), "date": excel_date(ev.value("RATE_DATE")),
+            "source": str(ev.value("RATE_SOURCE") or ""), "address": ev.where("EXCHANGE_RATE")}
 
 
 def _step_dicts(step: Step) -> list[dict[str, Any]]:
@@ -134,7 +140,7 @@ def _breakdowns(ev: Evaluation) -> list[dict[str, Any]]:
         for call in xl_cell.calls:
             calls.append({
                 "function": call.function,
-                "args": [number(a) if isinstance(a, (int, float)) else str(a) for a in call.args],
+                "args": [display(a) if isinstance(a, (int, float)) else str(a) for a in call.args],
                 "result": number(call.value) if isinstance(call.value, (int, float)) else str(call.value),
                 "steps": [_mark_repeats(tree, seen, xl_cell.address) for tree in _step_dicts(call.step)]
                 if call.step is not None else [],
@@ -199,6 +205,8 @@ def _sources(ev: Evaluation) -> list[dict[str, str]]:
     for xl_cell in ev.xlcompute_cells:
         for call in xl_cell.calls:
             for used in call.resolved:
+                if used.name == "exchange_rate":
+                    continue  # the workbook's own input, printed with the price table
                 kind = SOURCE_KINDS.get(used.name, used.name.replace("_", " ").capitalize())
                 found.setdefault((kind, str(used.value)), {"kind": kind, "id": str(used.value), "name": used.label,
                                                            "source": used.source, "date": used.date})
@@ -230,7 +238,7 @@ def _charts(ev: Evaluation, items: list[dict[str, Any]], totals: dict[str, Any],
                     "data": {"descriptions": [i["description"] for i in charted_items],
                              "amounts": [i["amount"] for i in charted_items], "currency": currency}})
     build_up = [("Subtotal", totals["subtotal"]), ("Margin", totals["margin_amount"]),
-                ("Discount", -totals["discount_amount"]), ("Tax", totals["tax_amount"]), ("Total", totals["total"])]
+                ("Discount", 0.0 - totals["discount_amount"]), ("Tax", totals["tax_amount"]), ("Total", totals["total"])]
     if all(isinstance(v, (int, float)) for _, v in build_up):
         out.append({"id": "build-up", "caption": "From the cost subtotal to the total price.",
                     "data": {"steps": build_up, "currency": currency}})
@@ -308,7 +316,7 @@ def build_context(ev: Evaluation, audience: str = DEFAULT_AUDIENCE) -> dict[str,
         "customer_sources": customer_sources(sources),
         "engine_bands": _engine_bands(sources),
         "title": title,
-        "subject": f"Compute cost proposal: {currency} {totals['total']:,.2f}" if isinstance(totals["total"], (int, float))
+        "subject": f"Compute cost proposal: {currency} {money(totals['total'])}" if isinstance(totals["total"], (int, float))
         else "Compute cost proposal",
         "generator": f"xlcompute {__version__}",
         "workbook": ev.path.name,
@@ -318,6 +326,7 @@ def build_context(ev: Evaluation, audience: str = DEFAULT_AUDIENCE) -> dict[str,
         "totals": totals,
         "rates": rates,
         "line_items": items,
+        "exchange": _exchange(ev, currency),
         "inputs": inputs,
         "estimate": estimate,
         "breakdowns": breakdowns,

@@ -9,10 +9,12 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import re
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
 from markupsafe import Markup, escape
+
+from ..core.money import WIDE, cents, decimals, exact
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
@@ -41,8 +43,18 @@ def number(value: Any, digits: int = 4) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+#: Significant digits up to which :func:`display` prints a number in full (an exchange rate of
+#: 7.1234, a price of 43.8445), not rounded to four.
+FULL_DIGITS = 6
+
+
 def display(value: Any) -> str:
-    """Any recorded input or result: numbers via :func:`number`, objects by their id."""
+    """Any recorded input or result: numbers via :func:`number` (in full when they have at most
+    :data:`FULL_DIGITS` significant digits), objects by their id."""
+    if _is_number(value) and not isinstance(value, Decimal) and 1e-3 <= abs(value) < 1e7:
+        digits = len(exact(value).normalize().as_tuple().digits)
+        if digits <= FULL_DIGITS:
+            return number(value, digits)
     if isinstance(value, dict):
         return str(value.get("id") or value.get("name") or f"{len(value)} fields")
     if isinstance(value, (list, tuple)):
@@ -50,12 +62,55 @@ def display(value: Any) -> str:
     return number(value)
 
 
-def money(value: Any) -> str:
-    """An amount with two decimals and thousands separators: ``12,345.60`` (never ``-0.00``)."""
-    if not isinstance(value, (int, float, Decimal)) or isinstance(value, bool):
+def money(value: Any, negate: bool = False) -> str:
+    """An amount as printed in a quote: rounded to the cent as Excel's ROUND(x, 2) does (halves
+    away from zero, on the decimal the number stands for), thousands separators, a real minus
+    sign and never a negative zero: ``12,345.60``, ``−0.50``, ``0.00``. ``negate`` prints the
+    amount subtracted (a discount of 5.00 as ``−5.00``; of 0 as ``0.00``)."""
+    if not _is_number(value):
         return str(value if value is not None else "")
-    text = f"{value:,.2f}"
-    return text[1:] if text == "-0.00" else text
+    amount = cents(value)
+    amount = -amount if negate else amount
+    return f"{amount:,.2f}".replace("-", "−") if amount < 0 else f"{abs(amount):,.2f}"
+
+
+def price(value: Any) -> str:
+    """A unit price with the decimals it was computed with, at least two: ``3.99``, ``6.155``,
+    ``1,200.00`` (so that quantity × unit price, as printed, gives the printed amount)."""
+    if not _is_number(value):
+        return str(value if value is not None else "")
+    number = exact(value)
+    return _grouped(number, max(2, decimals(number)))
+
+
+def quantity(value: Any, number_format: str = "General") -> str:
+    """A line item's quantity in full (its decimals, at least those of its number format):
+    ``663,552``, ``87,600.5``; never rounded to what the cell's format shows."""
+    if not _is_number(value):
+        return cell_value(value, number_format)
+    number = exact(value)
+    shown = re.search(r"0\.(0+)", number_format or "")
+    return _grouped(number, max(len(shown.group(1)) if shown else 0, decimals(number)))
+
+
+def rate(value: Any) -> str:
+    """A margin, discount or tax rate as a percentage in full: ``15 %``, ``12.345 %``."""
+    if not _is_number(value):
+        return str(value if value is not None else "")
+    scaled = exact(value) * 100
+    return f"{_grouped(scaled, decimals(scaled))} %"
+
+
+def _is_number(value: Any) -> bool:
+    if hasattr(value, "item") and not hasattr(value, "__len__"):
+        value = value.item()
+    return isinstance(value, (int, float, Decimal)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _grouped(number: Decimal, places: int) -> str:
+    with localcontext(WIDE):
+        text = f"{number.quantize(Decimal(1).scaleb(-places)):,.{places}f}"
+    return "0" + text[2:] if text.startswith("-0") and not any(ch in "123456789" for ch in text) else text
 
 
 def percent(value: Any) -> str:
@@ -97,9 +152,10 @@ def cell_value(value: Any, number_format: str = "General") -> str:
             return percent(value)
         if "E+" in fmt.upper():
             return number(value, 3)
-        decimals = re.search(r"0\.(0+)", fmt)
-        if decimals and abs(value) < 1e12:
-            return f"{value:,.{len(decimals.group(1))}f}"
+        places = re.search(r"0\.(0+)(#*)", fmt)
+        if places and abs(value) < 1e12:
+            least, most = len(places.group(1)), len(places.group(1)) + len(places.group(2))
+            return _grouped(exact(value), min(max(least, decimals(round(value, most))), most))
         if fmt.startswith("#,##0") and abs(value) < 1e12:
             return f"{value:,.0f}"
         return number(value)
@@ -143,6 +199,9 @@ FILTERS = {
     "number": number,
     "display": display,
     "money": money,
+    "price": price,
+    "quantity": quantity,
+    "rate": rate,
     "percent": percent,
     "excel_date": excel_date,
     "cell_value": cell_value,

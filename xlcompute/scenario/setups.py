@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import re
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping
 
@@ -35,6 +36,7 @@ from ..core.efficiency import DEFAULT_SERVING_EFFICIENCY, ServingEfficiency, tra
 from ..core.training_efficiency import MfuRange
 from ..core.errors import XlcomputeError, check_choice
 from ..core.hardware import Accelerator
+from ..core.money import CATALOG_CURRENCY, convert_price
 from ..core.units import normalise_precision
 
 #: Precisions a serving setup accepts for weights.
@@ -163,6 +165,29 @@ def price_per_gpu_hour(gpu: Accelerator, usd_per_gpu_hour: Any = None, provider:
     where = f"{quote.provider} {quote.pricing}" + (f" {quote.region}" if quote.region else "")
     _note(Resolved("price", quote.usd_per_gpu_hour, f"{where}: {quote.source}", quote.date))
     return quote.usd_per_gpu_hour
+
+
+def in_currency(amount: Any, currency: Any = None, exchange_rate: Any = None) -> Any:
+    """A catalog amount (quoted in :data:`~xlcompute.core.money.CATALOG_CURRENCY`) in ``currency``
+    at ``exchange_rate`` [``currency`` per catalog currency]; recorded as a Resolved
+    ``exchange_rate`` (value the rate, label the currency) so a quote can check every price it
+    prints is in its own currency. ``currency`` None or the catalog's: the amount as quoted."""
+    code = CATALOG_CURRENCY if currency is None else str(currency).strip().upper()
+    if not re.fullmatch(r"[A-Z]{3}", code):
+        raise XlcomputeError(f"currency: expected a three-letter ISO 4217 code such as USD, found {currency!r}.",
+                             argument="currency")
+    if code == CATALOG_CURRENCY:
+        if exchange_rate is not None and exchange_rate != 1:
+            raise XlcomputeError(f"exchange_rate: the catalog's prices are in {CATALOG_CURRENCY} and so is this price: "
+                                 f"expected no rate (or 1), found {exchange_rate!r}.", argument="exchange_rate")
+        return amount
+    if exchange_rate is None:
+        raise XlcomputeError(f"exchange_rate: the catalog's prices are in {CATALOG_CURRENCY}; a price in {code} needs "
+                             f"the rate the quote uses ({code} per {CATALOG_CURRENCY}), found none.",
+                             argument="exchange_rate")
+    converted = convert_price(amount, exchange_rate)
+    _note(Resolved("exchange_rate", exchange_rate, f"{code} per {CATALOG_CURRENCY}", "", code))
+    return converted
 
 
 def resolve_server(server: Any) -> catalog.Server:
@@ -297,7 +322,7 @@ def serving_setup(model: Any, gpu: Any, precision: Any = "bf16", kv_precision: A
                         serving_efficiency(efficiency, chosen.efficiency), chosen.id)
 
 
-__all__ = ["PRECISIONS", "Resolved", "ServingSetup", "TrainingSetup", "api_price_per_mtok", "engine_for", "grid_intensity",
+__all__ = ["PRECISIONS", "Resolved", "ServingSetup", "TrainingSetup", "api_price_per_mtok", "engine_for", "grid_intensity", "in_currency",
            "is_moe", "is_number", "kv_precision_for", "params_of", "price_per_gpu_hour", "recording", "resolve_arch",
            "resolve_gpu", "resolve_model", "resolve_server", "serving_efficiency", "serving_setup", "training_mfu_for",
            "training_setup", "workbook_text"]

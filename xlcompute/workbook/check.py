@@ -29,6 +29,7 @@ from .dependencies import safety_problems
 from .errors import WorkbookError, describe_value, shorten
 from .evaluate import CellIssue, Evaluation, evaluate
 from .guard import open_workbook, workbook_info
+from .quote_checks import currency_problems, money_problems
 
 
 def _kind_problem(kind: str, value: Any, number_format: str) -> str:
@@ -73,6 +74,7 @@ def check_evaluation(ev: Evaluation) -> list[CellIssue]:
         if message:
             problems.append(CellIssue(sheet, cell, f"{spec.name} ({spec.description}) {message}"))
     problems.extend(_line_item_problems(ev))
+    problems.extend(money_problems(ev))
     problems.extend(ev.issues)
     return problems
 
@@ -277,7 +279,7 @@ def workbook_problems(wb: Any, file: str | os.PathLike) -> list[CellIssue]:
     for error in name_problems(wb, file=file):
         problems.append(CellIssue("-", "-", f"name {error.name}: {error.detail}"))
     states = {ws.title: getattr(ws, "sheet_state", "visible") for ws in wb.worksheets}
-    for spec in c.REQUIRED_NAMES + c.INPUT_NAMES:
+    for spec in c.REQUIRED_NAMES + c.INPUT_NAMES + c.EXCHANGE_NAMES:
         where = _target(wb, spec.name)
         if where is not None and states.get(where[0], "visible") != "visible":
             problems.append(CellIssue(*where, f"{spec.name} ({spec.description}) is on the {states[where[0]]} sheet "
@@ -313,6 +315,8 @@ def check_workbook(path: str | os.PathLike) -> tuple[Evaluation | None, list[Cel
     if problems:
         return None, problems  # e.g. links to other files or cycles: the engine must not evaluate it
     ev = evaluate(path, workbook=wb)  # the engine loads the checked bytes; workbook text is never a path
-    inputs = input_problems(wb, path, ev)
     problems = text_problems(ev) + check_evaluation(ev)
+    # A bad currency, or another currency without its exchange rate, makes every price an error: those first.
+    currency = [p for p in problems if (p.sheet, p.cell) == ev.names.get("CURRENCY")]
+    inputs = currency + currency_problems(ev) + input_problems(wb, path, ev)
     return ev, _summarise_errors(ev, inputs, problems) if inputs else problems

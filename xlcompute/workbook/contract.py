@@ -71,6 +71,14 @@ QUOTE_NAMES = (
     NamedCell("TOTAL", QUOTE_SHEET, "number", "total price including tax"),
 )
 
+#: The quote's exchange rate, beside CURRENCY: optional in a quote in the catalog's currency
+#: (USD), required in any other that uses catalog prices (``quote_checks.currency_problems``).
+EXCHANGE_NAMES = (
+    NamedCell("EXCHANGE_RATE", QUOTE_SHEET, "number", "units of the quote's currency per USD, the catalog's currency"),
+    NamedCell("RATE_DATE", QUOTE_SHEET, "date", "date of the exchange rate"),
+    NamedCell("RATE_SOURCE", QUOTE_SHEET, "text", "where the exchange rate comes from"),
+)
+
 #: Longest text any named cell may hold: a customer name, a catalog id (Excel's own limit for
 #: a defined name is 255 characters too); longer text breaks the PDF's layout.
 MAX_TEXT = 255

@@ -23,6 +23,7 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 
 from ..atomic import atomic_write
 from ..core.errors import XlcomputeError
+from ..core.money import CATALOG_CURRENCY
 from ..functions.excel_values import column_letters, parse_reference
 from . import contract as c
 from . import ownership_scenario as ownership
@@ -73,7 +74,21 @@ DEC2 = "#,##0.00"
 PCT = "0.0%"
 SCI = "0.00E+00"
 MONEY = "#,##0.00"
+#: A unit price: two decimals, and up to four where the price has them (a list price of 6.155).
+PRICE = "#,##0.00##"
 DATE = "yyyy-mm-dd"
+RATE = "0.0000##"
+
+
+@dataclass(frozen=True)
+class Currency:
+    """A quote's currency and, for one other than the catalog's (USD), the exchange rate it
+    converts catalog prices at [``code`` per USD], with the rate's date and source."""
+
+    code: str = CATALOG_CURRENCY
+    exchange_rate: float | None = None
+    rate_date: _dt.datetime | None = None
+    rate_source: str | None = None
 
 TRAINING_INPUTS = (
     Row("Model", "MODEL", "llama-3.1-70b", "catalog id", note="Model whose pre-training is quoted", choices="models"),
@@ -86,8 +101,9 @@ TRAINING_INPUTS = (
     Row("GPUs in the cluster", "NUM_GPUS", 1024, "GPUs", INT, "GPUs reserved for the run"),
     Row("Cloud provider", "PROVIDER", "lambda", "catalog id", note="Provider whose list price is used", choices="providers"),
     Row("Pricing", "PRICING", "on_demand", "", note="on_demand, spot or capacity_block", choices="pricings"),
-    Row("GPU price", "GPU_HOUR_PRICE", "=GPU_PRICE(GPU,PROVIDER,PRICING)", "per GPU-hour", MONEY,
-        "Catalog list price; type a contracted price over it"),
+    Row("GPU price", "GPU_HOUR_PRICE", "=ROUND(GPU_PRICE(GPU,PROVIDER,PRICING,CURRENCY,EXCHANGE_RATE),4)",
+        "per GPU-hour", PRICE, "Catalog list price (USD) in the quote's currency, to 4 decimals; type a contracted "
+                               "price over it"),
     Row("Contingency", "CONTINGENCY", 0.10, "fraction", PCT, "Extra GPU-hours for restarts and evaluation"),
     Row("Storage", "STORAGE_TB", 200, "TB", INT, "Dataset and checkpoint storage"),
     Row("Storage price", "STORAGE_PRICE", 20.0, "per TB-month", MONEY, "Object storage price"),
@@ -102,11 +118,12 @@ TRAINING_ESTIMATE = (
     Row("GPU-hours", "GPU_HOURS", "=TRAIN_GPU_HOURS(TOTAL_FLOPS,GPU,MFU,PRECISION)", "GPU-hours", INT,
         "xlcompute: compute / (peak FLOP/s · MFU)"),
     Row("Wall-clock time", "TRAIN_TIME_DAYS", "=GPU_HOURS/NUM_GPUS/24", "days", DEC1, "GPU-hours spread over the cluster"),
-    Row("Billed GPU-hours", "BILLED_GPU_HOURS", "=ROUNDUP(GPU_HOURS*(1+CONTINGENCY),-2)", "GPU-hours", INT,
-        "GPU-hours plus contingency, rounded up to 100"),
+    Row("Reserved days", "RESERVED_DAYS", "=ROUNDUP(TRAIN_TIME_DAYS*(1+CONTINGENCY),0)", "days", INT,
+        "Wall-clock time plus contingency, in whole days"),
+    Row("Billed GPU-hours", "BILLED_GPU_HOURS", "=NUM_GPUS*RESERVED_DAYS*24", "GPU-hours", INT,
+        "The reservation billed: GPUs × reserved days × 24 h"),
     Row("GPUs", "GPU_COUNT", "=NUM_GPUS", "GPUs", INT, "Shown on the cover"),
-    Row("Duration", "DURATION_DAYS", "=ROUNDUP(TRAIN_TIME_DAYS*(1+CONTINGENCY),0)", "days", INT,
-        "Shown on the cover: wall-clock time plus contingency"),
+    Row("Duration", "DURATION_DAYS", "=RESERVED_DAYS", "days", INT, "Shown on the cover: the reserved days"),
     Row("Storage months", "STORAGE_MONTHS", "=MAX(1,ROUNDUP(DURATION_DAYS/30,0))", "months", INT, "Whole months"),
 )
 
@@ -128,8 +145,9 @@ INFERENCE_INPUTS = (
     Row("Concurrent requests per replica", "BATCH", 64, "sequences", INT, "Batch the engine keeps in flight"),
     Row("Serving provider", "SERVE_PROVIDER", "runpod", "catalog id", note="Provider whose list price is used",
         choices="providers"),
-    Row("Serving GPU price", "SERVE_GPU_HOUR_PRICE", "=GPU_PRICE(SERVE_GPU,SERVE_PROVIDER)", "per GPU-hour", MONEY,
-        "Catalog on-demand list price; type a contracted price over it"),
+    Row("Serving GPU price", "SERVE_GPU_HOUR_PRICE",
+        '=ROUND(GPU_PRICE(SERVE_GPU,SERVE_PROVIDER,"on_demand",CURRENCY,EXCHANGE_RATE),4)', "per GPU-hour", PRICE,
+        "Catalog on-demand list price (USD) in the quote's currency, to 4 decimals; type a contracted price over it"),
     Row("Contract term", "TERM_MONTHS", 12, "months", INT, "Months of service quoted"),
     Row("Hours per month", "HOURS_PER_MONTH", 730, "hours", INT, "365 × 24 / 12"),
     Row("Support rate", "SUPPORT_RATE", 1500.0, "per month", MONEY, "On-call support"),
@@ -168,8 +186,7 @@ BOTH = Scenario(
     TRAINING_INPUTS + INFERENCE_INPUTS,
     tuple(r for r in TRAINING_ESTIMATE if r.name not in ("GPU_COUNT", "DURATION_DAYS"))
     + (Row("Training GPUs", "TRAIN_GPU_COUNT", "=NUM_GPUS", "GPUs", INT, "GPUs reserved for training"),
-       Row("Training duration", "TRAIN_DURATION_DAYS", "=ROUNDUP(TRAIN_TIME_DAYS*(1+CONTINGENCY),0)", "days", INT,
-           "Wall-clock time plus contingency"),
+       Row("Training duration", "TRAIN_DURATION_DAYS", "=RESERVED_DAYS", "days", INT, "The reserved days"),
        Row("Storage months", "STORAGE_MONTHS", "=MAX(1,ROUNDUP(TRAIN_DURATION_DAYS/30,0))", "months", INT, "Whole months"))
     + tuple(r for r in INFERENCE_ESTIMATE if r.name not in ("GPU_COUNT", "DURATION_DAYS"))
     + (Row("Serving GPUs", "SERVE_GPU_COUNT", "=REPLICAS*GPUS_PER_REPLICA", "GPUs", INT, "GPUs serving the model"),
@@ -248,10 +265,11 @@ def _rows_sheet(wb: Workbook, ws, title: str, rows: tuple[Row, ...], style: str,
 
 
 def build_workbook(kind: str = "training", *, quote_date: _dt.date | None = None, quote_number: str | None = None,
-                   customer: str | None = None) -> Workbook:
+                   customer: str | None = None, currency: Currency | None = None) -> Workbook:
     """A scenario workbook of ``kind`` (see :data:`KINDS`) satisfying the contract. The quote's
     date, number and customer default to the shipped sample's fixed ones (:data:`QUOTE_DATE`),
-    so that regenerating a sample changes nothing; ``xlcompute new`` passes today's."""
+    so that regenerating a sample changes nothing; ``xlcompute new`` passes today's. ``currency``:
+    the quote's currency and exchange rate (default USD, the catalog's, with no rate)."""
     if kind not in KINDS:
         raise XlcomputeError(f"kind: expected one of {', '.join(KINDS)}, found {kind!r}.", argument="kind")
     scenario = KINDS[kind]
@@ -290,14 +308,14 @@ def build_workbook(kind: str = "training", *, quote_date: _dt.date | None = None
     for dv in validations.values():
         if dv.sqref:
             inputs.add_data_validation(dv)
-    _quote_sheet(wb, quote, scenario, quote_date, quote_number, customer)
+    _quote_sheet(wb, quote, scenario, quote_date, quote_number, customer, currency or Currency())
     for add_sheet in scenario.extra_sheets:
         add_sheet(wb)
     return wb
 
 
-def _quote_sheet(wb: Workbook, ws, scenario: Scenario, quote_date: _dt.date | None = None,
-                 quote_number: str | None = None, customer: str | None = None) -> None:
+def _quote_sheet(wb: Workbook, ws, scenario: Scenario, quote_date: _dt.date | None, quote_number: str | None,
+                 customer: str | None, currency: Currency) -> None:
     ws["A1"] = "Quote"
     ws["A1"].font = TITLE_FONT
     dated = QUOTE_DATE if quote_date is None else _dt.datetime(quote_date.year, quote_date.month, quote_date.day)
@@ -308,7 +326,7 @@ def _quote_sheet(wb: Workbook, ws, scenario: Scenario, quote_date: _dt.date | No
         ("Validity (days)", "VALIDITY_DAYS", 30, INT),
         ("Valid until", "VALID_UNTIL", "=QUOTE_DATE+VALIDITY_DAYS", DATE),
         ("Prepared by", "PREPARED_BY", "Jane Doe, Solutions Engineering", "General"),
-        ("Currency", "CURRENCY", "USD", "General"),
+        ("Currency", "CURRENCY", currency.code, "General"),
         ("Margin", "MARGIN", 0.15, PCT),
         ("Discount", "DISCOUNT", 0.05, PCT),
         ("Tax rate", "TAX_RATE", 0.0, PCT),
@@ -322,6 +340,8 @@ def _quote_sheet(wb: Workbook, ws, scenario: Scenario, quote_date: _dt.date | No
             cell.number_format = fmt
         _define(wb, name, ws.title, cell.coordinate)
 
+    _exchange_rate_cells(wb, ws, currency)
+
     top = 3 + len(meta) + 1
     _header(ws, top, c.LINE_ITEM_COLUMNS)
     first = top + 1
@@ -329,8 +349,8 @@ def _quote_sheet(wb: Workbook, ws, scenario: Scenario, quote_date: _dt.date | No
         ws.cell(row=r, column=1, value=item.description)
         ws.cell(row=r, column=2, value=item.quantity).number_format = INT
         ws.cell(row=r, column=3, value=item.unit)
-        ws.cell(row=r, column=4, value=item.unit_price).number_format = MONEY
-        ws.cell(row=r, column=5, value=f"=B{r}*D{r}").number_format = MONEY
+        ws.cell(row=r, column=4, value=item.unit_price).number_format = PRICE
+        ws.cell(row=r, column=5, value=f"=ROUND(B{r}*D{r},2)").number_format = MONEY
     last = first + len(scenario.line_items) - 1
     table = Table(displayName=c.LINE_ITEMS_TABLE, ref=f"A{top}:E{last}")
     table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
@@ -338,10 +358,10 @@ def _quote_sheet(wb: Workbook, ws, scenario: Scenario, quote_date: _dt.date | No
 
     totals = (
         ("Subtotal", "SUBTOTAL", f"=SUM(E{first}:E{last})"),
-        ("Margin", "MARGIN_AMOUNT", "=SUBTOTAL*MARGIN"),
-        ("Discount", "DISCOUNT_AMOUNT", "=(SUBTOTAL+MARGIN_AMOUNT)*DISCOUNT"),
+        ("Margin", "MARGIN_AMOUNT", "=ROUND(SUBTOTAL*MARGIN,2)"),
+        ("Discount", "DISCOUNT_AMOUNT", "=ROUND((SUBTOTAL+MARGIN_AMOUNT)*DISCOUNT,2)"),
         ("Net amount", "NET_AMOUNT", "=SUBTOTAL+MARGIN_AMOUNT-DISCOUNT_AMOUNT"),
-        ("Tax", "TAX_AMOUNT", "=NET_AMOUNT*TAX_RATE"),
+        ("Tax", "TAX_AMOUNT", "=ROUND(NET_AMOUNT*TAX_RATE,2)"),
         ("Total", "TOTAL", "=NET_AMOUNT+TAX_AMOUNT"),
     )
     for r, (label, name, formula) in enumerate(totals, start=last + 2):
@@ -357,9 +377,27 @@ def _quote_sheet(wb: Workbook, ws, scenario: Scenario, quote_date: _dt.date | No
         row[1].alignment = Alignment(horizontal="left")
 
 
+def _exchange_rate_cells(wb: Workbook, ws, currency: Currency) -> None:
+    """The quote's exchange rate, its date and source (named inputs in D3:E5 of the Quote sheet,
+    beside the currency): every catalog price (USD) is converted at this one rate."""
+    ws["D2"] = "Exchange rate"
+    ws["D2"].font = Font(bold=True)
+    ws["F2"] = (f"{c.EXCHANGE_NAMES[0].description}: needed when CURRENCY is not {CATALOG_CURRENCY}; GPU_PRICE "
+                "converts catalog prices at it")
+    cells = (("Rate", c.EXCHANGE_NAMES[0].name, currency.exchange_rate, RATE),
+             ("Rate date", c.EXCHANGE_NAMES[1].name, currency.rate_date, DATE),
+             ("Rate source", c.EXCHANGE_NAMES[2].name, currency.rate_source, "General"))
+    for row, (label, name, value, fmt) in enumerate(cells, start=3):
+        ws.cell(row=row, column=4, value=label).font = Font(bold=True)
+        cell = ws.cell(row=row, column=5, value=value)
+        cell.style = "Input"
+        cell.number_format = fmt
+        _define(wb, name, ws.title, cell.coordinate)
+
+
 def write_workbook(path: str | Path, kind: str = "training", **quote: object) -> Path:
     """Write a starter workbook of ``kind`` to ``path`` atomically; returns the path. ``quote``:
-    ``quote_date``, ``quote_number`` and ``customer`` as :func:`build_workbook` takes them."""
+    ``quote_date``, ``quote_number``, ``customer`` and ``currency`` as :func:`build_workbook` takes them."""
     path = Path(path)
     wb = build_workbook(kind, **quote)
     with atomic_write(path) as tmp:
