@@ -36,6 +36,8 @@ from openpyxl.worksheet.formula import ArrayFormula
 
 from ..atomic import atomic_write
 from ..functions import REGISTRY, is_error
+from .print_setup import setup_workbook
+from .recalc import store_cached_values
 
 FILENAME = "excel_functions.xlsx"
 
@@ -286,9 +288,12 @@ def mark_dynamic_arrays(path: str | Path) -> int:
 def write(path: str | Path) -> Path:
     """Write the workbook to ``path`` atomically, its spilling formulas as dynamic arrays; returns the path."""
     path = Path(path)
+    wb = build_workbook()
+    setup_workbook(wb, {"Functions": "1:1"})
     with atomic_write(path) as tmp:
-        build_workbook().save(tmp)
+        wb.save(tmp)
         mark_dynamic_arrays(tmp)
+        store_cached_values(tmp)
     return path
 
 

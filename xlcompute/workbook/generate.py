@@ -26,6 +26,8 @@ from ..core.errors import XlcomputeError
 from ..functions.excel_values import column_letters, parse_reference
 from . import contract as c
 from . import ownership_scenario as ownership
+from .print_setup import setup_workbook
+from .recalc import store_cached_values
 
 
 @dataclass(frozen=True)
@@ -360,9 +362,17 @@ def write_workbook(path: str | Path, kind: str = "training", **quote: object) ->
     ``quote_date``, ``quote_number`` and ``customer`` as :func:`build_workbook` takes them."""
     path = Path(path)
     wb = build_workbook(kind, **quote)
+    finish_workbook(wb)
     with atomic_write(path) as tmp:
         wb.save(tmp)
+        store_cached_values(tmp)
     return path
+
+
+def finish_workbook(wb: Workbook) -> None:
+    """Print setup of every sheet (header rows repeated on each page) and calculation settings
+    that keep the values :func:`.recalc.store_cached_values` stores (see :mod:`.print_setup`)."""
+    setup_workbook(wb, {c.INPUTS_SHEET: "3:3", c.ESTIMATE_SHEET: "3:3"})
 
 
 def write_shipped(directory: str | Path) -> list[Path]:
