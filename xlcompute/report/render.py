@@ -44,6 +44,7 @@ class ReportResult:
     mode: str = ""
     pages: int = 0
     recomputed: list[str] = field(default_factory=list)  # cells saved as #NAME? without the add-in, computed here
+    expired: str = ""  # "Quote!B7: the quote expired on ..." where its validity has ended (the cover says so)
 
 
 def render_html(context: dict[str, Any], dirs: list[Path]) -> str:
@@ -151,6 +152,7 @@ def prepare_context(source: Path, pdf_path: Path) -> tuple[dict[str, Any], Repor
     """Check and evaluate ``source``: the template context (charts as data) and the result."""
     from ..catalog import workbook_text  # noqa: PLC0415
     from ..workbook.check import check_workbook  # noqa: PLC0415
+    from ..workbook.quote_checks import expiry_warning  # noqa: PLC0415
     from .context import build_context  # noqa: PLC0415
 
     with workbook_text():  # the workbook's model cells (charts call functions with them too) are never paths
@@ -160,7 +162,11 @@ def prepare_context(source: Path, pdf_path: Path) -> tuple[dict[str, Any], Repor
         result = ReportResult(source, pdf_path, mode=evaluation.mode,
                               stale=[f"{c.address}: workbook shows {c.value!r}, xlcompute computes {c.recomputed!r}"
                                      for c in evaluation.stale], recomputed=list(evaluation.recomputed_names))
-        return build_context(evaluation), result
+        context = build_context(evaluation)
+        expired = expiry_warning(evaluation)
+        context["quote"]["expired"] = expired is not None  # the cover says so: it is no longer an offer
+        result.expired = str(expired or "")
+        return context, result
 
 
 def _mark(event: str) -> None:

@@ -15,6 +15,13 @@ Sheets:
   Older Excel reads the same formula as an array formula over that range; the headless
   ``formulas`` engine evaluates it as one call.
 
+Every formula cell, and every cell a spilling formula fills, stores the value xlcompute computes
+(:func:`.recalc.store_cached_values`), and each sheet prints one page wide (:mod:`.print_setup`):
+Excel without the add-in shows the numbers. LibreOffice recalculates every array formula when it
+opens a file, whatever value is stored, so there the Arrays and Tables sheets show ``#NAME?``
+(the Functions sheet, plain formulas, shows the stored values); there is no marking of an array
+formula that LibreOffice would keep, and a plain formula does not spill in Excel.
+
 The formulas are evaluated by Excel with the add-in (classic "UDF Modules" or xlwings Lite)
 or headless by :mod:`xlcompute.workbook.evaluate`. ``python -m xlcompute.workbook.functions_demo``
 rewrites the shipped file; a test fails when it is out of date.

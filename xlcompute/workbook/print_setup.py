@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import get_column_letter, range_boundaries
 
 #: Calculation-engine id of Excel 2019 / Microsoft 365 (``calcPr calcId``, ECMA-376 18.2.2).
 CALC_ID = 191029
@@ -35,10 +35,23 @@ def _width(ws: Any, last_column: int) -> float:
     return total
 
 
+def used_range(ws: Any) -> tuple[int, int]:
+    """(last row, last column) of what ``ws`` shows: its cells and the ranges its array formulas fill."""
+    rows, columns = ws.max_row, ws.max_column
+    for row in ws.iter_rows():
+        for cell in row:
+            ref = getattr(cell.value, "ref", None)  # an ArrayFormula: its result fills ref
+            if ref:
+                _, _, last_column, last_row = range_boundaries(str(ref).replace("$", ""))
+                rows, columns = max(rows, last_row), max(columns, last_column)
+    return rows, columns
+
+
 def setup_sheet(ws: Any, title_rows: str | None = None) -> None:
     """Print ``ws``'s used range one page wide; ``title_rows`` ("3:3") repeat on every page."""
-    ws.print_area = ws.dimensions
-    ws.page_setup.orientation = "landscape" if _width(ws, ws.max_column) > LANDSCAPE_WIDTH else "portrait"
+    rows, columns = used_range(ws)
+    ws.print_area = f"A1:{get_column_letter(columns)}{rows}"
+    ws.page_setup.orientation = "landscape" if _width(ws, columns) > LANDSCAPE_WIDTH else "portrait"
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0  # as many pages tall as needed
     ws.sheet_properties.pageSetUpPr.fitToPage = True

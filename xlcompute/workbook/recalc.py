@@ -3,9 +3,12 @@
 The workbook is opened through the guarded opener (with limits for large workbooks) and
 evaluated once (:func:`.evaluate.evaluate`, which refuses links to other files; the engine finds
 circular references itself, in time linear in the workbook).
-The computed values are then written into the sheets' XML (:mod:`.xlsx_cells`): only the cached
-values of formula cells change; formulas, defined names, tables, formats, data validation, other
-sheets and every other part of the package stay byte for byte. The output replaces its target
+The computed values are then written into the sheets' XML: the cached values of formula cells
+(:mod:`.xlsx_cells`) and of every cell an array formula fills besides its own (:mod:`.xlsx_spill`;
+missing cells are inserted). The calculation settings lose ``fullCalcOnLoad`` and get a current
+engine id (:func:`keep_values_on_load`), so that Excel opens the file showing those values.
+Formulas, defined names, tables, formats, data validation, comments, charts, other sheets and
+every other part of the package stay byte for byte. The output replaces its target
 atomically: a complete new file or the old one, never half of one.
 
 A cell the engine cannot evaluate (a formula it cannot parse, a function or name it does not
