@@ -48,3 +48,22 @@ def test_check_and_recalc_run_under_the_same_bounds(tmp_path):
     if proc.returncode == 2:
         assert "time limit" in proc.stderr and list(tmp_path.iterdir()) == []
     assert _run("check", str(SERVING), cwd=tmp_path).returncode == 0
+
+
+def test_a_native_library_failing_at_the_memory_limit_is_reported_as_the_memory_limit(monkeypatch):
+    # Past RLIMIT_AS, an import loading a shared library can fail with SystemError, not MemoryError.
+    from xlcompute.cli import bounds
+    from xlcompute.core.errors import XlcomputeError
+
+    def fail() -> None:
+        raise SystemError("error return without exception set")
+
+    monkeypatch.setattr(bounds, "_reached", lambda memory_mb: True)
+    with pytest.raises(XlcomputeError, match="memory limit"):
+        with bounds.bounded(0, bounds.DEFAULT_MEMORY_MB):
+            fail()
+    monkeypatch.setattr(bounds, "_reached", lambda memory_mb: False)  # far from the limit: the error itself
+    with pytest.raises(SystemError):
+        with bounds.bounded(0, bounds.DEFAULT_MEMORY_MB):
+            fail()
+    assert not bounds._reached(1_000_000)  # this test process is far below a terabyte
