@@ -226,3 +226,20 @@ def test_recalc_writes_every_cell_a_spill_fills_and_keeps_their_styles(tmp_path)
     twice = tmp_path / "twice.xlsx"
     assert CliRunner().invoke(main, ["recalc", str(path), "-o", str(twice)]).exit_code == 0
     assert twice.read_bytes() == path.read_bytes()  # the stored spill is not taken for a blocking constant
+
+
+@pytest.mark.libreoffice
+@needs_soffice
+def test_a_copy_saved_by_libreoffice_keeps_the_values_and_reports_cleanly(written, tmp_path):
+    # Issue 12: LibreOffice used to save #NAME? in every computed cell, and report refused the copy.
+    books = [written["training_quote.xlsx"], written["new_both.xlsx"]]
+    _soffice(books, tmp_path / "saved", "xlsx", _profile(tmp_path))
+    for book in books:
+        saved = tmp_path / "saved" / book.name
+        ev = evaluate(saved)
+        assert ev.mode == "cached" and ev.issues == [] and ev.stale == [], book.name
+        assert ev.recomputed_names == [], book.name  # LibreOffice kept every stored value
+        assert round(ev.value("TOTAL"), 2) == round(evaluate(book).value("TOTAL"), 2), book.name
+    result = CliRunner().invoke(main, ["report", str(tmp_path / "saved" / "new_both.xlsx"), "-o",
+                                       str(tmp_path / "both.pdf")])
+    assert result.exit_code == 0, result.output
