@@ -243,3 +243,29 @@ def test_a_copy_saved_by_libreoffice_keeps_the_values_and_reports_cleanly(writte
     result = CliRunner().invoke(main, ["report", str(tmp_path / "saved" / "new_both.xlsx"), "-o",
                                        str(tmp_path / "both.pdf")])
     assert result.exit_code == 0, result.output
+
+
+def test_new_writes_the_customer_and_number_as_text_never_as_formulas(tmp_path):
+    path = tmp_path / "quote.xlsx"
+    customer, number = '=HYPERLINK("http://example.invalid","x")', "@SUM(1)"
+    result = CliRunner().invoke(main, ["new", "--customer", customer, "--number", number, str(path)])
+    assert result.exit_code == 0, result.output
+    ws = openpyxl.load_workbook(path)["Quote"]
+    ev = evaluate(path)
+    for name, text in (("CUSTOMER", customer), ("QUOTE_NUMBER", number)):
+        sheet, cell = ev.names[name]
+        assert ws[cell].value == text and ws[cell].data_type == "s" and ws[cell].quotePrefix, name
+        assert (sheet, cell) not in ev.formulas and ev.value(name) == text, name
+
+
+def test_regenerating_the_shipped_workbooks_gives_the_same_bytes(tmp_path):
+    # Fixed dates inside and on every zip entry: regenerating changes nothing, so the stored values
+    # of the files in the repository are exactly what xlcompute computes from today's catalog.
+    from xlcompute.workbook.generate import write_shipped
+
+    written = write_shipped(tmp_path) + [functions_demo.write(tmp_path / functions_demo.FILENAME)]
+    for path in written:
+        assert path.read_bytes() == (WORKBOOKS / path.name).read_bytes(), (
+            f"workbooks/{path.name} is out of date: run "
+            "`python -c 'from xlcompute.workbook.generate import write_shipped; write_shipped(\"workbooks\")'` "
+            "and `python -m xlcompute.workbook.functions_demo`")

@@ -29,6 +29,7 @@ rewrites the shipped file; a test fails when it is out of date.
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 import sys
 import zipfile
@@ -45,8 +46,11 @@ from ..atomic import atomic_write
 from ..functions import REGISTRY, is_error
 from .print_setup import setup_workbook
 from .recalc import store_cached_values
+from .write import pin_dates
 
 FILENAME = "excel_functions.xlsx"
+#: The file's dates (zip entries, document properties): regenerating it changes no byte.
+FIXED_TIMESTAMP = _dt.datetime(2025, 6, 2, 9, 0, 0)
 
 #: (name, value, unit, note) of the Inputs sheet; each becomes a workbook-level name.
 INPUTS: tuple[tuple[str, object, str, str], ...] = (
@@ -296,11 +300,13 @@ def write(path: str | Path) -> Path:
     """Write the workbook to ``path`` atomically, its spilling formulas as dynamic arrays; returns the path."""
     path = Path(path)
     wb = build_workbook()
+    wb.properties.created = FIXED_TIMESTAMP
     setup_workbook(wb, {"Functions": "1:1"})
     with atomic_write(path) as tmp:
         wb.save(tmp)
         mark_dynamic_arrays(tmp)
         store_cached_values(tmp)
+        pin_dates(tmp, FIXED_TIMESTAMP)
     return path
 
 
