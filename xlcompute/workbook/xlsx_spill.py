@@ -31,10 +31,17 @@ _DIMENSION = re.compile(rb"""(<(?:\w+:)?dimension\s+ref\s*=\s*["'])([^"']*)(["']
 
 
 def _cell_xml(prefix: bytes, attrs: bytes, value: Any) -> bytes:
+    """A plain cell (no formula) holding ``value``: text as an inline string (``str`` is the type of
+    a formula's text result), other values as :func:`~.xlsx_cells._typed` writes them."""
     kind, text = _typed(value)
+    if kind == b"str":
+        kind = b"inlineStr"
     attrs = _T.sub(b"", attrs) + (b' t="' + kind + b'"' if kind else b"")
     if text is None:
         return b"<" + prefix + b"c" + attrs + b"/>"
+    if kind == b"inlineStr":
+        return (b"<" + prefix + b"c" + attrs + b"><" + prefix + b'is><' + prefix + b't xml:space="preserve">' + text
+                + b"</" + prefix + b"t></" + prefix + b"is></" + prefix + b"c>")
     return b"<" + prefix + b"c" + attrs + b"><" + prefix + b"v>" + text + b"</" + prefix + b"v></" + prefix + b"c>"
 
 
