@@ -377,9 +377,10 @@ def write_workbook(path: str | Path, kind: str = "training", **quote: object) ->
 
 
 def finish_workbook(wb: Workbook) -> None:
-    """Print setup of every sheet (header rows repeated on each page) and calculation settings
-    that keep the values :func:`.recalc.store_cached_values` stores (see :mod:`.print_setup`)."""
-    setup_workbook(wb, {c.INPUTS_SHEET: "3:3", c.ESTIMATE_SHEET: "3:3"})
+    """Print setup of every sheet (the header row above a frozen pane repeated on each page) and
+    calculation settings that keep the values :func:`.recalc.store_cached_values` stores
+    (see :mod:`.print_setup`)."""
+    setup_workbook(wb)
 
 
 def write_shipped(directory: str | Path) -> list[Path]:

@@ -48,7 +48,8 @@ def used_range(ws: Any) -> tuple[int, int]:
 
 
 def setup_sheet(ws: Any, title_rows: str | None = None) -> None:
-    """Print ``ws``'s used range one page wide; ``title_rows`` ("3:3") repeat on every page."""
+    """Print ``ws``'s used range one page wide; ``title_rows`` ("3:3", by default the row above the
+    frozen pane) repeat on every page."""
     rows, columns = used_range(ws)
     ws.print_area = f"A1:{get_column_letter(columns)}{rows}"
     ws.page_setup.orientation = "landscape" if _width(ws, columns) > LANDSCAPE_WIDTH else "portrait"
@@ -61,6 +62,9 @@ def setup_sheet(ws: Any, title_rows: str | None = None) -> None:
     ws.page_margins.top = ws.page_margins.bottom = 0.75
     ws.oddFooter.left.text = "&A"  # sheet name
     ws.oddFooter.right.text = "Page &P of &N"
+    if title_rows is None and ws.freeze_panes:  # the row above the frozen pane: the column headers
+        frozen = range_boundaries(ws.freeze_panes)[1] - 1
+        title_rows = f"{frozen}:{frozen}" if frozen > 0 else None
     if title_rows:
         ws.print_title_rows = title_rows
 
