@@ -67,3 +67,22 @@ def test_a_native_library_failing_at_the_memory_limit_is_reported_as_the_memory_
         with bounds.bounded(0, bounds.DEFAULT_MEMORY_MB):
             fail()
     assert not bounds._reached(1_000_000)  # this test process is far below a terabyte
+
+
+def test_the_time_limit_inside_openpyxl_is_reported_as_the_time_limit(monkeypatch):
+    # openpyxl wraps an error raised while it parses a sheet (here: the time limit's, from SIGALRM)
+    # into its own "could not read" error; the message must stay the time limit's.
+    import openpyxl
+
+    from xlcompute.core.errors import XlcomputeError
+    from xlcompute.workbook.guard import open_workbook
+
+    def load(*args, **kwargs):
+        try:
+            raise XlcomputeError("stopped after 1 s, the time limit for one workbook (--max-seconds)")
+        except XlcomputeError:
+            raise TypeError("Unable to read workbook: could not read worksheets ...") from None
+
+    monkeypatch.setattr(openpyxl, "load_workbook", load)
+    with pytest.raises(XlcomputeError, match="time limit"):
+        open_workbook(SERVING)
