@@ -286,3 +286,23 @@ def test_recalc_refuses_a_spill_it_cannot_place_and_writes_nothing(tmp_path):
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "sheet 'Sheet'" in result.output and "cannot be located" in result.output
     assert "nothing was written" in result.output and path.read_bytes() == before
+
+
+@pytest.mark.parametrize("calc, expected", [
+    (b'<calcPr calcId="124519" fullCalcOnLoad="1"/>', b'<calcPr calcId="191029"/>'),
+    (b'<calcPr fullCalcOnLoad="1" calcId="999999" calcMode="manual"/>', b'<calcPr calcId="999999" calcMode="manual"/>'),
+    (b"", b'<definedNames /><calcPr calcId="191029"/>'),  # none: one is added where the format puts it
+])
+def test_recalc_asks_for_no_recalculation_on_opening(tmp_path, calc, expected):
+    path = _array_book(tmp_path / "arrays.xlsx")
+    with zipfile.ZipFile(path) as package:
+        parts = {name: package.read(name) for name in package.namelist()}
+    parts["xl/workbook.xml"] = re.sub(rb"<calcPr[^>]*>", calc, parts["xl/workbook.xml"])
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for name, data in parts.items():
+            out.writestr(name, data)
+    assert CliRunner().invoke(main, ["recalc", str(path)]).exit_code == 0
+    with zipfile.ZipFile(path) as package:
+        workbook = package.read("xl/workbook.xml")
+    assert expected in workbook
+    assert re.sub(rb"<calcPr[^>]*>", b"", workbook) == re.sub(rb"<calcPr[^>]*>", b"", parts["xl/workbook.xml"])

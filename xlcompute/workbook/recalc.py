@@ -72,8 +72,7 @@ def recalculated(source: str | os.PathLike, limits: Limits = RECALC_LIMITS) -> t
             unknown.append(CellIssue(sheet, cell, f"{text} evaluates to {value}: {why}"))
     if unknown:
         raise _refusal(source, unknown, "a formula cannot be evaluated here")
-    info = workbook_info(wb)
-    sheets = info.sheets
+    sheets = workbook_info(wb).sheets
     data = write_values(checked_bytes(wb) or source.read_bytes(), sheets, ev.computed)
     data = keep_values_on_load(data)
     data, skipped = write_spilled(data, sheets, ev.spilled)
@@ -91,11 +90,18 @@ _FULL_CALC = re.compile(rb"""\sfullCalcOnLoad\s*=\s*["'][^"']*["']""")
 _BEFORE_CALC_PR = (b"definedNames", b"externalReferences", b"functionGroups", b"sheets")
 
 
+_RELATIONSHIP = re.compile(rb"<(?:\w+:)?Relationship(?=\s)[^>]*>")
+_TYPE = re.compile(rb"""\sType\s*=\s*["']([^"']*)["']""")
+_TARGET = re.compile(rb"""\sTarget\s*=\s*["']/?([^"']*)["']""")
+
+
 def _workbook_part(package: zipfile.ZipFile) -> str:
-    rels = package.read("_rels/.rels")
-    match = re.search(rb"""Target\s*=\s*["']/?([^"']*)["'][^>]*officeDocument|officeDocument["'][^>]*Target\s*=\s*["']/?([^"']*)["']""",
-                      rels)
-    return (match.group(1) or match.group(2)).decode() if match else "xl/workbook.xml"
+    """The package's workbook part: the target of the officeDocument relationship of ``_rels/.rels``."""
+    for tag in _RELATIONSHIP.findall(package.read("_rels/.rels")):
+        kind, target = _TYPE.search(tag), _TARGET.search(tag)
+        if kind and target and kind.group(1).endswith(b"/officeDocument"):
+            return target.group(1).decode("utf-8")
+    return "xl/workbook.xml"
 
 
 def keep_values_on_load(data: bytes) -> bytes:
@@ -108,12 +114,11 @@ def keep_values_on_load(data: bytes) -> bytes:
         part = _workbook_part(package)
         xml = package.read(part)
     match = _CALC_PR.search(xml)
-    if match is None:
-        prefix = re.match(rb"<\?xml[^>]*>\s*<((?:\w+:)?)", xml)
-        prefix = prefix.group(1) if prefix else b""
+    if match is None:  # none: one goes after the elements that come before it
         for element in _BEFORE_CALC_PR:
-            close = re.search(rb"</(?:\w+:)?" + element + rb">|<(?:\w+:)?" + element + rb"\s*/>", xml)
+            close = re.search(rb"</(\w+:)?" + element + rb">|<(\w+:)?" + element + rb"(?:\s[^>]*)?/>", xml)
             if close:
+                prefix = close.group(1) or close.group(2) or b""
                 new = xml[:close.end()] + b"<" + prefix + b'calcPr calcId="' + str(CALC_ID).encode() + b'"/>' \
                     + xml[close.end():]
                 return _replace_parts(data, {part: new})
