@@ -48,3 +48,41 @@ def test_check_and_recalc_run_under_the_same_bounds(tmp_path):
     if proc.returncode == 2:
         assert "time limit" in proc.stderr and list(tmp_path.iterdir()) == []
     assert _run("check", str(SERVING), cwd=tmp_path).returncode == 0
+
+
+def test_a_native_library_failing_at_the_memory_limit_is_reported_as_the_memory_limit(monkeypatch):
+    # Past RLIMIT_AS, an import loading a shared library can fail with SystemError, not MemoryError.
+    from xlcompute.cli import bounds
+    from xlcompute.core.errors import XlcomputeError
+
+    def fail() -> None:
+        raise SystemError("error return without exception set")
+
+    monkeypatch.setattr(bounds, "_reached", lambda memory_mb: True)
+    with pytest.raises(XlcomputeError, match="memory limit"):
+        with bounds.bounded(0, bounds.DEFAULT_MEMORY_MB):
+            fail()
+    monkeypatch.setattr(bounds, "_reached", lambda memory_mb: False)  # far from the limit: the error itself
+    with pytest.raises(SystemError):
+        with bounds.bounded(0, bounds.DEFAULT_MEMORY_MB):
+            fail()
+    assert not bounds._reached(1_000_000)  # this test process is far below a terabyte
+
+
+def test_the_time_limit_inside_openpyxl_is_reported_as_the_time_limit(monkeypatch):
+    # openpyxl wraps an error raised while it parses a sheet (here: the time limit's, from SIGALRM)
+    # into its own "could not read" error; the message must stay the time limit's.
+    import openpyxl
+
+    from xlcompute.core.errors import XlcomputeError
+    from xlcompute.workbook.guard import open_workbook
+
+    def load(*args, **kwargs):
+        try:
+            raise XlcomputeError("stopped after 1 s, the time limit for one workbook (--max-seconds)")
+        except XlcomputeError:
+            raise TypeError("Unable to read workbook: could not read worksheets ...") from None
+
+    monkeypatch.setattr(openpyxl, "load_workbook", load)
+    with pytest.raises(XlcomputeError, match="time limit"):
+        open_workbook(SERVING)

@@ -82,7 +82,7 @@ def test_small_case_equals_the_core_formulas_and_the_schedule(small_case):
 def test_default_ownership_workbook_uses_the_catalogs_and_checks_clean(tmp_path):
     path = write_workbook(tmp_path / "own.xlsx", "ownership")
     ev, problems = check_workbook(path)
-    assert problems == [] and ev.mode == "headless"
+    assert problems == [] and ev.mode == "cached" and ev.stale == []  # values stored by xlcompute (issue 12)
     assert ev.value("SERVER_UNIT_PRICE") == 375_000  # dgx-h100, servers.csv
     assert ev.value("RENT_GPU_HOUR_PRICE") == pytest.approx(4.8581)  # gcp committed_use_3y, prices.csv
     assert ev.value("GRID_KG_PER_KWH") == pytest.approx(0.41272)  # us-central1

@@ -117,6 +117,11 @@ def test_recalc_writes_the_values_and_keeps_everything_else(tmp_path):
     for name in before:
         if name.startswith("xl/worksheets/sheet"):
             assert _without_values(after[name]) == _without_values(before[name]), name
+        elif name == "xl/workbook.xml":  # only the calculation settings: keep the values on opening
+            calc = re.compile(rb"<calcPr[^>]*>")
+            assert calc.findall(before[name]) == [b'<calcPr calcId="124519" fullCalcOnLoad="1" />']
+            assert re.fullmatch(rb'<calcPr\s+calcId="191029"\s*/>', calc.findall(after[name])[0])
+            assert calc.sub(b"", after[name]) == calc.sub(b"", before[name])
         else:
             assert after[name] == before[name], name
     wb = openpyxl.load_workbook(out)

@@ -31,6 +31,24 @@ def _alarm(seconds: int):
     return stop
 
 
+def _memory_limit(memory_mb: int) -> XlcomputeError:
+    return XlcomputeError(f"stopped at the memory limit for one workbook ({memory_mb:,} MB, --max-memory); "
+                          "nothing was written.")
+
+
+def _reached(memory_mb: int, share: float = 0.9) -> bool:
+    """Whether this process's address space has come within ``share`` of ``memory_mb`` (its peak,
+    ``VmPeak`` of /proc/self/status; False where there is no /proc)."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("VmPeak:"):
+                    return int(line.split()[1]) * 1024 >= share * memory_mb * 1024 * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return False
+
+
 @contextlib.contextmanager
 def bounded(seconds: int = DEFAULT_SECONDS, memory_mb: int = DEFAULT_MEMORY_MB) -> Iterator[None]:
     """Run the block with at most ``seconds`` of wall-clock time and ``memory_mb`` of address space."""
@@ -51,14 +69,14 @@ def bounded(seconds: int = DEFAULT_SECONDS, memory_mb: int = DEFAULT_MEMORY_MB) 
         signal.alarm(seconds)
     try:
         yield
-    except (MemoryError, SystemError) as exc:
-        # CPython sometimes loses a MemoryError raised inside an import or a C extension and
-        # reports "error return without exception set" (SystemError) instead: under an address
-        # space limit, that is the limit.
-        if isinstance(exc, SystemError) and previous_limit is None:
-            raise
-        raise XlcomputeError(f"stopped at the memory limit for one workbook ({memory_mb:,} MB, --max-memory); "
-                             "nothing was written.") from None
+    except MemoryError:
+        raise _memory_limit(memory_mb) from None
+    except Exception as exc:
+        # A failed allocation inside a native library (an import loading a shared library, a C
+        # extension) surfaces as another error (SystemError, ImportError, OSError ...).
+        if memory_mb and not isinstance(exc, XlcomputeError) and _reached(memory_mb):
+            raise _memory_limit(memory_mb) from None
+        raise
     finally:
         if use_alarm:
             signal.alarm(0)

@@ -16,8 +16,9 @@ from . import main
 def recalc(workbook: Path, output: Path | None) -> None:
     """Recalculate WORKBOOK headlessly and write each formula's value as its cached value.
 
-    Only the cached values change: formulas, names, tables, formats and every other part of the
-    file stay as they were. Nothing is written if a formula cannot be evaluated.
+    Only the cached values change (of formulas, and of the cells array formulas fill), and the file
+    no longer asks Excel to recalculate on opening: formulas, names, tables, formats and every other
+    part of the file stay as they were. Nothing is written if a formula cannot be evaluated.
     """
     from ..workbook.recalc import recalc as run  # noqa: PLC0415
 
@@ -27,4 +28,5 @@ def recalc(workbook: Path, output: Path | None) -> None:
     if len(result.errors) > 8:
         click.echo(f"{workbook}: and {len(result.errors) - 8} more cell(s) showing Excel errors", err=True)
     shown = f"; {len(result.errors)} show Excel errors" if result.errors else ""
-    click.echo(f"Recalculated {result.formulas:,} formula(s) of {workbook}{shown}; wrote {result.output}")
+    spilled = f" (and {result.spilled:,} cell(s) their arrays fill)" if result.spilled else ""
+    click.echo(f"Recalculated {result.formulas:,} formula(s){spilled} of {workbook}{shown}; wrote {result.output}")

@@ -106,7 +106,7 @@ def _warm_up() -> None:
 def _render_one(source: str, output: str, html: bool, templates: str | None,
                 created: str | None = None, bounds: tuple[int, int] = (DEFAULT_SECONDS, DEFAULT_MEMORY_MB),
                 audience: str = "customer", lang: str = "en") -> tuple[str, str, list[str]]:
-    """Worker for batches: (source, output or '', stale cells); errors come back as text."""
+    """Worker for batches: (source, output or '', notes: stale cells, warnings); errors come back as text."""
     from ..report.render import report_workbook  # noqa: PLC0415
 
     try:
@@ -117,7 +117,8 @@ def _render_one(source: str, output: str, html: bool, templates: str | None,
         return source, "", [f"error: {exc}"]
     except Exception as exc:  # noqa: BLE001 - one bad workbook must not stop the batch
         return source, "", [f"error: unexpected {type(exc).__name__}: {exc}"]
-    return source, str(result.pdf), result.stale
+    return source, str(result.pdf), [f"stale: {line}" for line in result.stale] + (
+        [f"warning: {result.expired} (the cover says so)"] if result.expired else [])
 
 
 @main.command()
@@ -154,6 +155,8 @@ def report(workbooks: tuple[Path, ...], output: str | None, html: bool, template
                                      audience=audience, lang=lang)
         for line in result.stale:
             click.echo(f"stale: {line}", err=True)
+        if result.expired:
+            click.echo(f"warning: {result.expired} (the cover says so)", err=True)
         if result.recomputed:
             click.echo(f"recomputed: {len(result.recomputed)} cell(s) saved as #NAME? by a program without the "
                        "xlcompute add-in; the PDF shows xlcompute's values for them", err=True)
@@ -176,7 +179,7 @@ def report(workbooks: tuple[Path, ...], output: str | None, html: bool, template
             if not written:
                 failures += 1
             for note in notes:
-                click.echo(f"\n{source}: {note if not written else 'stale: ' + note}", err=True)
+                click.echo(f"\n{source}: {note}", err=True)
     click.echo(f"Wrote {len(tasks) - failures} of {len(tasks)} PDF(s) to {output or 'beside the workbooks'}.")
     if failures:
         raise SystemExit(1)

@@ -51,6 +51,7 @@ class ReportResult:
     pages: int = 0
     recomputed: list[str] = field(default_factory=list)  # cells saved as #NAME? without the add-in, computed here
     attached: SourceFile | None = None  # the workbook, attached to the PDF
+    expired: str = ""  # "Quote!B7: the quote expired on ..." where its validity has ended (the cover says so)
 
 
 def render_html(context: dict[str, Any], dirs: list[Path], lang: str = DEFAULT_LANGUAGE) -> str:
@@ -206,6 +207,7 @@ def prepare_context(source: Path, pdf_path: Path,
     """Check and evaluate ``source``: the template context (charts as data) and the result."""
     from ..catalog import workbook_text  # noqa: PLC0415
     from ..workbook.check import check_workbook  # noqa: PLC0415
+    from ..workbook.quote_checks import expiry_warning  # noqa: PLC0415
     from .context import build_context  # noqa: PLC0415
 
     try:
@@ -220,6 +222,9 @@ def prepare_context(source: Path, pdf_path: Path,
                               stale=[f"{c.address}: workbook shows {c.value!r}, xlcompute computes {c.recomputed!r}"
                                      for c in evaluation.stale], recomputed=list(evaluation.recomputed_names))
         context = build_context(evaluation, audience)
+        expired = expiry_warning(evaluation)
+        context["quote"]["expired"] = expired is not None  # the cover says so: it is no longer an offer
+        result.expired = str(expired or "")
     if before is not None:
         result.attached = read_source(source, before)
         context["audit"] = audit_trail(result.attached, audience)

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl.formula.tokenizer import Token, Tokenizer
-from openpyxl.utils import range_boundaries
+from openpyxl.utils import get_column_letter, range_boundaries
 
 from ..functions import REGISTRY, Outcome
 from ..functions.excel_values import is_error
@@ -39,6 +39,7 @@ from .dependencies import refuse_foreign_references
 from .engine import CALL, Engine, failure
 from .guard import checked_bytes, open_workbook, workbook_info
 from .xlsx_cells import read_cached, replace_formulas
+from .xlsx_spill import clear_spilled
 
 #: Relative difference above which a cached xlcompute value counts as stale.
 STALE_TOLERANCE = 1e-9
@@ -96,6 +97,8 @@ class Evaluation:
     computed: dict[tuple[str, str], Any] = field(default_factory=dict)  # the engine's value of every formula
     #: Cells a program without the add-in saved as #NAME? and the evaluation computed ("Sheet!B5").
     recomputed_names: list[str] = field(default_factory=list)
+    #: The engine's value of every cell an array formula fills besides its own (its spill).
+    spilled: dict[tuple[str, str], Any] = field(default_factory=dict)
 
     @property
     def stale(self) -> list[XlcomputeCell]:
@@ -216,6 +219,7 @@ class _Cells:
     formulas: dict[tuple[str, str], str] = field(default_factory=dict)
     number_formats: dict[tuple[str, str], str] = field(default_factory=dict)
     positions: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
+    arrays: dict[tuple[str, str], str] = field(default_factory=dict)  # array formula -> the range it fills
 
 
 def _read_cells(wb: Any) -> _Cells:
@@ -232,6 +236,7 @@ def _read_cells(wb: Any) -> _Cells:
                     cells.formulas[key] = value
                 elif hasattr(value, "text"):  # ArrayFormula
                     cells.formulas[key] = str(value.text)
+                    cells.arrays[key] = str(value.ref or cell.coordinate).replace("$", "")
                 else:
                     cells.values[key] = value
                     continue
@@ -302,7 +307,10 @@ def evaluate(path: str | Path, *, workbook: Any = None, cached_values: bool = Tr
         if rewritten is not None:
             marked[key] = rewritten
             xl_keys.append(key)
-    engine = Engine(replace_formulas(data, parts, marked) if marked else data, REGISTRY, len(xl_keys))
+    spill = _spill_cells(cells)
+    engine_data = replace_formulas(data, parts, marked) if marked else data
+    engine_data = clear_spilled(engine_data, parts, list(spill)) if spill else engine_data
+    engine = Engine(engine_data, REGISTRY, len(xl_keys))
     issues = _define_tables(engine, wb)
     engine.evaluate()  # each xlcompute call runs inside workbook_text(): a model cell is never a path
 
@@ -332,10 +340,24 @@ def evaluate(path: str | Path, *, workbook: Any = None, cached_values: bool = Tr
         if message:
             issues.append(CellIssue(key[0], key[1], message))
 
+    spilled = {key: engine.value(key[0], *position) for key, position in spill.items()}
     order = {title: i for i, title in enumerate(wb.sheetnames)}
     issues.sort(key=lambda i: (order.get(i.sheet, 99), _cell_order(i.cell)))
     ranges = _name_ranges(wb)
     names = {name: where for name, where in ranges.items() if ":" not in where[1]}
     tables = {name: (ws.title, ref) for ws in wb.worksheets for name, ref in ws.tables.items()}
     return Evaluation(path, mode, values, cells.formulas, names, cells.number_formats, xl_cells, issues,
-                      tables, list(wb.sheetnames), computed, recomputed_names)
+                      tables, list(wb.sheetnames), computed, recomputed_names, spilled)
+
+
+def _spill_cells(cells: _Cells) -> dict[tuple[str, str], tuple[int, int]]:
+    """Each cell of an array formula's range other than the formula's own, with its (row, column)."""
+    spill = {}
+    for (sheet, anchor), ref in cells.arrays.items():
+        min_col, min_row, max_col, max_row = range_boundaries(ref)
+        for row in range(min_row, max_row + 1):
+            for column in range(min_col, max_col + 1):
+                key = (sheet, f"{get_column_letter(column)}{row}")
+                if key[1] != anchor and key not in cells.formulas:
+                    spill[key] = (row, column)
+    return spill

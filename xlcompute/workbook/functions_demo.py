@@ -15,6 +15,13 @@ Sheets:
   Older Excel reads the same formula as an array formula over that range; the headless
   ``formulas`` engine evaluates it as one call.
 
+Every formula cell, and every cell a spilling formula fills, stores the value xlcompute computes
+(:func:`.recalc.store_cached_values`), and each sheet prints one page wide (:mod:`.print_setup`):
+Excel without the add-in shows the numbers. LibreOffice recalculates every array formula when it
+opens a file, whatever value is stored, so there the Arrays and Tables sheets show ``#NAME?``
+(the Functions sheet, plain formulas, shows the stored values); there is no marking of an array
+formula that LibreOffice would keep, and a plain formula does not spill in Excel.
+
 The formulas are evaluated by Excel with the add-in (classic "UDF Modules" or xlwings Lite)
 or headless by :mod:`xlcompute.workbook.evaluate`. ``python -m xlcompute.workbook.functions_demo``
 rewrites the shipped file; a test fails when it is out of date.
@@ -22,6 +29,7 @@ rewrites the shipped file; a test fails when it is out of date.
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 import sys
 import zipfile
@@ -36,8 +44,13 @@ from openpyxl.worksheet.formula import ArrayFormula
 
 from ..atomic import atomic_write
 from ..functions import REGISTRY, is_error
+from .print_setup import setup_workbook
+from .recalc import store_cached_values
+from .write import pin_dates
 
 FILENAME = "excel_functions.xlsx"
+#: The file's dates (zip entries, document properties): regenerating it changes no byte.
+FIXED_TIMESTAMP = _dt.datetime(2025, 6, 2, 9, 0, 0)
 
 #: (name, value, unit, note) of the Inputs sheet; each becomes a workbook-level name.
 INPUTS: tuple[tuple[str, object, str, str], ...] = (
@@ -297,9 +310,14 @@ def mark_dynamic_arrays(path: str | Path) -> int:
 def write(path: str | Path) -> Path:
     """Write the workbook to ``path`` atomically, its spilling formulas as dynamic arrays; returns the path."""
     path = Path(path)
+    wb = build_workbook()
+    wb.properties.created = FIXED_TIMESTAMP
+    setup_workbook(wb, {"Functions": "1:1"})
     with atomic_write(path) as tmp:
-        build_workbook().save(tmp)
+        wb.save(tmp)
         mark_dynamic_arrays(tmp)
+        store_cached_values(tmp)
+        pin_dates(tmp, FIXED_TIMESTAMP)
     return path
 
 

@@ -27,6 +27,9 @@ from ..core.money import CATALOG_CURRENCY
 from ..functions.excel_values import column_letters, parse_reference
 from . import contract as c
 from . import ownership_scenario as ownership
+from .print_setup import setup_workbook
+from .recalc import store_cached_values
+from .write import pin_dates, write_text
 
 
 @dataclass(frozen=True)
@@ -400,9 +403,24 @@ def write_workbook(path: str | Path, kind: str = "training", **quote: object) ->
     ``quote_date``, ``quote_number``, ``customer`` and ``currency`` as :func:`build_workbook` takes them."""
     path = Path(path)
     wb = build_workbook(kind, **quote)
+    for name in ("customer", "quote_number"):  # the user's text, never a formula ("=HYPERLINK(...)")
+        if isinstance(quote.get(name), str):
+            sheet, cell = next(iter(wb.defined_names[name.upper()].destinations))
+            write_text(wb[sheet][cell.replace("$", "")], quote[name])
+    finish_workbook(wb)
     with atomic_write(path) as tmp:
         wb.save(tmp)
+        store_cached_values(tmp)
+        if not any(quote.values()):  # a shipped sample: the same bytes each time it is regenerated
+            pin_dates(tmp, FIXED_TIMESTAMP)
     return path
+
+
+def finish_workbook(wb: Workbook) -> None:
+    """Print setup of every sheet (the header row above a frozen pane repeated on each page) and
+    calculation settings that keep the values :func:`.recalc.store_cached_values` stores
+    (see :mod:`.print_setup`)."""
+    setup_workbook(wb)
 
 
 def write_shipped(directory: str | Path) -> list[Path]:

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable
 
-from ..core.errors import closest
+from ..core.errors import XlcomputeError, closest
 from ..functions.excel_values import MAX_COLUMNS, MAX_ROWS, column_letters, parse_reference
 from .errors import WorkbookError
 from .file_kind import SAVE_AS, not_a_zip, utf16
@@ -457,6 +457,16 @@ def _locate_unreadable_number(file: str, data: bytes, info: WorkbookInfo) -> Wor
     return None
 
 
+def _reraise_ours(exc: BaseException) -> None:
+    """Raise the xlcompute error (the time limit, from a signal handler) that openpyxl wrapped into
+    its own "could not read" error, if there is one behind ``exc``."""
+    seen = exc.__cause__ or exc.__context__
+    while seen is not None:
+        if isinstance(seen, XlcomputeError):
+            raise seen from None
+        seen = seen.__cause__ or seen.__context__
+
+
 def open_workbook(path: str | os.PathLike, *, data_only: bool = False, read_only: bool = False,
                   keep_vba: bool = False, limits: Limits = DEFAULT_LIMITS) -> Any:
     """Open an untrusted .xlsx/.xlsm workbook with openpyxl, or raise :class:`WorkbookError`.
@@ -487,6 +497,7 @@ def open_workbook(path: str | os.PathLike, *, data_only: bool = False, read_only
     except WorkbookError:
         raise
     except ValueError as exc:
+        _reraise_ours(exc)
         located = _locate_unreadable_number(file, data, info)
         if located is not None:
             raise located from None
@@ -499,6 +510,7 @@ def open_workbook(path: str | os.PathLike, *, data_only: bool = False, read_only
         raise WorkbookError(file, "the workbook needs more memory than available to open",
                             expected="a workbook within the documented limits", found="too much content") from None
     except Exception as exc:
+        _reraise_ours(exc)
         raise WorkbookError(file, "openpyxl could not read the workbook", expected="a valid .xlsx workbook",
                             found=f"{type(exc).__name__}: {exc}", hint=SAVE_AS + " again") from None
     if read_only:

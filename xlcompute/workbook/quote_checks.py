@@ -72,6 +72,24 @@ def _where(ev: Evaluation, name: str) -> tuple[str, str]:
     return ev.names.get(name, ("-", "-"))
 
 
+def expired_on(ev: Evaluation, today: _dt.date | None = None) -> _dt.date | None:
+    """The date the quote's validity ended (``VALID_UNTIL``) if that is before ``today``, else None."""
+    today = _dt.date.today() if today is None else today
+    valid_until = _as_date(ev.value("VALID_UNTIL"))
+    return valid_until if valid_until is not None and valid_until < today else None
+
+
+def expiry_warning(ev: Evaluation, today: _dt.date | None = None) -> CellIssue | None:
+    """The warning about an expired quote (see :func:`expired_on`), or None."""
+    today = _dt.date.today() if today is None else today
+    ended = expired_on(ev, today)
+    if ended is None:
+        return None
+    return CellIssue(*_where(ev, "VALID_UNTIL"), f"the quote expired on {ended.isoformat()} (today is "
+                                                 f"{today.isoformat()}): date it anew or extend VALIDITY_DAYS "
+                                                 "before sending")
+
+
 def quote_warnings(ev: Evaluation, today: _dt.date | None = None) -> list[CellIssue]:
     """Warnings about the quote of an evaluated workbook (``today`` defaults to the date today)."""
     today = _dt.date.today() if today is None else today
@@ -80,11 +98,9 @@ def quote_warnings(ev: Evaluation, today: _dt.date | None = None) -> list[CellIs
     if is_placeholder_customer(customer):
         warnings.append(CellIssue(*_where(ev, "CUSTOMER"), f"placeholder customer name {customer!r}: replace before "
                                                            "sending"))
-    valid_until = _as_date(ev.value("VALID_UNTIL"))
-    if valid_until is not None and valid_until < today:
-        warnings.append(CellIssue(*_where(ev, "VALID_UNTIL"), f"the quote expired on {valid_until.isoformat()} "
-                                                              f"(today is {today.isoformat()}): date it anew or "
-                                                              "extend VALIDITY_DAYS before sending"))
+    expired = expiry_warning(ev, today)
+    if expired is not None:
+        warnings.append(expired)
     quote_date = _as_date(ev.value("QUOTE_DATE"))
     if quote_date is not None:
         warnings.extend(_later_prices(ev, quote_date))

@@ -1,4 +1,5 @@
-"""Writing user strings into workbooks as text, never as formulas (formula injection).
+"""Writing user strings into workbooks as text, never as formulas (formula injection), and
+pinning a written package's dates so that regenerating a shipped workbook changes no byte.
 
 Files are written with :func:`xlcompute.atomic.atomic_write`; this module keeps the strings
 that go into their cells from being read as formulas.
@@ -6,9 +7,14 @@ that go into their cells from being read as formulas.
 
 from __future__ import annotations
 
+import datetime as _dt
+import io
+import re
+import zipfile
+from pathlib import Path
 from typing import Any
 
-__all__ = ["FORMULA_TRIGGERS", "safe_cell_text", "write_text"]
+__all__ = ["FORMULA_TRIGGERS", "pin_dates", "safe_cell_text", "write_text"]
 
 #: Leading characters that make Excel, LibreOffice or a CSV import treat text as a formula
 #: (OWASP "CSV Injection"), including the full-width forms some IMEs produce.
@@ -41,3 +47,24 @@ def write_text(cell: Any, value: Any) -> Any:
     if text.startswith(FORMULA_TRIGGERS):
         cell.quotePrefix = True
     return cell
+
+
+_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
+
+
+def pin_dates(path: str | Path, when: _dt.datetime) -> None:
+    """Give the package at ``path`` the date ``when`` everywhere openpyxl writes the time of saving:
+    each zip entry's time stamp and the document's *modified* property. Regenerating a shipped
+    workbook then gives the same bytes (a clean ``git status``)."""
+    path = Path(path)
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "docProps/core.xml":
+                data = _MODIFIED.sub(lambda m: m.group(1) + stamp + m.group(2), data)
+            pinned = zipfile.ZipInfo(info.filename, when.timetuple()[:6])
+            pinned.compress_type, pinned.external_attr = info.compress_type, info.external_attr
+            target.writestr(pinned, data)
+    path.write_bytes(out.getvalue())
