@@ -25,7 +25,8 @@ PACKAGE = REPO / "xlcompute"
 
 def _texts_to_translate() -> set[str]:
     """Every text the code and templates mark for translation, extracted as `make messages` does."""
-    method_map = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
+    method_map = [("**/workbook/generate.py", "xlcompute.workbook.translate:extract_texts"),
+                  ("**/templates/**.html", "jinja2"), ("**.py", "python")]
     options = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n", "trimmed": "true"}}
     return {message[2] for message in extract_from_dir(str(PACKAGE), method_map, options) if isinstance(message[2], str)}
 

@@ -27,10 +27,12 @@ from .outputs import report_targets
 @click.option("--exchange-rate", type=float, help="Units of --currency per USD, as of --rate-date, from --rate-source.")
 @click.option("--rate-date", type=click.DateTime(formats=["%Y-%m-%d"]), help="Date of the exchange rate (YYYY-MM-DD).")
 @click.option("--rate-source", help="Where the exchange rate comes from (e.g. ECB euro reference rate).")
+@click.option("--lang", type=click.Choice(list(LANGUAGES)), default=DEFAULT_LANGUAGE, show_default=True,
+              help="Language of the workbook's labels, units and notes (names and formulas stay as they are).")
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 @click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
 def new(kind: str, customer: str | None, quote_number: str | None, currency: str, exchange_rate: float | None,
-        rate_date: datetime | None, rate_source: str | None, force: bool, output: Path) -> None:
+        rate_date: datetime | None, rate_source: str | None, lang: str, force: bool, output: Path) -> None:
     """Write a starter scenario workbook OUTPUT.xlsx (inputs, estimate, quote), dated today."""
     import re  # noqa: PLC0415
 
@@ -51,7 +53,7 @@ def new(kind: str, customer: str | None, quote_number: str | None, currency: str
     today = datetime.now().date()
     number = quote_number or new_quote_number(today)
     write_workbook(output, kind, quote_date=today, quote_number=number, customer=customer or PLACEHOLDER_CUSTOMER,
-                   currency=Currency(code, exchange_rate, rate_date, rate_source))
+                   currency=Currency(code, exchange_rate, rate_date, rate_source), lang=lang)
     click.echo(f"Wrote {output} ({kind}, quote {number} dated {today.isoformat()}, in {code}). Edit the orange input "
                f"cells on the Inputs and Quote sheets, then run: xlcompute report {output}")
     if code != "USD" and None in (exchange_rate, rate_date, rate_source):

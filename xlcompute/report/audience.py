@@ -146,11 +146,15 @@ def customer_inputs(inputs: list[dict[str, Any]], names: dict[str, str]) -> list
         if _COST_INPUT.search(row.get("name") or "") or "GPU_PRICE(" in (row.get("formula") or "").upper():
             continue
         value = row["value"]
-        out.append({**row, "value": names.get(str(value), value)})
+        if str(value) in names:  # a catalog id: its name says what it is, no unit
+            out.append({**row, "value": names[str(value)], "unit": ""})
+        else:
+            out.append({**row, "value": value})
     return out
 
 
-_INTERNAL_NOTE = re.compile(r"^(xlcompute:\s*|shown on the cover(:\s*|$))", re.IGNORECASE)
+#: The workbook's own remarks (in English or as `new --lang zh-CN` writes them).
+_INTERNAL_NOTE = re.compile(r"^(xlcompute[:：]\s*|(shown on the cover|显示在封面上)([:：]\s*|$))", re.IGNORECASE)
 
 
 def customer_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

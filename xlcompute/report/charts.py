@@ -35,12 +35,17 @@ def _pyplot() -> Any:
     import matplotlib  # noqa: PLC0415
 
     matplotlib.use("Agg")
+    import logging  # noqa: PLC0415
+
     import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    # "no bold weight of WenQuanYi": the regular one is used, which is what a reader sees anyway.
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
 
     plt.rcParams.update({
         "svg.fonttype": "none",
         "svg.hashsalt": "xlcompute",
-        "font.family": "DejaVu Sans",
+        "font.family": _font_families(),
         "font.size": 9,
         "axes.spines.top": False,
         "axes.spines.right": False,
@@ -49,6 +54,18 @@ def _pyplot() -> Any:
         "axes.titlesize": 10,
     })
     return plt
+
+
+#: Fonts for chart text: Latin first, then a CJK font for Chinese labels (the PDF's own order).
+CHART_FONTS = ("DejaVu Sans", "WenQuanYi Micro Hei", "Noto Sans CJK SC")
+
+
+def _font_families() -> list[str]:
+    """The :data:`CHART_FONTS` installed here (matplotlib falls back along the list, glyph by glyph)."""
+    from matplotlib import font_manager  # noqa: PLC0415
+
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    return [name for name in CHART_FONTS if name in installed] or ["DejaVu Sans"]
 
 
 def _svg(fig: Any, salt: str, left_in: float = 0.95) -> Markup:

@@ -25,10 +25,12 @@ from ..atomic import atomic_write
 from ..core.errors import XlcomputeError
 from ..core.money import CATALOG_CURRENCY
 from ..functions.excel_values import column_letters, parse_reference
+from ..locale import DEFAULT_LANGUAGE, check_language
 from . import contract as c
 from . import ownership_scenario as ownership
 from .print_setup import setup_workbook
 from .recalc import store_cached_values
+from .translate import translate_workbook
 from .write import pin_dates, write_text
 
 
@@ -398,11 +400,13 @@ def _exchange_rate_cells(wb: Workbook, ws, currency: Currency) -> None:
         _define(wb, name, ws.title, cell.coordinate)
 
 
-def write_workbook(path: str | Path, kind: str = "training", **quote: object) -> Path:
+def write_workbook(path: str | Path, kind: str = "training", *, lang: str = DEFAULT_LANGUAGE, **quote: object) -> Path:
     """Write a starter workbook of ``kind`` to ``path`` atomically; returns the path. ``quote``:
-    ``quote_date``, ``quote_number``, ``customer`` and ``currency`` as :func:`build_workbook` takes them."""
+    ``quote_date``, ``quote_number``, ``customer`` and ``currency`` as :func:`build_workbook` takes them;
+    ``lang``: the language of its labels (:func:`.translate.translate_workbook`)."""
     path = Path(path)
     wb = build_workbook(kind, **quote)
+    translate_workbook(wb, check_language(lang))
     for name in ("customer", "quote_number"):  # the user's text, never a formula ("=HYPERLINK(...)")
         if isinstance(quote.get(name), str):
             sheet, cell = next(iter(wb.defined_names[name.upper()].destinations))
