@@ -40,9 +40,9 @@ def new(kind: str, customer: str | None, quote_number: str | None, force: bool, 
 
 
 @main.command()
-@click.argument("workbook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("workbook", type=click.Path(path_type=Path))  # a missing file: the guard's one message, exit 2
 def check(workbook: Path) -> None:
-    """List every problem of a scenario WORKBOOK, with its sheet and cell."""
+    """List every problem of a scenario WORKBOOK, with its sheet and cell (exit status 2 if there are any)."""
     from ..workbook.check import check_workbook  # noqa: PLC0415
     from ..workbook.quote_checks import quote_warnings  # noqa: PLC0415
 
@@ -57,7 +57,7 @@ def check(workbook: Path) -> None:
         click.echo(f"{workbook}: {problem}", err=True)
     if problems:
         click.echo(f"{workbook}: {len(problems)} problem(s).", err=True)
-        raise SystemExit(1)
+        raise SystemExit(2)  # bad input, as report says it
     if evaluation.recomputed_names:
         shown = ", ".join(evaluation.recomputed_names[:8]) + (" ..." if len(evaluation.recomputed_names) > 8 else "")
         click.echo(f"recomputed: {len(evaluation.recomputed_names)} cell(s) saved as #NAME? by a program without the "
@@ -100,7 +100,7 @@ def _render_one(source: str, output: str, html: bool, templates: str | None,
 
 
 @main.command()
-@click.argument("workbooks", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("workbooks", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(path_type=str),  # str: a Path would drop the trailing "/"
               help="Output PDF (one workbook) or directory ending in / (several). Default: beside each workbook.")
 @click.option("--html", is_flag=True, help="Also write the HTML the PDF is rendered from.")
@@ -115,7 +115,10 @@ def report(workbooks: tuple[Path, ...], output: str | None, html: bool, template
            stamp_time: bool) -> None:
     """Render scenario WORKBOOKS to PDF cost proposals."""
     from ..report.render import report_workbook  # noqa: PLC0415
+    from ..workbook.guard import check_file  # noqa: PLC0415
 
+    for workbook in workbooks:  # every file first: one message and exit 2 before any work starts
+        check_file(workbook)
     targets, folder = report_targets(workbooks, output)
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)

@@ -92,9 +92,19 @@ def refuse_foreign_references(wb: Any, *, file: str | os.PathLike | None = None)
 def find_circular_references(wb: Any, *, max_formulas: int = 200_000) -> list[list[str]]:
     """Groups of formula cells that depend on themselves (``Sheet!A1`` each), from the formulas.
 
-    Needs a workbook opened with ``data_only=False``. References are found with openpyxl's
-    formula Tokenizer (cells, ranges, whole rows/columns and defined names); each group
-    is a strongly connected component of the formula graph, or one cell referring to itself.
+    Needs a workbook opened with ``data_only=False``. Each group is a strongly connected
+    component of :func:`formula_graph`, or one cell referring to itself.
+    """
+    graph = formula_graph(wb, max_formulas=max_formulas)
+    return [[address(col, row, sheet) for sheet, row, col in group] for group in _cycles(graph)]
+
+
+def formula_graph(wb: Any, *, max_formulas: int = 200_000) -> dict[tuple[str, int, int], set[tuple[str, int, int]]]:
+    """Each formula cell ``(sheet, row, column)`` -> the formula cells it refers to (its precedents).
+
+    References are found with openpyxl's formula Tokenizer (cells, ranges, whole rows/columns
+    and defined names, unions included); references into other workbooks and structured
+    references to tables are not followed. Empty past ``max_formulas`` formula cells.
     """
     from openpyxl.formula.tokenizer import Token, Tokenizer
 
@@ -108,9 +118,9 @@ def find_circular_references(wb: Any, *, max_formulas: int = 200_000) -> list[li
                     formulas[(ws.title, cell.row, cell.column)] = text
                     by_sheet.setdefault(ws.title, []).append((cell.row, cell.column))
                     if len(formulas) > max_formulas:
-                        return []
+                        return {}
     if not formulas:
-        return []
+        return {}
     names = defined_names(wb)
     extent = {ws.title: (ws.max_row or 1, ws.max_column or 1) for ws in wb.worksheets}
     titles = {t.lower(): t for t in wb.sheetnames}
@@ -146,8 +156,7 @@ def find_circular_references(wb: Any, *, max_formulas: int = 200_000) -> list[li
             if token.type == Token.OPERAND and token.subtype == Token.RANGE:
                 edges.update(targets(key[0], token.value))
         graph[key] = edges
-
-    return [[address(col, row, sheet) for sheet, row, col in group] for group in _cycles(graph)]
+    return graph
 
 
 def _cycles(graph: dict[Any, set[Any]]) -> list[list[Any]]:

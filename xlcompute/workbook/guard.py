@@ -526,7 +526,10 @@ def open_workbook(path: str | os.PathLike, *, data_only: bool = False, read_only
     return wb
 
 
-def _read_bounded(file: str, limits: Limits) -> bytes:
+def check_file(path: str | os.PathLike, limits: Limits = DEFAULT_LIMITS) -> os.stat_result:
+    """Raise :class:`WorkbookError` unless ``path`` is a regular file within the size limit
+    (missing, a folder, a device, unreadable or too large: one message each); its ``stat``."""
+    file = os.fspath(path)
     try:
         st = os.stat(file)
     except FileNotFoundError:
@@ -545,6 +548,13 @@ def _read_bounded(file: str, limits: Limits) -> bytes:
     if st.st_size > limits.max_file_bytes:
         raise WorkbookError(file, "the file is too large", expected=f"at most {limits.max_file_bytes:,} bytes",
                             found=f"{st.st_size:,} bytes")
+    if not os.access(file, os.R_OK):
+        raise WorkbookError(file, "the file cannot be read (permission denied)")
+    return st
+
+
+def _read_bounded(file: str, limits: Limits) -> bytes:
+    check_file(file, limits)
     try:
         chunks, size = [], 0
         with open(file, "rb") as handle:  # chunked: read(n) would allocate n bytes up front

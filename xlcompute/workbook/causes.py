@@ -1,0 +1,215 @@
+"""Errors by root cause: one problem where an error starts, one line for the cells it spreads to.
+
+A typo in one input cell makes every formula below it show ``#VALUE!``: listing each of them
+buries the one thing to fix. :func:`group_by_cause` finds the cells where errors *start* (an
+error cell none of whose precedents shows an error) and, for an xlcompute function that failed
+on one of its arguments, follows that argument to the input cell it names:
+
+    Inputs!B5: GPU: unknown GPU 'h100-sxn'. Did you mean 'h100-sxm'? ... (the gpu of
+    GPU_PRICE in Inputs!B13 and TRAIN_GPU_HOURS in Estimate!B6); 16 cells depend on it and
+    show errors: Inputs!B13, Estimate!B6, ...
+
+The function's own reason (an unknown id with the catalog's closest ids, no on-demand price
+from that provider with the providers that have one) is the message; the problems the error
+cells would each have given (``SUBTOTAL expected a number, found #VALUE!``) are folded into the
+one line. Error cells no cause can be found for (a cycle) keep their own problems.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any, Iterable
+
+from openpyxl.formula.tokenizer import Token, Tokenizer
+
+from ..functions import REGISTRY
+from ..functions.excel_values import address, error_code, is_error, parse_reference
+from .dependencies import formula_graph
+from .evaluate import CellIssue, Evaluation, base_name
+
+Key = tuple[str, str]  # (sheet, cell)
+
+#: Dependent cells listed by address in a cause's line; past this, counted.
+LISTED_DEPENDENTS = 8
+#: What the registry says when an argument holds an error: the cause is further up.
+_PASSED_ON = "the input is the error value"
+#: The errors of a name or reference that does not resolve.
+_UNRESOLVED = ("#NAME?", "#REF!")
+
+
+def _error_cells(ev: Evaluation) -> set[Key]:
+    return {key for key in ev.formulas if is_error(ev.values.get(key)) or is_error(ev.computed.get(key))}
+
+
+def _graphs(wb: Any, errors: set[Key]) -> tuple[dict[Key, set[Key]], dict[Key, set[Key]]]:
+    """(precedents, dependents) among the error cells."""
+    before: dict[Key, set[Key]] = defaultdict(set)
+    after: dict[Key, set[Key]] = defaultdict(set)
+    for (sheet, row, column), sources in formula_graph(wb, max_formulas=10**7).items():
+        key = (sheet, address(column, row))
+        if key not in errors:
+            continue
+        for source_sheet, source_row, source_column in sources:
+            source = (source_sheet, address(source_column, source_row))
+            if source in errors and source != key:
+                before[key].add(source)
+                after[source].add(key)
+    return before, after
+
+
+def _downstream(start: Key, after: dict[Key, set[Key]]) -> set[Key]:
+    seen: set[Key] = set()
+    todo = [start]
+    while todo:
+        for nxt in after.get(todo.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
+
+
+def argument_text(formula: str, function: str, position: int) -> str | None:
+    """The text of argument ``position`` (from 0) of the first call of ``function`` in ``formula``
+    when it is one reference or name (``GPU``, ``Inputs!B5``); None otherwise."""
+    try:
+        items = Tokenizer(formula).items
+    except Exception:  # noqa: BLE001 - an unreadable formula has no argument to follow
+        return None
+    depth = index = 0
+    found: list[Any] = []
+    for token in items:
+        if depth == 0:
+            if token.type == Token.FUNC and token.subtype == Token.OPEN and base_name(token.value[:-1]) == function:
+                depth = 1
+            continue
+        if token.subtype == Token.OPEN:
+            depth += 1
+        elif token.subtype == Token.CLOSE:
+            depth -= 1
+            if depth == 0:
+                break
+        elif depth == 1 and token.type == Token.SEP and token.subtype == Token.ARG:
+            index += 1
+            continue
+        if index == position and token.type != Token.WSPACE:
+            found.append(token)
+    if len(found) == 1 and found[0].type == Token.OPERAND and found[0].subtype == Token.RANGE:
+        return found[0].value
+    return None
+
+
+def _cell_of(text: str, sheet: str, ev: Evaluation) -> Key | None:
+    """The one cell ``text`` (a single-cell name or reference seen from ``sheet``) names, or None."""
+    named = ev.names.get(text.upper())
+    if named is not None:
+        return named
+    reference = parse_reference(text)
+    if reference is None or not reference.is_cell or reference.book is not None:
+        return None
+    if reference.sheet is None:
+        return sheet, reference.coordinate
+    titles = {title.lower(): title for title in ev.sheets}
+    title = titles.get(reference.sheet.lower())
+    return (title, reference.coordinate) if title else None
+
+
+class _Cause:
+    """Where one error starts: the input cell (or the failing cell) and what went wrong there."""
+
+    def __init__(self, location: Key, why: str, failing: str = "") -> None:
+        self.location = location
+        self.whys = [why]
+        self.failing = [failing] if failing else []  # "the gpu of GPU_PRICE in Inputs!B13"
+        self.dependents: set[Key] = set()
+
+
+def _origin(root: Key, ev: Evaluation, issues: dict[Key, str]) -> tuple[Key, str, str]:
+    """(where the error at ``root`` comes from, why, which function failed where) for one root."""
+    own = issues.get(root, f"shows the error {ev.values.get(root)}")
+    cell = next((c for c in ev.xlcompute_cells if (c.sheet, c.cell) == root), None)
+    failed = next((call for call in cell.calls if call.error), None) if cell is not None else None
+    if failed is None:
+        return root, own, ""
+    text = str(failed.error)
+    code = error_code(text) or ""
+    message = text[len(code):].strip()
+    argument, _, why = message.partition(":")
+    parameters = list(REGISTRY[failed.function].signature.parameters) if failed.function in REGISTRY else []
+    if argument not in parameters or _PASSED_ON in why:
+        return root, own, ""
+    source = argument_text(cell.formula, failed.function, parameters.index(argument))
+    target = _cell_of(source, root[0], ev) if source else None
+    if target is None or target in ev.formulas:  # a literal, an expression or a computed value: the cell is the place
+        return root, own, ""
+    names = [name for name, where in ev.names.items() if where == target]
+    label = names[0] if names else argument
+    return target, f"{label}: {why.strip()}", f"the {argument} of {failed.function} in {root[0]}!{root[1]}"
+
+
+def _listed(cells: Iterable[Key]) -> str:
+    cells = list(cells)
+    shown = ", ".join(f"{sheet}!{cell}" for sheet, cell in cells[:LISTED_DEPENDENTS])
+    return shown + (f" and {len(cells) - LISTED_DEPENDENTS} more" if len(cells) > LISTED_DEPENDENTS else "")
+
+
+def group_by_cause(wb: Any, ev: Evaluation, problems: list[CellIssue], inputs: Iterable[CellIssue] = ()
+                   ) -> list[CellIssue]:
+    """``problems`` with the error cells' problems replaced by one line per root cause (see the module).
+
+    ``inputs`` are the problems of named inputs (also in ``problems``): the first one that is not at
+    an error cell also takes the cells whose error starts at a name or reference that does not
+    resolve (``#NAME?``, ``#REF!``), such as every name of a renamed sheet."""
+    errors = _error_cells(ev)
+    if not errors:
+        return problems
+    anchor = next(((p.sheet, p.cell) for p in inputs if (p.sheet, p.cell) not in errors), None)
+    before, after = _graphs(wb, errors)
+    issues: dict[Key, str] = {}
+    for p in ev.issues:
+        issues.setdefault((p.sheet, p.cell), p.message)
+    order = {title: i for i, title in enumerate(ev.sheets)}
+    roots = sorted((k for k in errors if not before.get(k)), key=lambda k: (order.get(k[0], 99), _row_col(k[1])))
+    causes: dict[Key, _Cause] = {}
+    for root in roots:
+        location, why, failing = _origin(root, ev, issues)
+        if location == root and anchor is not None and error_code(ev.values.get(root)) in _UNRESOLVED:
+            location = anchor
+        cause = causes.get(location)
+        if cause is None:
+            cause = causes[location] = _Cause(location, why, failing)
+        else:
+            cause.whys += [why] if why not in cause.whys else []
+            cause.failing += [failing] if failing else []
+        cause.dependents |= _downstream(root, after) | ({root} if root != location else set())
+    explained = set(causes) | {cell for cause in causes.values() for cell in cause.dependents}
+    own_lines: dict[Key, CellIssue] = {}
+    for p in problems:
+        own_lines.setdefault((p.sheet, p.cell), p)
+    lines, merged = [], []
+    for location, cause in sorted(causes.items(), key=lambda item: (order.get(item[0][0], 99), _row_col(item[0][1]))):
+        dependents = sorted(cause.dependents - {location},
+                            key=lambda k: (order.get(k[0], 99), _row_col(k[1])))
+        kept = own_lines.get(location)
+        whys = [why.rstrip(".") for why in cause.whys]
+        if kept is not None:  # the contract's check of the cell speaks first (it names the input)
+            merged.append(kept)
+            whys = [kept.message.rstrip(".")] + ([] if location not in errors else
+                                                  [why for why in whys if why != kept.message.rstrip(".")])
+        text = "; ".join(whys)
+        if cause.failing and location not in errors and kept is None:
+            more = f" and {len(cause.failing) - 4} more" if len(cause.failing) > 4 else ""
+            text += f" (it is {', '.join(cause.failing[:4])}{more})"
+        if dependents:
+            text += (f"; {len(dependents)} cell(s) depend on it and show errors (check again once it is fixed): "
+                     f"{_listed(dependents)}")
+        lines.append(CellIssue(location[0], location[1], text))
+    rest = [p for p in problems if (p.sheet, p.cell) not in errors or (p.sheet, p.cell) not in explained]
+    rest = [p for p in rest if not any(p is m for m in merged)]
+    return lines + rest
+
+
+def _row_col(cell: str) -> tuple[int, int]:
+    reference = parse_reference(cell)
+    if reference is None:
+        return (0, 0)
+    return (reference.first.row or 0, reference.first.column or 0)
