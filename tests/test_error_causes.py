@@ -169,3 +169,17 @@ def test_a_sound_workbook_still_checks_ok(tmp_path):
     result = CliRunner().invoke(main, ["check", str(path)])
     assert result.exit_code == 0 and "OK" in result.output, result.output
     assert openpyxl.load_workbook(path)  # unchanged and readable
+
+
+def test_an_error_typed_into_an_input_is_the_cause_of_what_uses_it(tmp_path):
+    """#N/A pasted as a value into the storage size: the storage input is the one line, and the
+    native formula using it (Quote!B16 = STORAGE_TB * STORAGE_MONTHS) is counted under it."""
+    wb = build_workbook("training")
+    wb["Inputs"]["B15"] = "#N/A"
+    wb["Inputs"]["B15"].data_type = "e"
+    path = tmp_path / "typed.xlsx"
+    wb.save(path)
+    _, problems = check_workbook(path)
+    assert [(p.sheet, p.cell) for p in problems] == [("Inputs", "B15")], problems
+    assert problems[0].message.startswith("STORAGE_TB") and "#N/A" in problems[0].message
+    assert _dependents(problems[0].message) == 8  # Quote B16 E16 E19..E24

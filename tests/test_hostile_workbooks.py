@@ -121,6 +121,27 @@ def test_untrustworthy_formulas_are_listed_with_their_cells(corpus):
     assert safety_problems(open_workbook(corpus["truncated.xlsx"].path.with_name("valid.xlsx"))) == []
 
 
+def test_external_links_come_from_the_package_parts_not_openpyxl_internals(corpus, monkeypatch):
+    """Issue 11 leftover: find_external_links read openpyxl's private ``_external_links``. Now the
+    guard's scan of the xl/externalLinks/ parts gives them, for a workbook the guard opened and,
+    through the package openpyxl saves, for one it did not."""
+    import openpyxl
+
+    from xlcompute.workbook.dependencies import find_external_links
+    from xlcompute.workbook.guard import package_external_links
+
+    path = corpus["external_link.xlsx"].path
+    assert package_external_links(path.read_bytes()) == ["file:///C:/Finance/secret_prices.xlsx"]
+    assert find_external_links(open_workbook(path)) == ["file:///C:/Finance/secret_prices.xlsx"]
+    plain = openpyxl.load_workbook(path)
+    assert find_external_links(plain) == ["file:///C:/Finance/secret_prices.xlsx"]
+    valid = corpus["truncated.xlsx"].path.with_name("valid.xlsx")
+    assert find_external_links(openpyxl.load_workbook(valid)) == [] == package_external_links(valid.read_bytes())
+    source = Path(__file__).resolve().parents[1] / "xlcompute" / "workbook" / "dependencies.py"
+    code = source.read_text(encoding="utf-8")
+    assert '"_external_links"' not in code and "._external_links" not in code
+
+
 def test_macros_are_reported_and_never_kept(corpus, tmp_path):
     case = corpus["macros.xlsm"]
     wb = open_workbook(case.path)

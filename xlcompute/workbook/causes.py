@@ -31,8 +31,6 @@ Key = tuple[str, str]  # (sheet, cell)
 
 #: Dependent cells listed by address in a cause's line; past this, counted.
 LISTED_DEPENDENTS = 8
-#: What the registry says when an argument holds an error: the cause is further up.
-_PASSED_ON = "the input is the error value"
 #: The errors of a name or reference that does not resolve.
 _UNRESOLVED = ("#NAME?", "#REF!")
 
@@ -102,7 +100,7 @@ def _cell_of(text: str, sheet: str, ev: Evaluation) -> Key | None:
     """The one cell ``text`` (a single-cell name or reference seen from ``sheet``) names, or None."""
     named = ev.names.get(text.upper())
     if named is not None:
-        return named
+        return named if named[0] in ev.sheets else None  # a name into a missing sheet names no cell
     reference = parse_reference(text)
     if reference is None or not reference.is_cell or reference.book is not None:
         return None
@@ -124,26 +122,40 @@ class _Cause:
 
 
 def _origin(root: Key, ev: Evaluation, issues: dict[Key, str]) -> tuple[Key, str, str]:
-    """(where the error at ``root`` comes from, why, which function failed where) for one root."""
-    own = issues.get(root, f"shows the error {ev.values.get(root)}")
+    """(where the error at ``root`` comes from, why, which function failed where) for one root:
+    the input cell an xlcompute function failed on, else a cell holding an error value that the
+    formula names, else ``root`` itself."""
     cell = next((c for c in ev.xlcompute_cells if (c.sheet, c.cell) == root), None)
     failed = next((call for call in cell.calls if call.error), None) if cell is not None else None
-    if failed is None:
-        return root, own, ""
-    text = str(failed.error)
-    code = error_code(text) or ""
-    message = text[len(code):].strip()
-    argument, _, why = message.partition(":")
-    parameters = list(REGISTRY[failed.function].signature.parameters) if failed.function in REGISTRY else []
-    if argument not in parameters or _PASSED_ON in why:
-        return root, own, ""
-    source = argument_text(cell.formula, failed.function, parameters.index(argument))
-    target = _cell_of(source, root[0], ev) if source else None
-    if target is None or target in ev.formulas:  # a literal, an expression or a computed value: the cell is the place
-        return root, own, ""
-    names = [name for name, where in ev.names.items() if where == target]
-    label = names[0] if names else argument
-    return target, f"{label}: {why.strip()}", f"the {argument} of {failed.function} in {root[0]}!{root[1]}"
+    if failed is not None:
+        text = str(failed.error)
+        argument, _, why = text[len(error_code(text) or ""):].strip().partition(":")
+        parameters = list(REGISTRY[failed.function].signature.parameters) if failed.function in REGISTRY else []
+        source = argument_text(cell.formula, failed.function, parameters.index(argument)) \
+            if argument in parameters else None
+        target = _cell_of(source, root[0], ev) if source else None
+        if target is not None and target not in ev.formulas:  # a typed input, not a literal or a computed value
+            names = [name for name, where in ev.names.items() if where == target]
+            return (target, f"{names[0] if names else argument}: {why.strip()}",
+                    f"the {argument} of {failed.function} in {root[0]}!{root[1]}")
+    own = issues.get(root, f"shows the error {ev.values.get(root)}")
+    typed = _typed_error(root, ev)
+    return (typed, issues.get(typed, own), "") if typed else (root, own, "")
+
+
+def _typed_error(root: Key, ev: Evaluation) -> Key | None:
+    """The first cell ``root``'s formula names that holds an error as a value (typed, or pasted
+    as a value), not computed: where an error then starts."""
+    try:
+        items = Tokenizer(ev.formulas[root]).items
+    except Exception:  # noqa: BLE001 - an unreadable formula names no cell
+        return None
+    for token in items:
+        if token.type == Token.OPERAND and token.subtype == Token.RANGE:
+            cell = _cell_of(token.value, root[0], ev)
+            if cell is not None and cell not in ev.formulas and is_error(ev.values.get(cell)):
+                return cell
+    return None
 
 
 def _listed(cells: Iterable[Key]) -> str:

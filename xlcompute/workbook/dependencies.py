@@ -12,6 +12,7 @@ what an evaluator calls before its engine loads the file.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from typing import Any
@@ -20,21 +21,25 @@ from ..functions.excel_values import address, parse_reference, split_union
 from .cells import defined_names, workbook_file
 from .errors import WorkbookError, shorten
 from .formula_text import FormulaFinding, LocatedFormula, formula_findings, scan_formula
-from .guard import workbook_info
+from .guard import package_external_links, workbook_info
 
 __all__ = ["find_circular_references", "find_external_links", "find_foreign_references", "refuse_foreign_references",
            "safety_problems"]
 
 
 def find_external_links(wb: Any) -> list[str]:
-    """Targets of the workbook's links to other files (from its xl/externalLinks/ parts)."""
+    """Targets of the workbook's links to other files, from its ``xl/externalLinks/`` parts as the
+    guard's XML scan read them. A workbook not opened by :func:`~.guard.open_workbook` is saved
+    to memory (openpyxl writes the links it read back as those parts) and that package scanned."""
     info = workbook_info(wb)
-    links = list(info.external_links) if info else []
-    for link in getattr(wb, "_external_links", None) or []:
-        target = getattr(getattr(link, "file_link", None), "Target", None)
-        if target and target not in links:
-            links.append(target)
-    return links
+    if info is not None:
+        return list(info.external_links)
+    buffer = io.BytesIO()
+    try:
+        wb.save(buffer)
+    except Exception:  # noqa: BLE001 - e.g. a read-only workbook: it has no package of its own to scan
+        return []
+    return package_external_links(buffer.getvalue(), workbook_file(wb) or "workbook")
 
 
 def _formula_text(cell: Any) -> str | None:

@@ -316,6 +316,25 @@ class _Package:
         return out
 
 
+def _external_links(package: _Package, parts: list[str]) -> list[str]:
+    """Targets of the external-link ``parts`` the workbook part relates to; a part under
+    ``xl/externalLinks/`` that none of them names still counts, as "(an external workbook)"."""
+    links = [link for part in parts if part in package.infos for _, _, link, _ in package.relationships(part)]
+    if not links and any(n.startswith("xl/externalLinks/") and n.endswith(".xml") for n in package.infos):
+        links.append("(an external workbook)")
+    return links
+
+
+def package_external_links(data: bytes, file: str = "workbook", limits: Limits = DEFAULT_LIMITS) -> list[str]:
+    """Targets of the links to other files in the .xlsx package ``data`` (its ``xl/externalLinks/``
+    parts), read with the same bounded, DTD-rejecting scan as :func:`open_workbook`."""
+    package = _Package(file, data, limits)
+    main = next((target for _, kind, target, _ in package.relationships("") if kind.endswith("/officeDocument")),
+                "xl/workbook.xml")
+    return _external_links(package, [target for _, kind, target, _ in package.relationships(main)
+                                     if kind.endswith("/externalLink")])
+
+
 def _inspect_package(file: str, data: bytes, limits: Limits) -> WorkbookInfo:
     package = _Package(file, data, limits)
     names = set(package.infos)
@@ -357,12 +376,8 @@ def _inspect_package(file: str, data: bytes, limits: Limits) -> WorkbookInfo:
             kind, target, _ = rels.get(rid or "", ("", "", ""))
             if target in names:
                 info.sheets[element.get("name", target)] = target
-    for rid, (kind, target, mode) in rels.items():
-        if kind.endswith("/externalLink") and target in names:
-            for _, _, link, link_mode in package.relationships(target):
-                info.external_links.append(link)
-    if any(n.startswith("xl/externalLinks/") and n.endswith(".xml") for n in names) and not info.external_links:
-        info.external_links.append("(an external workbook)")
+    info.external_links = _external_links(package, [target for kind, target, _ in rels.values()
+                                                    if kind.endswith("/externalLink")])
 
     # Every part through the bounded, DTD-rejecting scan; sheets counted and their formulas
     # and texts checked as they stream.
