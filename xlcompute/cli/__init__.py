@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from typing import Callable
+import threading
+from typing import Any, Callable
 
 import click
 
@@ -33,14 +34,42 @@ def _terminator(owner: int) -> Callable[[int, object], None]:
     return terminate
 
 
+def _unraisable(previous: Callable[[Any], object]) -> Callable[[Any], object]:
+    """A ``sys.unraisablehook`` for SIGTERM landing inside a weakref callback or ``__del__``:
+    Python prints "Exception ignored ... Traceback" and drops the SystemExit, so the command
+    would go on. The signal is sent again a moment later (from a timer thread: sent from here, its
+    handler would run inside this hook), and ends the command at the next point it can."""
+    def hook(unraisable: Any) -> None:
+        if isinstance(unraisable.exc_value, SystemExit) and unraisable.exc_value.code == 128 + signal.SIGTERM:
+            timer = threading.Timer(0.01, os.kill, (os.getpid(), signal.SIGTERM))
+            timer.daemon = True
+            timer.start()
+            return
+        previous(unraisable)
+
+    hook.xlcompute = True  # type: ignore[attr-defined]
+    return hook
+
+
+def terminate_on_sigterm() -> bool:
+    """Make SIGTERM raise SystemExit in this process (:func:`_terminator`), even when it lands
+    where Python would swallow it (:func:`_unraisable`); False off the main thread, where no
+    handler can be set."""
+    try:
+        signal.signal(signal.SIGTERM, _terminator(os.getpid()))
+    except ValueError:  # not the main thread (the CLI run inside another program's thread)
+        return False
+    if not getattr(sys.unraisablehook, "xlcompute", False):
+        sys.unraisablehook = _unraisable(sys.unraisablehook)
+    return True
+
+
 def handle_sigterm(ctx: click.Context) -> None:
     """Turn SIGTERM into SystemExit while the command runs (:func:`_terminator`); the previous
     handler comes back when it ends (main thread only; SIGINT is KeyboardInterrupt already)."""
-    try:
-        previous = signal.signal(signal.SIGTERM, _terminator(os.getpid()))
-    except ValueError:  # not the main thread (the CLI run inside another program's thread)
-        return
-    ctx.call_on_close(lambda: signal.signal(signal.SIGTERM, previous))
+    previous = signal.getsignal(signal.SIGTERM)
+    if terminate_on_sigterm():
+        ctx.call_on_close(lambda: signal.signal(signal.SIGTERM, previous))
 
 
 class _Group(click.Group):

@@ -75,8 +75,12 @@ def _pool_context() -> Any:
 
 
 def _warm_up() -> None:
+    """A batch worker's start: SIGTERM becomes SystemExit in *this* process (a forked worker
+    inherits the parent's handler, which acts in the parent only), then the imports."""
     from ..report.render import warm_up  # noqa: PLC0415
+    from . import terminate_on_sigterm  # noqa: PLC0415
 
+    terminate_on_sigterm()
     try:
         warm_up()
     except Exception:  # noqa: BLE001 - a failing import is reported by the first task
@@ -92,6 +96,8 @@ def _render_one(source: str, output: str, html: bool, templates: str | None,
     try:
         with bounded(*bounds):
             result = report_workbook(source, output, html=html, templates=templates, created=created)
+    except SystemExit as exc:  # SIGTERM: the temporary files are gone (atomic_write); the worker ends here
+        os._exit(exc.code if isinstance(exc.code, int) else 1)
     except XlcomputeError as exc:
         return source, "", [f"error: {exc}"]
     except Exception as exc:  # noqa: BLE001 - one bad workbook must not stop the batch
@@ -136,7 +142,9 @@ def report(workbooks: tuple[Path, ...], output: str | None, html: bool, template
         click.echo(f"Wrote {result.pdf} ({result.pages} pages)")
         return
 
-    from concurrent.futures import ProcessPoolExecutor, as_completed  # noqa: PLC0415 - batches only
+    import multiprocessing  # noqa: PLC0415 - batches only
+    from concurrent.futures import ProcessPoolExecutor, as_completed  # noqa: PLC0415
+    from concurrent.futures.process import BrokenProcessPool  # noqa: PLC0415
 
     failures = 0
     workers = jobs or min(len(workbooks), os.cpu_count() or 1)
@@ -146,13 +154,23 @@ def report(workbooks: tuple[Path, ...], output: str | None, html: bool, template
     with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context(), initializer=_warm_up) as pool, \
             click.progressbar(length=len(tasks), label="Rendering", file=sys.stderr) as bar:
         futures = [pool.submit(_render_one, *task) for task in tasks]
-        for future in as_completed(futures):
-            source, written, notes = future.result()
-            bar.update(1)
-            if not written:
-                failures += 1
-            for note in notes:
-                click.echo(f"\n{source}: {note if not written else 'stale: ' + note}", err=True)
+        try:
+            for future in as_completed(futures):
+                source, written, notes = future.result()
+                bar.update(1)
+                if not written:
+                    failures += 1
+                for note in notes:
+                    click.echo(f"\n{source}: {note if not written else 'stale: ' + note}", err=True)
+        except BaseException as exc:  # SIGTERM or Ctrl+C here, or a worker stopped from outside
+            pool.shutdown(wait=False, cancel_futures=True)
+            for worker in multiprocessing.active_children():
+                worker.terminate()  # SIGTERM: each worker removes its temporary file and ends
+            if isinstance(exc, BrokenProcessPool):
+                raise XlcomputeError("a report worker process was stopped from outside (killed, or out of memory) "
+                                     "before the batch ended; no half-written file was left. Run the batch again "
+                                     "for the PDFs not listed above.") from None
+            raise
     click.echo(f"Wrote {len(tasks) - failures} of {len(tasks)} PDF(s) to {output or 'beside the workbooks'}.")
     if failures:
         raise SystemExit(1)
