@@ -183,3 +183,14 @@ def test_an_error_typed_into_an_input_is_the_cause_of_what_uses_it(tmp_path):
     assert [(p.sheet, p.cell) for p in problems] == [("Inputs", "B15")], problems
     assert problems[0].message.startswith("STORAGE_TB") and "#N/A" in problems[0].message
     assert _dependents(problems[0].message) == 8  # Quote B16 E16 E19..E24
+
+
+def test_structured_references_carry_the_cause(tmp_path):
+    """Totals written with the table's column names (=SUM(LineItems[Amount]), =[@Quantity]*...)
+    still fold under the one cause: the grouping reads structured references too."""
+    path = _training(tmp_path, {"Inputs!B5": "h100-sxn", "Quote!E15": "=[@Quantity]*[@[Unit price]]",
+                                "Quote!E19": "=SUM(LineItems[Amount])"})
+    ev, problems = check_workbook(path)
+    assert ev is not None and str(ev.values[("Quote", "E19")]).startswith("#VALUE!")  # the engine followed them
+    assert [(p.sheet, p.cell) for p in problems] == [("Inputs", "B5")], problems
+    assert _dependents(problems[0].message) == 17  # as with plain references

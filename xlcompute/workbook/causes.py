@@ -17,6 +17,7 @@ one line. Error cells no cause can be found for (a cycle) keep their own problem
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from typing import Any, Iterable
 
@@ -39,20 +40,65 @@ def _error_cells(ev: Evaluation) -> set[Key]:
     return {key for key in ev.formulas if is_error(ev.values.get(key)) or is_error(ev.computed.get(key))}
 
 
-def _graphs(wb: Any, errors: set[Key]) -> tuple[dict[Key, set[Key]], dict[Key, set[Key]]]:
-    """(precedents, dependents) among the error cells."""
-    before: dict[Key, set[Key]] = defaultdict(set)
-    after: dict[Key, set[Key]] = defaultdict(set)
+def _graphs(wb: Any, ev: Evaluation, errors: set[Key]) -> tuple[dict[Key, set[Key]], dict[Key, set[Key]]]:
+    """(precedents, dependents) among the error cells, structured references to tables included."""
+    edges: dict[Key, set[Key]] = defaultdict(set)
     for (sheet, row, column), sources in formula_graph(wb, max_formulas=10**7).items():
         key = (sheet, address(column, row))
-        if key not in errors:
-            continue
-        for source_sheet, source_row, source_column in sources:
-            source = (source_sheet, address(source_column, source_row))
-            if source in errors and source != key:
-                before[key].add(source)
-                after[source].add(key)
+        if key in errors:
+            edges[key] |= {(s, address(c, r)) for s, r, c in sources}
+    for key in errors:
+        if "[" in ev.formulas[key] or any(name.lower() in ev.formulas[key].lower() for name in ev.tables):
+            edges[key] |= _structured_precedents(key, ev)
+    before: dict[Key, set[Key]] = defaultdict(set)
+    after: dict[Key, set[Key]] = defaultdict(set)
+    for key, sources in edges.items():
+        for source in sources & errors - {key}:
+            before[key].add(source)
+            after[source].add(key)
     return before, after
+
+
+_STRUCTURED = re.compile(r"([A-Za-z_\\][\w.]*)?\[(.*)\]", re.S)
+
+
+def _structured_precedents(key: Key, ev: Evaluation) -> set[Key]:
+    """The cells the structured references of ``key``'s formula name (``LineItems[Amount]``,
+    ``[@Quantity]``, ``LineItems[[Quantity]:[Amount]]``, ``LineItems``): the data rows of the
+    columns named (of the formula's own row for ``@``), all columns when none is."""
+    try:
+        items = Tokenizer(ev.formulas[key]).items
+    except Exception:  # noqa: BLE001 - an unreadable formula names no cell
+        return set()
+    tables = {name.lower(): where for name, where in ev.tables.items()}
+    row = _row_col(key[1])[0]
+    found: set[Key] = set()
+    for token in items:
+        if not (token.type == Token.OPERAND and token.subtype == Token.RANGE):
+            continue
+        match = _STRUCTURED.fullmatch(token.value)
+        name, spec = (match[1], match[2]) if match else (token.value, "")
+        where = tables.get((name or "").lower()) if name else next(
+            (w for w in tables.values() if w[0] == key[0] and _inside(row, w[1])), None)
+        if where is None:
+            continue
+        sheet, ref = where
+        c1, r1, c2, r2 = parse_reference(ref).bounds()
+        header = {str(ev.values.get((sheet, address(c, r1)), "")).strip().lower(): c for c in range(c1, c2 + 1)}
+        named = []
+        for part in re.findall(r"\[([^\[\]]*)\]", spec) if "[" in spec else [spec]:
+            title = part.strip().lstrip("@").strip().lower()
+            if title and not title.startswith("#") and title in header:
+                named.append(header[title])
+        columns = range(min(named), max(named) + 1) if ":" in spec and named else named or range(c1, c2 + 1)
+        rows = [row] if "@" in spec or "#this row" in spec.lower() else range(r1 + 1, r2 + 1)
+        found |= {(sheet, address(c, r)) for c in columns for r in rows}
+    return found
+
+
+def _inside(row: int, ref: str) -> bool:
+    _, r1, _, r2 = parse_reference(ref).bounds()
+    return r1 < row <= r2
 
 
 def _downstream(start: Key, after: dict[Key, set[Key]]) -> set[Key]:
@@ -175,7 +221,7 @@ def group_by_cause(wb: Any, ev: Evaluation, problems: list[CellIssue], inputs: I
     if not errors:
         return problems
     anchor = next(((p.sheet, p.cell) for p in inputs if (p.sheet, p.cell) not in errors), None)
-    before, after = _graphs(wb, errors)
+    before, after = _graphs(wb, ev, errors)
     issues: dict[Key, str] = {}
     for p in ev.issues:
         issues.setdefault((p.sheet, p.cell), p.message)
