@@ -5,14 +5,15 @@ buries the one thing to fix. :func:`group_by_cause` finds the cells where errors
 error cell none of whose precedents shows an error) and, for an xlcompute function that failed
 on one of its arguments, follows that argument to the input cell it names:
 
-    Inputs!B5: GPU: unknown GPU 'h100-sxn'. Did you mean 'h100-sxm'? ... (the gpu of
-    GPU_PRICE in Inputs!B13 and TRAIN_GPU_HOURS in Estimate!B6); 16 cells depend on it and
-    show errors: Inputs!B13, Estimate!B6, ...
+    Inputs!B5: GPU: unknown gpu 'h100-sxn'. Did you mean 'h100-sxm', ...? (it is the gpu of
+    GPU_PRICE in Inputs!B13, the gpu of TRAIN_GPU_HOURS in Estimate!B6); 17 cell(s) depend on
+    it and show errors (check again once it is fixed): Inputs!B13, Estimate!B6, ...
 
 The function's own reason (an unknown id with the catalog's closest ids, no on-demand price
 from that provider with the providers that have one) is the message; the problems the error
 cells would each have given (``SUBTOTAL expected a number, found #VALUE!``) are folded into the
-one line. Error cells no cause can be found for (a cycle) keep their own problems.
+one line. An error that starts in a formula (``=1/0``) is reported at that formula; error cells
+no cause can be found for (a cycle) keep their own problems.
 """
 
 from __future__ import annotations
@@ -167,11 +168,11 @@ class _Cause:
         self.dependents: set[Key] = set()
 
 
-def _origin(root: Key, ev: Evaluation, issues: dict[Key, str]) -> tuple[Key, str, str]:
+def _origin(root: Key, ev: Evaluation, issues: dict[Key, str], xl_cells: dict[Key, Any]) -> tuple[Key, str, str]:
     """(where the error at ``root`` comes from, why, which function failed where) for one root:
     the input cell an xlcompute function failed on, else a cell holding an error value that the
     formula names, else ``root`` itself."""
-    cell = next((c for c in ev.xlcompute_cells if (c.sheet, c.cell) == root), None)
+    cell = xl_cells.get(root)
     failed = next((call for call in cell.calls if call.error), None) if cell is not None else None
     if failed is not None:
         text = str(failed.error)
@@ -225,11 +226,16 @@ def group_by_cause(wb: Any, ev: Evaluation, problems: list[CellIssue], inputs: I
     issues: dict[Key, str] = {}
     for p in ev.issues:
         issues.setdefault((p.sheet, p.cell), p.message)
+    xl_cells = {(c.sheet, c.cell): c for c in ev.xlcompute_cells}
     order = {title: i for i, title in enumerate(ev.sheets)}
-    roots = sorted((k for k in errors if not before.get(k)), key=lambda k: (order.get(k[0], 99), _row_col(k[1])))
+
+    def position(key: Key) -> tuple[int, int, int]:
+        return (order.get(key[0], len(order)), *_row_col(key[1]))
+
+    roots = sorted((k for k in errors if not before.get(k)), key=position)
     causes: dict[Key, _Cause] = {}
     for root in roots:
-        location, why, failing = _origin(root, ev, issues)
+        location, why, failing = _origin(root, ev, issues, xl_cells)
         if location == root and anchor is not None and error_code(ev.values.get(root)) in _UNRESOLVED:
             location = anchor
         cause = causes.get(location)
@@ -244,9 +250,9 @@ def group_by_cause(wb: Any, ev: Evaluation, problems: list[CellIssue], inputs: I
     for p in problems:
         own_lines.setdefault((p.sheet, p.cell), p)
     lines, merged = [], []
-    for location, cause in sorted(causes.items(), key=lambda item: (order.get(item[0][0], 99), _row_col(item[0][1]))):
-        dependents = sorted(cause.dependents - {location},
-                            key=lambda k: (order.get(k[0], 99), _row_col(k[1])))
+    for location in sorted(causes, key=position):
+        cause = causes[location]
+        dependents = sorted(cause.dependents - {location}, key=position)
         kept = own_lines.get(location)
         whys = [why.rstrip(".") for why in cause.whys]
         if kept is not None:  # the contract's check of the cell speaks first (it names the input)
@@ -261,9 +267,9 @@ def group_by_cause(wb: Any, ev: Evaluation, problems: list[CellIssue], inputs: I
             text += (f"; {len(dependents)} cell(s) depend on it and show errors (check again once it is fixed): "
                      f"{_listed(dependents)}")
         lines.append(CellIssue(location[0], location[1], text))
-    rest = [p for p in problems if (p.sheet, p.cell) not in errors or (p.sheet, p.cell) not in explained]
-    rest = [p for p in rest if not any(p is m for m in merged)]
-    return lines + rest
+    merged_ids = {id(p) for p in merged}
+    return lines + [p for p in problems if id(p) not in merged_ids
+                    and ((p.sheet, p.cell) not in errors or (p.sheet, p.cell) not in explained)]
 
 
 def _row_col(cell: str) -> tuple[int, int]:
