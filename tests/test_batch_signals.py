@@ -121,7 +121,8 @@ def test_a_render_off_the_main_thread_is_stopped_by_the_clock(monkeypatch):
         start = time.perf_counter()
         try:
             templates.environment([]).from_string(
-                "{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}").render()
+                "{% for a in range(10000) %}{% for b in range(10000) %}{% for c in range(10000) %}{% endfor %}"
+                "{% endfor %}{% endfor %}").render()
         except TemplateError as exc:
             errors.append(exc)
         took.append(time.perf_counter() - start)
@@ -152,3 +153,24 @@ def test_sigterm_landing_in_a_finaliser_still_ends_the_command():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.stdout.strip() == "stopped 143", proc
     assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr, proc.stderr
+
+
+def test_a_second_sigterm_does_not_interrupt_the_first_ones_clean_up(tmp_path):
+    """A signal to the process group and then the batch parent stopping its workers: two SIGTERMs
+    in a row. The second must not land inside atomic_write's clean-up."""
+    code = ("import os, signal, sys\n"
+            "from xlcompute.atomic import atomic_write\n"
+            "from xlcompute.cli import terminate_on_sigterm\n"
+            "import xlcompute.atomic as atomic\n"
+            "terminate_on_sigterm()\n"
+            "real_unlink = atomic.Path.unlink\n"
+            "def unlink(self, *a, **k):\n"
+            "    os.kill(os.getpid(), signal.SIGTERM)  # the second signal, inside the clean-up\n"
+            "    return real_unlink(self, *a, **k)\n"
+            "atomic.Path.unlink = unlink\n"
+            f"with atomic_write({str(tmp_path / 'out.pdf')!r}) as tmp:\n"
+            "    tmp.write_bytes(b'half')\n"
+            "    os.kill(os.getpid(), signal.SIGTERM)\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 143, proc
+    assert list(tmp_path.iterdir()) == [], proc.stderr

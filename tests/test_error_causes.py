@@ -194,3 +194,11 @@ def test_structured_references_carry_the_cause(tmp_path):
     assert ev is not None and str(ev.values[("Quote", "E19")]).startswith("#VALUE!")  # the engine followed them
     assert [(p.sheet, p.cell) for p in problems] == [("Inputs", "B5")], problems
     assert _dependents(problems[0].message) == 17  # as with plain references
+
+
+def test_a_missing_templates_folder_is_one_clear_message_and_exit_2(tmp_path):
+    path = _training(tmp_path, {})
+    result = CliRunner().invoke(main, ["report", str(path), "--templates", str(tmp_path / "nowhere")])
+    assert result.exit_code == 2 and "Usage:" not in result.output, result.output
+    assert result.output.startswith(f"Error: --templates {tmp_path / 'nowhere'}: expected a directory of templates")
+    assert not list(tmp_path.glob("*.pdf"))

@@ -110,7 +110,7 @@ def _render_one(source: str, output: str, html: bool, templates: str | None,
 @click.option("-o", "--output", type=click.Path(path_type=str),  # str: a Path would drop the trailing "/"
               help="Output PDF (one workbook) or directory ending in / (several). Default: beside each workbook.")
 @click.option("--html", is_flag=True, help="Also write the HTML the PDF is rendered from.")
-@click.option("--templates", type=click.Path(exists=True, file_okay=False, path_type=Path),
+@click.option("--templates", type=click.Path(path_type=Path),  # a missing folder: one message, exit 2
               help="Directory of templates that override the packaged ones (proposal.html, proposal.css, ...).")
 @click.option("-j", "--jobs", type=click.IntRange(min=0), default=0, show_default=True,
               help="Parallel processes for several workbooks; 0 = one per CPU.")
@@ -121,10 +121,12 @@ def report(workbooks: tuple[Path, ...], output: str | None, html: bool, template
            stamp_time: bool) -> None:
     """Render scenario WORKBOOKS to PDF cost proposals."""
     from ..report.render import report_workbook  # noqa: PLC0415
+    from ..report.templates import template_dirs  # noqa: PLC0415
     from ..workbook.guard import check_file  # noqa: PLC0415
 
     for workbook in workbooks:  # every file first: one message and exit 2 before any work starts
         check_file(workbook)
+    template_dirs(templates)
     targets, folder = report_targets(workbooks, output)
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
