@@ -1,6 +1,6 @@
-"""Issue 11 leftovers: SIGTERM during a *batch* report leaves no temporary file, whoever gets it
-(the parent, every process of the group, or one worker), and a template render off the main
-thread is still bounded by the clock.
+"""Issue 11 leftovers: SIGTERM (or Ctrl+C) during a *batch* report leaves no temporary file and
+prints no traceback, whoever gets it (the parent, every process of the group, or one worker), and
+a template render off the main thread is still bounded by the clock.
 
 A batch renders in a process pool; a worker forked from the CLI inherited the parent's SIGTERM
 handler, which acts in the parent only, so a worker died at once and left its ``.quote.*.tmp.pdf``.
@@ -71,7 +71,7 @@ def _wait_for_temporary(proc: subprocess.Popen, out: Path) -> None:
 
 @pytest.mark.parametrize("run", range(2))
 @pytest.mark.parametrize("delay", [0.0, 0.3])  # as the temporary file appears; while WeasyPrint writes it
-@pytest.mark.parametrize("target", ["parent", "group", "worker"])
+@pytest.mark.parametrize("target", ["parent", "group", "worker", "ctrl-c"])
 def test_sigterm_during_a_batch_leaves_no_temporary_file(batch, tmp_path, target, delay, run):
     out = tmp_path / "out"
     out.mkdir()
@@ -82,6 +82,8 @@ def test_sigterm_during_a_batch_leaves_no_temporary_file(batch, tmp_path, target
         proc.send_signal(signal.SIGTERM)
     elif target == "group":
         os.killpg(proc.pid, signal.SIGTERM)
+    elif target == "ctrl-c":  # a terminal sends SIGINT to the whole foreground group
+        os.killpg(proc.pid, signal.SIGINT)
     else:
         for child in _children(proc.pid):
             os.kill(child, signal.SIGTERM)

@@ -76,11 +76,16 @@ def _pool_context() -> Any:
 
 def _warm_up() -> None:
     """A batch worker's start: SIGTERM becomes SystemExit in *this* process (a forked worker
-    inherits the parent's handler, which acts in the parent only), then the imports."""
+    inherits the parent's handler, which acts in the parent only), Ctrl+C is left to the parent
+    (which stops its workers with SIGTERM; a worker's KeyboardInterrupt printed tracebacks), then
+    the imports."""
+    import signal  # noqa: PLC0415
+
     from ..report.render import warm_up  # noqa: PLC0415
     from . import terminate_on_sigterm  # noqa: PLC0415
 
     terminate_on_sigterm()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         warm_up()
     except Exception:  # noqa: BLE001 - a failing import is reported by the first task
