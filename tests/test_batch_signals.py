@@ -176,3 +176,19 @@ def test_a_second_sigterm_does_not_interrupt_the_first_ones_clean_up(tmp_path):
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 143, proc
     assert list(tmp_path.iterdir()) == [], proc.stderr
+
+
+def test_sigterm_while_a_worker_starts_prints_no_traceback(batch, tmp_path):
+    """SIGTERM to the workers while they import (the pool's initializer) ends them quietly."""
+    out = tmp_path / "out"
+    out.mkdir()
+    proc = _start(batch, out)
+    deadline = time.monotonic() + 60
+    while not _children(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    time.sleep(0.05)  # the workers are importing
+    for child in _children(proc.pid):
+        os.kill(child, signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=120)
+    assert b"Traceback" not in stderr and b"Exception in initializer" not in stderr, stderr
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []

@@ -88,6 +88,8 @@ def _warm_up() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         warm_up()
+    except SystemExit as exc:  # SIGTERM while importing: end here (the pool would print a traceback)
+        os._exit(exc.code if isinstance(exc.code, int) else 1)
     except Exception:  # noqa: BLE001 - a failing import is reported by the first task
         pass
 
