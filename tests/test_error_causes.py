@@ -202,3 +202,17 @@ def test_a_missing_templates_folder_is_one_clear_message_and_exit_2(tmp_path):
     assert result.exit_code == 2 and "Usage:" not in result.output, result.output
     assert result.output.startswith(f"Error: --templates {tmp_path / 'nowhere'}: expected a directory of templates")
     assert not list(tmp_path.glob("*.pdf"))
+
+
+def test_an_ownership_workbook_with_a_server_typo_is_one_problem(tmp_path):
+    """Four SERVER_PRICE calls and the monthly schedule below them fail on one typo: one line."""
+    wb = build_workbook("ownership")
+    wb["Inputs"]["B4"] = "dgx-h10"
+    path = tmp_path / "own.xlsx"
+    wb.save(path)
+    _, problems = check_workbook(path)
+    assert [(p.sheet, p.cell) for p in problems] == [("Inputs", "B4")], problems
+    message = problems[0].message
+    assert message.startswith("SERVER: unknown server 'dgx-h10'. Did you mean 'dgx-h100'")
+    assert "(it is the server of SERVER_PRICE in Inputs!B6, Inputs!B7, " in message
+    assert _dependents(message) > 100  # the schedule's rows

@@ -105,8 +105,8 @@ def _render_one(source: str, output: str, html: bool, templates: str | None,
             result = report_workbook(source, output, html=html, templates=templates, created=created)
     except SystemExit as exc:  # SIGTERM: the temporary files are gone (atomic_write); the worker ends here
         os._exit(exc.code if isinstance(exc.code, int) else 1)
-    except XlcomputeError as exc:
-        return source, "", [f"error: {exc}"]
+    except XlcomputeError as exc:  # the batch prints the source before each note: not twice
+        return source, "", [f"error: {str(exc).removeprefix(f'{source}: ')}"]
     except Exception as exc:  # noqa: BLE001 - one bad workbook must not stop the batch
         return source, "", [f"error: unexpected {type(exc).__name__}: {exc}"]
     return source, str(result.pdf), result.stale

@@ -161,14 +161,15 @@ def _cell_of(text: str, sheet: str, ev: Evaluation) -> Key | None:
 class _Cause:
     """Where one error starts: the input cell (or the failing cell) and what went wrong there."""
 
-    def __init__(self, location: Key, why: str, failing: str = "") -> None:
+    def __init__(self, location: Key, why: str, failing: tuple[str, str, str] | None = None) -> None:
         self.location = location
         self.whys = [why]
-        self.failing = [failing] if failing else []  # "the gpu of GPU_PRICE in Inputs!B13"
+        self.failing = [failing] if failing else []  # ("gpu", "GPU_PRICE", "Inputs!B13")
         self.dependents: set[Key] = set()
 
 
-def _origin(root: Key, ev: Evaluation, issues: dict[Key, str], xl_cells: dict[Key, Any]) -> tuple[Key, str, str]:
+def _origin(root: Key, ev: Evaluation, issues: dict[Key, str], xl_cells: dict[Key, Any]
+            ) -> tuple[Key, str, tuple[str, str, str] | None]:
     """(where the error at ``root`` comes from, why, which function failed where) for one root:
     the input cell an xlcompute function failed on, else a cell holding an error value that the
     formula names, else ``root`` itself."""
@@ -184,10 +185,10 @@ def _origin(root: Key, ev: Evaluation, issues: dict[Key, str], xl_cells: dict[Ke
         if target is not None and target not in ev.formulas:  # a typed input, not a literal or a computed value
             names = [name for name, where in ev.names.items() if where == target]
             return (target, f"{names[0] if names else argument}: {why.strip()}",
-                    f"the {argument} of {failed.function} in {root[0]}!{root[1]}")
+                    (argument, failed.function, f"{root[0]}!{root[1]}"))
     own = issues.get(root, f"shows the error {ev.values.get(root)}")
     typed = _typed_error(root, ev)
-    return (typed, issues.get(typed, own), "") if typed else (root, own, "")
+    return (typed, issues.get(typed, own), None) if typed else (root, own, None)
 
 
 def _typed_error(root: Key, ev: Evaluation) -> Key | None:
@@ -205,9 +206,18 @@ def _typed_error(root: Key, ev: Evaluation) -> Key | None:
     return None
 
 
-def _listed(cells: Iterable[Key]) -> str:
+def _uses(failing: list[tuple[str, str, str]]) -> str:
+    """``the gpu of GPU_PRICE in Inputs!B13, the gpu of TRAIN_GPU_HOURS in Estimate!B6``, cells of
+    the same argument and function together."""
+    cells: dict[tuple[str, str], list[str]] = {}
+    for argument, function, cell in failing:
+        cells.setdefault((argument, function), []).append(cell)
+    return ", ".join(f"the {argument} of {function} in {_listed(where)}" for (argument, function), where in cells.items())
+
+
+def _listed(cells: Iterable[Key | str]) -> str:
     cells = list(cells)
-    shown = ", ".join(f"{sheet}!{cell}" for sheet, cell in cells[:LISTED_DEPENDENTS])
+    shown = ", ".join(cell if isinstance(cell, str) else f"{cell[0]}!{cell[1]}" for cell in cells[:LISTED_DEPENDENTS])
     return shown + (f" and {len(cells) - LISTED_DEPENDENTS} more" if len(cells) > LISTED_DEPENDENTS else "")
 
 
@@ -261,8 +271,7 @@ def group_by_cause(wb: Any, ev: Evaluation, problems: list[CellIssue], inputs: I
                                                   [why for why in whys if why != kept.message.rstrip(".")])
         text = "; ".join(whys)
         if cause.failing and location not in errors and kept is None:
-            more = f" and {len(cause.failing) - 4} more" if len(cause.failing) > 4 else ""
-            text += f" (it is {', '.join(cause.failing[:4])}{more})"
+            text += f" (it is {_uses(cause.failing)})"
         if dependents:
             text += (f"; {len(dependents)} cell(s) depend on it and show errors (check again once it is fixed): "
                      f"{_listed(dependents)}")
