@@ -319,7 +319,7 @@ def test_a_name_pointing_to_a_name_is_a_problem_not_a_crash(tmp_path):
     with pytest.raises(XlcomputeError, match="point to each other"):
         read_text(open_workbook(looped), "A1X")
     result = _invoke(["check", str(chained)])
-    assert result.exit_code == 1 and "unexpected" not in result.output
+    assert result.exit_code == 2 and "unexpected" not in result.output
 
 
 @needs_shipped
