@@ -47,13 +47,14 @@ def test_a_gpu_typo_is_reported_at_the_gpu_cell_with_the_closest_ids(tmp_path):
     assert "the gpu of TRAIN_GPU_HOURS in Estimate!B6" in problem.message
     assert "fix the formula" not in problem.message
     # By hand: Inputs!B13 (price) and Estimate!B6 (GPU-hours) fail on the GPU; from them Estimate B7 (wall
-    # clock) B8 (reserved days) B9 (billed GPU-hours) B11 (duration) B12 (storage months), Quote B15 D15 E15,
+    # clock) B8 (reserved days) B9 (billed GPU-hours) B11 (duration) B12 (storage months) B13 B14 (energy and
+    # emissions: the GPU's board power and the reserved days), Quote B15 D15 E15,
     # B16 E16 (storage months follow the duration) and E19..E24. Not Estimate!B10 (=NUM_GPUS), Quote!E17
     # (engineering days x day rate) nor Estimate!B4/B5 (the model's parameters and FLOPs).
     expected = {"Inputs!B13", "Estimate!B6", "Estimate!B7", "Estimate!B8", "Estimate!B9", "Estimate!B11",
-                "Estimate!B12", "Quote!B15", "Quote!D15", "Quote!E15", "Quote!B16", "Quote!E16", "Quote!E19",
-                "Quote!E20", "Quote!E21", "Quote!E22", "Quote!E23", "Quote!E24"}
-    assert _dependents(problem.message) == len(expected) == 18
+                "Estimate!B12", "Estimate!B13", "Estimate!B14", "Quote!B15", "Quote!D15", "Quote!E15", "Quote!B16",
+                "Quote!E16", "Quote!E19", "Quote!E20", "Quote!E21", "Quote!E22", "Quote!E23", "Quote!E24"}
+    assert _dependents(problem.message) == len(expected) == 20
 
 
 def test_a_model_typo_is_one_problem_not_twenty_four(tmp_path):
@@ -63,8 +64,9 @@ def test_a_model_typo_is_one_problem_not_twenty_four(tmp_path):
     assert [(p.sheet, p.cell) for p in problems] == [("Inputs", "B4")], problems
     message = problems[0].message
     assert message.startswith("MODEL: unknown model 'llama-3.1-70x'. Did you mean 'llama-3.1-70b'")
-    # Estimate B4 (params) B5 B6 B7 B8 B9 B11 B12, Quote B15 E15 B16 E16 E19..E24: 18; the price does not depend on it.
-    assert _dependents(message) == 18 and "Inputs!B13" not in message
+    # Estimate B4 (params) B5 B6 B7 B8 B9 B11 B12 B13 B14 (energy, emissions), Quote B15 E15 B16 E16 E19..E24: 20;
+    # the price does not depend on it.
+    assert _dependents(message) == 20 and "Inputs!B13" not in message
 
 
 def test_the_functions_own_reason_is_the_message(tmp_path):
@@ -194,7 +196,7 @@ def test_structured_references_carry_the_cause(tmp_path):
     ev, problems = check_workbook(path)
     assert ev is not None and str(ev.values[("Quote", "E19")]).startswith("#VALUE!")  # the engine followed them
     assert [(p.sheet, p.cell) for p in problems] == [("Inputs", "B5")], problems
-    assert _dependents(problems[0].message) == 18  # as with plain references
+    assert _dependents(problems[0].message) == 20  # as with plain references
 
 
 def test_a_missing_templates_folder_is_one_clear_message_and_exit_2(tmp_path):

@@ -213,10 +213,11 @@ def test_a_bad_input_is_reported_once_with_its_downstream_errors_counted(tmp_pat
     assert len(problems) == 1, problems
     assert str(problems[0]).startswith("Inputs!B7: TRAIN_TOKENS: expected a number (training tokens), "
                                        "found the text 'fifteen trillion'")
-    # Counted by hand from the shipped formulas: Estimate B5 B6 B7 B8 B9 B11 B12, Quote B15 E15 B16 E16
-    # (storage months follow the duration) and E19..E24; Estimate!B10 (=NUM_GPUS) does not depend on it.
+    # Counted by hand from the shipped formulas: Estimate B5 B6 B7 B8 B9 B11 B12 B13 B14 (energy and emissions
+    # over the reserved days), Quote B15 E15 B16 E16 (storage months follow the duration) and E19..E24;
+    # Estimate!B10 (=NUM_GPUS) does not depend on it.
     count = int(re.search(r"; (\d+) cell\(s\) depend on it", problems[0].message).group(1))
-    assert count == 17 and "Estimate!B5" in problems[0].message, problems[0].message
+    assert count == 19 and "Estimate!B5" in problems[0].message, problems[0].message
 
 
 # --------------------------------------------------------------------------------------

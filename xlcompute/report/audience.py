@@ -19,7 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from ..core.errors import XlcomputeError
-from ..locale import N_
+from ..locale import LANGUAGES, N_, translations
 
 AUDIENCES = ("customer", "internal")
 DEFAULT_AUDIENCE = "customer"
@@ -138,6 +138,10 @@ def customer_sources(sources: list[dict[str, str]]) -> list[dict[str, str]]:
 _COST_INPUT = re.compile(r"PRICE|RATE$|COST|MARGIN", re.IGNORECASE)
 
 
+#: The unit the workbooks give catalog ids, in every language they are written in.
+_CATALOG_ID_UNITS = {translations(lang).gettext("catalog id") for lang in LANGUAGES}
+
+
 def customer_inputs(inputs: list[dict[str, Any]], names: dict[str, str]) -> list[dict[str, Any]]:
     """The workload inputs a customer sees (cost rates and prices left out), catalog ids shown
     by their catalog names (``names``: id -> name)."""
@@ -146,6 +150,8 @@ def customer_inputs(inputs: list[dict[str, Any]], names: dict[str, str]) -> list
         if _COST_INPUT.search(row.get("name") or "") or "GPU_PRICE(" in (row.get("formula") or "").upper():
             continue
         value = row["value"]
+        if str(row.get("unit") or "").strip() in _CATALOG_ID_UNITS:
+            row = {**row, "unit": ""}
         if str(value) in names:  # a catalog id: its name says what it is, no unit
             out.append({**row, "value": names[str(value)], "unit": ""})
         else:

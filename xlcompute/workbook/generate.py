@@ -181,14 +181,39 @@ INFERENCE_LINE_ITEMS = (
     LineItem("Support and monitoring", "=TERM_MONTHS", "month", "=SUPPORT_RATE"),
 )
 
-TRAINING = Scenario("Training quote", TRAINING_INPUTS, TRAINING_ESTIMATE, TRAINING_LINE_ITEMS, "Q-2025-0142",
-                    "Example Research Ltd")
-INFERENCE = Scenario("Serving quote", INFERENCE_INPUTS, INFERENCE_ESTIMATE, INFERENCE_LINE_ITEMS, "Q-2025-0143",
-                     "Example Retail plc")
+#: Energy and emissions of every quote (Patterson et al. 2021): the inputs, then the results of
+#: training (the reservation) and of serving (the GPUs over the term).
+ENERGY_INPUTS = (
+    Row("Average GPU draw", "POWER_FRACTION", 0.75, "of board power", PCT, "Average power as a share of the GPUs' TDP"),
+    Row("PUE", "PUE", 1.2, "facility / IT", DEC2, "Power usage effectiveness of the data centre; cloud sites report "
+        "about 1.1-1.2, the Uptime Institute 2023 survey average is 1.58"),
+    Row("Grid region", "GRID_REGION", "us-central1", "catalog id", note="Region of the data centre's grid (example: "
+        "pick the provider's region)", choices="regions"),
+    Row("Grid carbon intensity", "GRID_KG_PER_KWH", "=GRID_INTENSITY(GRID_REGION)", "kg CO2e per kWh", "0.0000",
+        "Catalog figure for the region (see its source); type the utility's factor over it"),
+)
+
+
+def _energy_rows(label: str, prefix: str, gpu: str, gpus: str, hours: str) -> tuple[Row, ...]:
+    return (
+        Row(f"Energy, {label}", f"{prefix}_KWH", f"=ENERGY_KWH({gpu},{gpus},{hours},POWER_FRACTION,PUE)", "kWh", INT,
+            "xlcompute: GPUs × hours × board power × draw × PUE (host CPUs and network not included)"),
+        Row(f"Emissions, {label}", f"{prefix}_CO2E_KG", f"=CO2E_KG({prefix}_KWH,GRID_KG_PER_KWH)", "kg CO2e", INT,
+            "xlcompute: energy × grid intensity (location-based, operational only)"),
+    )
+
+
+TRAINING_ENERGY = _energy_rows("training", "RUN", "GPU", "NUM_GPUS", "RESERVED_DAYS*24")
+SERVING_ENERGY = _energy_rows("serving", "TERM", "SERVE_GPU", "GPU_COUNT", "TERM_MONTHS*HOURS_PER_MONTH")
+
+TRAINING = Scenario("Training quote", TRAINING_INPUTS + ENERGY_INPUTS, TRAINING_ESTIMATE + TRAINING_ENERGY,
+                    TRAINING_LINE_ITEMS, "Q-2025-0142", "Example Research Ltd")
+INFERENCE = Scenario("Serving quote", INFERENCE_INPUTS + ENERGY_INPUTS, INFERENCE_ESTIMATE + SERVING_ENERGY,
+                     INFERENCE_LINE_ITEMS, "Q-2025-0143", "Example Retail plc")
 # In "both", the inference rows that the cover shows are renamed so the names stay unique.
 BOTH = Scenario(
     "Training and serving quote",
-    TRAINING_INPUTS + INFERENCE_INPUTS,
+    TRAINING_INPUTS + INFERENCE_INPUTS + ENERGY_INPUTS,
     tuple(r for r in TRAINING_ESTIMATE if r.name not in ("GPU_COUNT", "DURATION_DAYS"))
     + (Row("Training GPUs", "TRAIN_GPU_COUNT", "=NUM_GPUS", "GPUs", INT, "GPUs reserved for training"),
        Row("Training duration", "TRAIN_DURATION_DAYS", "=RESERVED_DAYS", "days", INT, "The reserved days"),
@@ -197,7 +222,8 @@ BOTH = Scenario(
     + (Row("Serving GPUs", "SERVE_GPU_COUNT", "=REPLICAS*GPUS_PER_REPLICA", "GPUs", INT, "GPUs serving the model"),
        Row("GPUs", "GPU_COUNT", "=MAX(TRAIN_GPU_COUNT,SERVE_GPU_COUNT)", "GPUs", INT, "Shown on the cover: the peak"),
        Row("Duration", "DURATION_DAYS", "=TRAIN_DURATION_DAYS+ROUND(TERM_MONTHS*HOURS_PER_MONTH/24,0)", "days", INT,
-           "Shown on the cover: training, then serving")),
+           "Shown on the cover: training, then serving"))
+    + TRAINING_ENERGY + _energy_rows("serving", "TERM", "SERVE_GPU", "SERVE_GPU_COUNT", "TERM_MONTHS*HOURS_PER_MONTH"),
     TRAINING_LINE_ITEMS[:1]
     + (LineItem("Storage for data and checkpoints", "=STORAGE_TB*STORAGE_MONTHS", "TB-month", "=STORAGE_PRICE"),)
     + TRAINING_LINE_ITEMS[2:]
@@ -224,8 +250,8 @@ LISTS_SHEET = "Lists"
 
 
 def _choices() -> dict[str, list[str]]:
-    """Dropdown lists: catalog ids of models, GPUs and providers, precision and pricing names."""
-    from ..catalog import list_gpus, list_models, list_prices  # noqa: PLC0415 (catalog loads data files)
+    """Dropdown lists: catalog ids of models, GPUs, providers and grid regions, precision and pricing names."""
+    from ..catalog import list_gpus, list_grid_intensities, list_models, list_prices  # noqa: PLC0415 (catalog loads data files)
     from ..core.units import PRECISION_BYTES
 
     prices = list_prices()
@@ -235,6 +261,7 @@ def _choices() -> dict[str, list[str]]:
         "precisions": list(PRECISION_BYTES),
         "providers": sorted({price.provider for price in prices}),
         "pricings": sorted({price.pricing for price in prices}),
+        "regions": sorted(grid.id for grid in list_grid_intensities()),
     }
 
 
