@@ -291,7 +291,7 @@ def decode_step_time_s(shape: ServingShape, gpu: Accelerator, tp: Any = 1, batch
     kv_read = batch * context * shape.kv_elements_per_token * bytes_per_element(kv_precision, "kv_precision") * replication
     weights = weight_bytes_read(shape, tokens, bytes_per_element(weight_precision, "weight_precision"))
     bandwidth = tp * gpu.bandwidth_bytes_per_s
-    t_mem = (memory_time_s(weights, bandwidth, efficiency.bandwidth_fraction)
+    t_mem = (memory_time_s(weights, bandwidth, efficiency.weight_bandwidth_fraction(weight_precision))
              + memory_time_s(kv_read, bandwidth, efficiency.kv_bandwidth_fraction))
     t_net = 2 * shape.num_layers * allreduce_time_s(tokens * shape.hidden_size * ACTIVATION_BYTES, tp, gpu, efficiency)
     return _max(t_arith, t_mem) + t_net + fixed_time_s(shape.num_layers, efficiency)
@@ -329,7 +329,7 @@ def prefill_time_s(shape: ServingShape, gpu: Accelerator, tp: Any = 1, batch: An
     t_arith = compute_time_s(batch * per_sequence, tp * _peak(gpu, compute_precision),
                              efficiency.flops_fraction(compute_precision))
     weights = weight_bytes_read(shape, batch * prompt_tokens, bytes_per_element(weight_precision, "weight_precision"))
-    t_mem = memory_time_s(weights, tp * gpu.bandwidth_bytes_per_s, efficiency.bandwidth_fraction)
+    t_mem = memory_time_s(weights, tp * gpu.bandwidth_bytes_per_s, efficiency.weight_bandwidth_fraction(weight_precision))
     message = batch * prompt_tokens * shape.hidden_size * ACTIVATION_BYTES
     t_net = 2 * shape.num_layers * allreduce_time_s(message, tp, gpu, efficiency)
     return _max(t_arith, t_mem) + t_net + fixed_time_s(shape.num_layers, efficiency) + efficiency.prefill_overhead_s
