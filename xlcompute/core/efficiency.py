@@ -72,6 +72,9 @@ class ServingEfficiency:
       formats (int8/int4: GPTQ, AWQ, bitsandbytes) keep: their kernels unpack and rescale every weight
       before the multiply, so they stream it slower than a plain bf16/fp8 GEMM (1 = no loss; fitted
       per engine, 1 for TensorRT-LLM, whose int4 rows show none).
+    - ``layer_split`` [-]: 0 = the N GPUs of a replica split every layer's tensors and work at once
+      (tensor parallelism); 1 = the engine places whole layers on each GPU and runs them in turn
+      (accelerate ``device_map="auto"`` in eager Transformers): one GPU works at a time.
     """
 
     flops_fraction_16bit: float = 0.54
@@ -93,6 +96,7 @@ class ServingEfficiency:
     reserved_gb: float = 0.0
     alltoall_fraction: float = 0.85
     quantized_bandwidth_fraction: float = 1.0
+    layer_split: float = 0.0
 
     def flops_fraction(self, compute_precision: str) -> float:
         """Achieved share of peak for GEMMs run at ``compute_precision``."""
@@ -121,6 +125,8 @@ class ServingEfficiency:
         for name, value in changes.items():
             if name.endswith("fraction") or name.startswith("flops_fraction"):
                 check_fraction(name, value)
+            elif name == "layer_split":
+                check_number(name, value, minimum=0.0, maximum=1.0)
             else:
                 check_number(name, value, minimum=0.0)
         return replace(self, **changes)

@@ -197,10 +197,12 @@ def fit_engine(rows: list[dict[str, str]], start: ServingEfficiency = DEFAULT_SE
 
 
 def _engine_start(engine: str) -> ServingEfficiency:
-    """Where an engine's fit starts: the TensorRT-LLM fit with the engine's documented memory settings."""
+    """Where an engine's fit starts: the TensorRT-LLM fit with the engine's documented memory settings and
+    parallelism (``layer_split``)."""
     documented = ENGINES[engine].efficiency
     return DEFAULT_SERVING_EFFICIENCY.with_changes(kv_memory_fraction=documented.kv_memory_fraction,
-                                                   reserved_gb=documented.reserved_gb)
+                                                   reserved_gb=documented.reserved_gb,
+                                                   layer_split=documented.layer_split)
 
 
 #: Engines that serve from compiled or graph-captured kernels with a paged KV cache: each one's fit starts
