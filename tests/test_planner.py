@@ -12,7 +12,8 @@ from xlcompute.catalog import get_price
 from xlcompute.cli import main
 from xlcompute.core.errors import XlcomputeError
 from xlcompute.scenario.planner import COLUMNS, DEFAULT_BATCHES, pareto_mask, plan, plan_table
-from xlcompute.scenario.planner_ep import DEFAULT_ATTENTION_TP, DEFAULT_EP_GPUS, ep_layouts, evaluate_ep_grid
+from xlcompute.scenario.planner_ep import (DEFAULT_ATTENTION_TP, DEFAULT_EP_GPUS, ep_layouts, evaluate_ep_grid,
+                                          max_ep_gpus)
 from xlcompute.scenario.serving_speed import ep_decode_tokens_per_s, tokens_per_s, tpot_ms, ttft_ms
 from xlcompute.scenario.setups import serving_setup
 
@@ -180,3 +181,16 @@ def test_planner_times_deepseek_production_layout_within_25_percent():
     per_node = float(grid["batch"][0, 0] * 1 / grid["tpot_s"][0, 0]) / 18
     assert bool(grid["fits"][0, 0])
     assert per_node == pytest.approx(14_800, rel=0.25)
+
+
+def test_expert_parallel_never_spreads_over_more_gpus_than_experts():
+    """Mixtral 8x7B has 8 experts (no redundant copies): EP8 is its only expert-parallel size; DeepSeek-V3's
+    256 + 32 redundant experts allow all of 8-144."""
+    assert max_ep_gpus(8) == 8 and max_ep_gpus(256) == 288
+    r = plan("mixtral-8x7b", 5, gpus=["h100-sxm"], precisions=["fp8"])
+    assert r.evaluated == 4 * len(DEFAULT_BATCHES) + len(ep_layouts([8])[0]) * len(DEFAULT_BATCHES)
+    b200 = plan("deepseek-v3", 20, 2000, 500, tpot_ms_max=50, gpus=["b200"], precisions=["fp8"])
+    assert b200.cheapest and b200.cheapest[0].gpus == b200.cheapest[0].replicas * max(b200.cheapest[0].ep,
+                                                                                       b200.cheapest[0].tp)
+    with pytest.raises(XlcomputeError, match="no GPU with a price"):
+        plan("deepseek-v3", 5, gpus=["mi300x"], precisions=["fp8"])

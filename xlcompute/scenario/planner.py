@@ -40,7 +40,7 @@ from ..core.errors import XlcomputeError, check_choice, check_number, check_posi
 from ..core.inference import cost_per_million_tokens
 from ..core.training import whole_count
 from ..core.units import normalise_precision
-from .planner_ep import DEFAULT_EP_GPUS, ep_layouts, evaluate_ep_grid
+from .planner_ep import DEFAULT_EP_GPUS, ep_layouts, evaluate_ep_grid, max_ep_gpus
 from .setups import ServingSetup, price_per_gpu_hour, resolve_arch, resolve_gpu, serving_setup
 
 DEFAULT_TP = (1, 2, 4, 8)
@@ -205,7 +205,7 @@ def plan(model: Any, requests_per_s: float, input_tokens: int = 1024, output_tok
     ep_sizes = [] if not arch.is_moe else sorted({int(g) for g in (DEFAULT_EP_GPUS if ep_gpus is None else ep_gpus)})
     if ep_sizes and ep_sizes[0] < 2:
         raise XlcomputeError("ep_gpus: expected whole numbers of GPUs of at least 2.", argument="ep_gpus")
-    layout_gpus, layout_ranks = ep_layouts(ep_sizes)
+    layout_gpus, layout_ranks = ep_layouts([g for g in ep_sizes if g <= max_ep_gpus(arch.num_experts)])
     chunks: list[dict[str, np.ndarray]] = []
     labels: list[tuple[str, str, float]] = []
     skipped: list[str] = []
@@ -244,7 +244,7 @@ def plan(model: Any, requests_per_s: float, input_tokens: int = 1024, output_tok
     if not chunks:
         if evaluated:  # priced GPUs were searched: the model fits on none of them
             most = int(max(tp.max(), layout_gpus.max() if layout_gpus.size else 0))
-        raise XlcomputeError(f"gpus: {model_id} does not fit on up to {most} GPUs of the type(s) "
+            raise XlcomputeError(f"gpus: {model_id} does not fit on up to {most} GPUs of the type(s) "
                                  f"searched; use GPUs with more memory, a lower precision or fewer tokens per request ("
                                  + "; ".join(skipped) + ").", argument="gpus")
         raise XlcomputeError("gpus: no GPU with a price to plan with; " + "; ".join(skipped), argument="gpus")

@@ -18,7 +18,8 @@ Per layout (G, t) and sequences per attention rank b (B = b·D sequences in the 
 
 Searched by default (:data:`DEFAULT_EP_GPUS`): 8, 16, 32, 64, 72 and 144 GPUs, the layouts DeepSeek
 (EP32 prefill, EP144 decode on H800) and LMSYS/SGLang (EP32 prefill, EP72 decode on H100) publish,
-with t ∈ {1, 2, 4, 8} GPUs per attention rank. Layer: scenario; imports numpy.
+with t ∈ {1, 2, 4, 8} GPUs per attention rank; never more GPUs than experts (with their redundant
+copies: :func:`max_ep_gpus`). Layer: scenario; imports numpy.
 """
 
 from __future__ import annotations
@@ -42,9 +43,20 @@ DEFAULT_ATTENTION_TP = (1, 2, 4, 8)
 REDUNDANT_EXPERTS = 32
 
 
-def redundant_experts(s: ServingSetup) -> int:
+def redundant_for(num_experts: int) -> int:
     """Redundant experts the planner assumes: 32 for fine-grained MoE (≥ 64 experts), none otherwise."""
-    return REDUNDANT_EXPERTS if s.shape.num_experts >= 64 else 0
+    return REDUNDANT_EXPERTS if num_experts >= 64 else 0
+
+
+def redundant_experts(s: ServingSetup) -> int:
+    """:func:`redundant_for` of a set-up's model."""
+    return redundant_for(s.shape.num_experts)
+
+
+def max_ep_gpus(num_experts: int) -> int:
+    """Most GPUs an expert-parallel replica spreads over: one expert (copy) per GPU at least (Mixtral's 8
+    experts: EP8; DeepSeek-V3's 256 + 32 redundant: 288)."""
+    return num_experts + redundant_for(num_experts)
 
 
 def ep_layouts(ep_gpus: Sequence[int], attention_tp: Sequence[int] = DEFAULT_ATTENTION_TP) -> tuple[np.ndarray, np.ndarray]:
@@ -89,4 +101,4 @@ def evaluate_ep_grid(s: ServingSetup, gpus: np.ndarray, ranks: np.ndarray, rank_
 
 
 __all__ = ["DEFAULT_ATTENTION_TP", "DEFAULT_EP_GPUS", "REDUNDANT_EXPERTS", "ep_layouts", "evaluate_ep_grid",
-           "redundant_experts"]
+           "max_ep_gpus", "redundant_experts", "redundant_for"]
