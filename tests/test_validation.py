@@ -59,7 +59,6 @@ def test_published_json_measurements_are_all_in_the_table(published):
 
 def test_each_metric_and_framework_is_unbiased(serving):
     """No metric is systematically off by more than 25% (median signed error per metric)."""
-
     for metric in ("output_tokens_per_s", "tpot_ms", "ttft_ms", "e2e_tokens_per_s"):
         errors = [c.error for c in serving if c.metric == metric]
         assert errors, metric
