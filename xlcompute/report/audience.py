@@ -14,6 +14,7 @@ printed subtotal.
 
 from __future__ import annotations
 
+import functools
 import re
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -138,8 +139,11 @@ def customer_sources(sources: list[dict[str, str]]) -> list[dict[str, str]]:
 _COST_INPUT = re.compile(r"PRICE|RATE$|COST|MARGIN", re.IGNORECASE)
 
 
-#: The unit the workbooks give catalog ids, in every language they are written in.
-_CATALOG_ID_UNITS = {translations(lang).gettext("catalog id") for lang in LANGUAGES}
+@functools.lru_cache(maxsize=1)
+def _catalog_id_units() -> frozenset[str]:
+    """The unit the workbooks give catalog ids, in every language they are written in (read when
+    first needed: loading a catalog imports Babel, which reads the system's time zone)."""
+    return frozenset(translations(lang).gettext("catalog id") for lang in LANGUAGES)
 
 
 def customer_inputs(inputs: list[dict[str, Any]], names: dict[str, str]) -> list[dict[str, Any]]:
@@ -150,7 +154,7 @@ def customer_inputs(inputs: list[dict[str, Any]], names: dict[str, str]) -> list
         if _COST_INPUT.search(row.get("name") or "") or "GPU_PRICE(" in (row.get("formula") or "").upper():
             continue
         value = row["value"]
-        if str(row.get("unit") or "").strip() in _CATALOG_ID_UNITS:
+        if str(row.get("unit") or "").strip() in _catalog_id_units():
             row = {**row, "unit": ""}
         if str(value) in names:  # a catalog id: its name says what it is, no unit
             out.append({**row, "value": names[str(value)], "unit": ""})
