@@ -206,9 +206,35 @@ def _energy_rows(label: str, prefix: str, gpu: str, gpus: str, hours: str) -> tu
 TRAINING_ENERGY = _energy_rows("training", "RUN", "GPU", "NUM_GPUS", "RESERVED_DAYS*24")
 SERVING_ENERGY = _energy_rows("serving", "TERM", "SERVE_GPU", "GPU_COUNT", "TERM_MONTHS*HOURS_PER_MONTH")
 
+#: Self-host or pay per token: this quote against the model's API list prices (the provider with
+#: the median output price, converted like every catalog price), at the quote's sustained request rate.
+SERVING_VS_API = (
+    Row("Input tokens per month", "MONTHLY_INPUT_TOKENS", "=REQUESTS_PER_S*PROMPT_TOKENS*3600*HOURS_PER_MONTH",
+        "tokens/month", SCI, "At the sustained request rate, all month"),
+    Row("Output tokens per month", "MONTHLY_OUTPUT_TOKENS", "=REQUESTS_PER_S*OUTPUT_TOKENS*3600*HOURS_PER_MONTH",
+        "tokens/month", SCI, "At the sustained request rate, all month"),
+    Row("Quote per month", "QUOTE_MONTHLY_COST", "=ROUND(TOTAL/TERM_MONTHS,2)", "per month", MONEY,
+        "This quote's total over its term"),
+    Row("Quote per million tokens", "QUOTE_COST_PER_MTOK",
+        "=COST_PER_MILLION_TOKENS(QUOTE_MONTHLY_COST,MONTHLY_INPUT_TOKENS+MONTHLY_OUTPUT_TOKENS)", "per Mtok", PRICE,
+        "xlcompute: monthly cost / million tokens (input and output)"),
+    Row("API price, input", "API_PRICE_IN", '=ROUND(API_PRICE(SERVE_MODEL,,"input",CURRENCY,EXCHANGE_RATE),4)',
+        "per Mtok", PRICE, "List price of the API provider with the median output price (catalog, dated)"),
+    Row("API price, output", "API_PRICE_OUT", '=ROUND(API_PRICE(SERVE_MODEL,,"output",CURRENCY,EXCHANGE_RATE),4)',
+        "per Mtok", PRICE, "List price of the API provider with the median output price (catalog, dated)"),
+    Row("API cost per month", "API_MONTHLY_COST",
+        "=ROUND(API_COST(MONTHLY_INPUT_TOKENS,MONTHLY_OUTPUT_TOKENS,API_PRICE_IN,API_PRICE_OUT),2)", "per month",
+        MONEY, "xlcompute: the same volume through a pay-per-token API"),
+    Row("Break-even volume", "API_BREAK_EVEN_TOKENS_MONTH",
+        "=API_BREAK_EVEN_TOKENS(QUOTE_MONTHLY_COST,API_PRICE_IN,API_PRICE_OUT,"
+        "MONTHLY_INPUT_TOKENS/(MONTHLY_INPUT_TOKENS+MONTHLY_OUTPUT_TOKENS))", "tokens/month", SCI,
+        "xlcompute: monthly tokens above which this quote costs less than the API"),
+)
+
 TRAINING = Scenario("Training quote", TRAINING_INPUTS + ENERGY_INPUTS, TRAINING_ESTIMATE + TRAINING_ENERGY,
                     TRAINING_LINE_ITEMS, "Q-2025-0142", "Example Research Ltd")
-INFERENCE = Scenario("Serving quote", INFERENCE_INPUTS + ENERGY_INPUTS, INFERENCE_ESTIMATE + SERVING_ENERGY,
+INFERENCE = Scenario("Serving quote", INFERENCE_INPUTS + ENERGY_INPUTS,
+                     INFERENCE_ESTIMATE + SERVING_ENERGY + SERVING_VS_API,
                      INFERENCE_LINE_ITEMS, "Q-2025-0143", "Example Retail plc")
 # In "both", the inference rows that the cover shows are renamed so the names stay unique.
 BOTH = Scenario(
