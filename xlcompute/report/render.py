@@ -197,7 +197,9 @@ def prepare(source: Path, pdf_path: Path, dirs: list[Path], audience: str = DEFA
 
     context, result = prepare_context(source, pdf_path, audience)
     _mark("evaluated")
-    charts.draw_charts(context)
+    from ..locale import gettext_for  # noqa: PLC0415
+
+    charts.draw_charts(context, gettext_for(lang))
     _mark("charts drawn")
     return render_html(context, dirs, lang), result
 

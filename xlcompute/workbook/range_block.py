@@ -59,6 +59,9 @@ SERVING_ROWS = (
     ("Serving GPUs, low case", "SERVE_GPUS_LOW", "=REPLICAS_LOW*GPUS_PER_REPLICA", "GPUs", INT, ""),
 )
 
+#: Names of every range row (the customer's version shows the range in its own section instead).
+ROW_NAMES = frozenset(row[1] for row in TRAINING_ROWS + SERVING_ROWS)
+
 _TRAINING_LINES = {"GPU compute": ("=BILLED_GPU_HOURS_{}",),
                    "Storage for data and checkpoints": ("=STORAGE_TB*STORAGE_MONTHS_{}",)}
 _SERVING_LINES = {"Serving GPUs": ("=SERVE_GPUS_{}*TERM_MONTHS*HOURS_PER_MONTH",)}
