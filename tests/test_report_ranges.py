@@ -150,3 +150,30 @@ def test_chinese_range_section_is_translated(tmp_path):
         assert chinese in text, chinese
     for english in ("How firm the price is", "What moves the total", "Monthly schedule", "Serving speed (validated"):
         assert english not in text, english
+
+
+def test_both_kind_states_both_bands_without_tornado_or_schedule(tmp_path):
+    from xlcompute.workbook.generate import write_workbook
+
+    ev = evaluate(write_workbook(tmp_path / "both.xlsx", "both"))
+    band = range_context(ev, None, "internal", "USD")
+    assert [b["kind"] for b in band["bands"]] == ["training", "serving"]
+    assert band["low"] < band["base"] < band["high"]
+    assert band["bars"] == [] and band["chart"] is None and band["schedule"] == []
+
+
+def test_no_tornado_when_the_workbook_arithmetic_differs(tmp_path):
+    """A quote whose total the generated arithmetic does not reproduce gets no tornado (it would
+    misstate the totals), but keeps its range."""
+    import openpyxl
+
+    from xlcompute.workbook.generate import write_workbook
+
+    path = write_workbook(tmp_path / "t.xlsx", "training")
+    wb = openpyxl.load_workbook(path)
+    ((sheet, cell),) = wb.defined_names["MARGIN_AMOUNT"].destinations
+    wb[sheet][cell.replace("$", "")] = "=ROUND(SUBTOTAL*MARGIN,2)+100"
+    wb.save(path)
+    ev = evaluate(path, cached_values=False)
+    assert tornado_bars(ev) == []
+    assert range_context(ev, None, "internal", "USD")["low"] == Decimal("2380864.80")

@@ -52,8 +52,13 @@ def _call(ev: Evaluation, function: str, name: str | None = None) -> Any:
     return None
 
 
+class NoBar(Exception):
+    """A recomputation gave no number (an Excel error from a varied call): no tornado."""
+
+
 def vary(call: Any, **changes: Any) -> Any:
-    """``call``'s registry function called again with the named arguments changed."""
+    """``call``'s registry function called again with the named arguments changed; :class:`NoBar`
+    when it gives no number."""
     function = REGISTRY[call.function]
     names = [argument.name for argument in function.arguments]
     args = list(call.args)
@@ -61,7 +66,10 @@ def vary(call: Any, **changes: Any) -> Any:
         index = names.index(name)
         args += [None] * (index + 1 - len(args))
         args[index] = value
-    return function(*args)
+    value = function(*args)
+    if not _number(value) or value <= 0:
+        raise NoBar(f"{call.function} gave {value!r}")
+    return value
 
 
 def _whole(value: float) -> int:
@@ -98,7 +106,12 @@ def _price_span(ev: Evaluation, price_name: str) -> tuple[float, float] | None:
         return None
     gpu, pricing = str(call.args[0]), str(call.args[2]) if len(call.args) > 2 and call.args[2] else "on_demand"
     providers = sorted({p.provider for p in list_prices() if p.gpu_id == gpu and p.pricing == pricing})
-    prices = [round(v, 4) for v in (vary(call, provider=p) for p in providers) if _number(v)]
+    prices = []
+    for provider in providers:
+        try:
+            prices.append(round(vary(call, provider=provider), 4))
+        except NoBar:
+            continue  # a provider without a price in the quote's currency
     return (min(prices), max(prices)) if len(prices) >= 2 else None
 
 
@@ -153,6 +166,13 @@ def tornado_bars(ev: Evaluation, audience: str = "internal") -> list[dict[str, A
     """One bar per driver (the total at its low and at its high value), widest first; [] when the
     workbook is not a generated training or serving quote (or the 'both' kind). The customer's
     version states the GPU price span relative to the quoted cost, never the supplier's prices."""
+    try:
+        return _tornado_bars(ev, audience)
+    except NoBar:
+        return []
+
+
+def _tornado_bars(ev: Evaluation, audience: str) -> list[dict[str, Any]]:
     bars: list[dict[str, Any]] = []
     training = _training_model(ev) if "MFU_LOW" in ev.names and "REPLICAS" not in ev.names else None
     serving = _serving_model(ev) if "REPLICAS_LOW" in ev.names and "MFU" not in ev.names else None
