@@ -8,9 +8,12 @@ as the quote rounds it. Tolerance: none (amounts are cents).
 
 from __future__ import annotations
 
-from pathlib import Path
-
+import csv
+import os
+import shutil
+import subprocess
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -19,7 +22,6 @@ from xlcompute.functions.spec import REGISTRY
 from xlcompute.workbook.check import check_workbook
 from xlcompute.workbook.evaluate import evaluate
 from xlcompute.workbook.generate import write_workbook
-
 
 WORKBOOKS = Path(__file__).resolve().parents[1] / "workbooks"
 
@@ -105,3 +107,22 @@ def test_check_flags_a_range_that_does_not_hold_the_total_at_its_cell(tmp_path):
     assert len(flagged) == 1
     assert (flagged[0].sheet, flagged[0].cell) == (sheet, cell.replace("$", ""))
     assert "below TOTAL" in flagged[0].message
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
+def test_libreoffice_shows_the_range_without_the_add_in(tmp_path):
+    """Outside oracle: LibreOffice (no add-in, default settings) shows the range row's stored values."""
+    profile = tmp_path / f"profile-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    target = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1"
+    names = ("training_quote.xlsx", "serving_quote.xlsx")
+    subprocess.run(["soffice", f"-env:UserInstallation={profile.as_uri()}", "--headless", "--calc", "--convert-to",
+                    target, "--outdir", str(tmp_path), *(str(WORKBOOKS / n) for n in names)],
+                   check=True, capture_output=True, timeout=240)
+    for name in names:
+        rows = list(csv.reader((tmp_path / f"{Path(name).stem}-Quote.csv").open(encoding="utf-8")))
+        (band,) = [row for row in rows if len(row) > 5 and row[3] == "Total in the band"]
+        ev = evaluate(WORKBOOKS / name)
+        assert float(band[4]) == pytest.approx(ev.value("TOTAL_LOW"), abs=0.005), name
+        assert float(band[5]) == pytest.approx(ev.value("TOTAL_HIGH"), abs=0.005), name
+        assert float(band[4]) < ev.value("TOTAL") < float(band[5])
