@@ -10,6 +10,8 @@ import re
 
 import openpyxl
 import pytest
+
+from xlcompute.functions import is_error
 from click.testing import CliRunner
 
 from xlcompute.catalog.prices import list_prices
@@ -36,9 +38,14 @@ def _dependents(message: str) -> int:
     return int(re.search(r"; (\d+) cell\(s\) depend on it", message).group(1))
 
 
+def _other_error_cells(ev, cause: str) -> set[str]:
+    """Every cell the evaluation shows an error in, except the cause: what one cause must account for."""
+    return {f"{sheet}!{cell}" for (sheet, cell), value in ev.values.items() if is_error(value)} - {cause}
+
+
 def test_a_gpu_typo_is_reported_at_the_gpu_cell_with_the_closest_ids(tmp_path):
     path = _training(tmp_path, {"Inputs!B5": "h100-sxn"})
-    _, problems = check_workbook(path)
+    ev, problems = check_workbook(path)
     assert len(problems) == 1, problems
     (problem,) = problems
     assert (problem.sheet, problem.cell) == ("Inputs", "B5")  # the GPU cell, not the price cell (B13)
@@ -54,42 +61,50 @@ def test_a_gpu_typo_is_reported_at_the_gpu_cell_with_the_closest_ids(tmp_path):
     expected = {"Inputs!B13", "Estimate!B6", "Estimate!B7", "Estimate!B8", "Estimate!B9", "Estimate!B11",
                 "Estimate!B12", "Estimate!B13", "Estimate!B14", "Quote!B15", "Quote!D15", "Quote!E15", "Quote!B16",
                 "Quote!E16", "Quote!E19", "Quote!E20", "Quote!E21", "Quote!E22", "Quote!E23", "Quote!E24"}
-    assert _dependents(problem.message) == len(expected) == 20
+    # ... and the Range block's low/high rows (MFU band, reserved days, billed hours, TOTAL_LOW/HIGH).
+    others = _other_error_cells(ev, "Inputs!B5")
+    assert expected < others and _dependents(problem.message) == len(others)
 
 
 def test_a_model_typo_is_one_problem_not_twenty_four(tmp_path):
     """The issue's count: 24 problems before, the useful one eighth of them."""
     path = _training(tmp_path, {"Inputs!B4": "llama-3.1-70x"})
-    _, problems = check_workbook(path)
+    ev, problems = check_workbook(path)
     assert [(p.sheet, p.cell) for p in problems] == [("Inputs", "B4")], problems
     message = problems[0].message
     assert message.startswith("MODEL: unknown model 'llama-3.1-70x'. Did you mean 'llama-3.1-70b'")
     # Estimate B4 (params) B5 B6 B7 B8 B9 B11 B12 B13 B14 (energy, emissions), Quote B15 E15 B16 E16 E19..E24: 20;
     # the price does not depend on it.
-    assert _dependents(message) == 20 and "Inputs!B13" not in message
+    # ... and the Range block's rows: every cell showing an error, none besides.
+    others = _other_error_cells(ev, "Inputs!B4")
+    assert "Inputs!B13" not in others and _dependents(message) == len(others) > 20 and "Inputs!B13" not in message
 
 
 def test_the_functions_own_reason_is_the_message(tmp_path):
     """No on-demand H200 at RunPod: the provider cell is the cause, and the providers that have one are named."""
     path = _training(tmp_path, {"Inputs!B5": "h200", "Inputs!B11": "runpod"})
-    _, problems = check_workbook(path)
+    ev, problems = check_workbook(path)
     assert [(p.sheet, p.cell) for p in problems] == [("Inputs", "B11")], problems
     with_one = sorted({p.provider for p in list_prices() if p.gpu_id == "h200" and p.pricing == "on_demand"})
     assert with_one and "runpod" not in with_one
     message = problems[0].message
     assert message.startswith("PROVIDER: no on_demand price for h200 from 'runpod'; providers with one: "
                               + ", ".join(with_one)), message
-    # Only the price and what is priced with it: Inputs!B13, Quote D15 E15 and E19..E24.
-    assert _dependents(message) == 9
+    # Only the price and what is priced with it: Inputs!B13, Quote D15 E15 and E19..E24, and the
+    # Range block's repricing of the GPU line (no estimate row).
+    others = _other_error_cells(ev, "Inputs!B11")
+    assert {"Inputs!B13", "Quote!D15", "Quote!E15", "Quote!E24"} <= others
+    assert not {c for c in others if c.startswith("Estimate!")} and _dependents(message) == len(others)
 
 
 def test_an_error_starting_in_a_formula_is_reported_there(tmp_path):
     """A native error (=1/0) has no input to blame: its own cell, with the contract's reading of it."""
     path = _training(tmp_path, {"Inputs!B13": "=1/0"})
-    _, problems = check_workbook(path)
+    ev, problems = check_workbook(path)
     assert [(p.sheet, p.cell) for p in problems] == [("Inputs", "B13")], problems
     assert "GPU_HOUR_PRICE" in problems[0].message and "#DIV/0!" in problems[0].message
-    assert _dependents(problems[0].message) == 8  # Quote D15 E15 E19..E24
+    others = _other_error_cells(ev, "Inputs!B13")  # Quote D15 E15 E19..E24 and the Range block's repricing
+    assert {"Quote!D15", "Quote!E15", "Quote!E24"} <= others and _dependents(problems[0].message) == len(others)
 
 
 def test_two_causes_are_two_lines_and_shared_cells_are_counted_under_each(tmp_path):
@@ -182,10 +197,11 @@ def test_an_error_typed_into_an_input_is_the_cause_of_what_uses_it(tmp_path):
     wb["Inputs"]["B15"].data_type = "e"
     path = tmp_path / "typed.xlsx"
     wb.save(path)
-    _, problems = check_workbook(path)
+    ev, problems = check_workbook(path)
     assert [(p.sheet, p.cell) for p in problems] == [("Inputs", "B15")], problems
     assert problems[0].message.startswith("STORAGE_TB") and "#N/A" in problems[0].message
-    assert _dependents(problems[0].message) == 8  # Quote B16 E16 E19..E24
+    others = _other_error_cells(ev, "Inputs!B15")  # Quote B16 E16 E19..E24 and the Range block's repricing
+    assert {"Quote!B16", "Quote!E16", "Quote!E24"} <= others and _dependents(problems[0].message) == len(others)
 
 
 def test_structured_references_carry_the_cause(tmp_path):
@@ -196,7 +212,7 @@ def test_structured_references_carry_the_cause(tmp_path):
     ev, problems = check_workbook(path)
     assert ev is not None and str(ev.values[("Quote", "E19")]).startswith("#VALUE!")  # the engine followed them
     assert [(p.sheet, p.cell) for p in problems] == [("Inputs", "B5")], problems
-    assert _dependents(problems[0].message) == 20  # as with plain references
+    assert _dependents(problems[0].message) == len(_other_error_cells(ev, "Inputs!B5"))  # as with plain references
 
 
 def test_a_missing_templates_folder_is_one_clear_message_and_exit_2(tmp_path):

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+
+from xlcompute.functions import is_error
 from click.testing import CliRunner
 
 from xlcompute.catalog import gpu_ids, model_ids
@@ -209,15 +211,18 @@ def test_serving_inputs_are_checked_too(tmp_path):
 
 def test_a_bad_input_is_reported_once_with_its_downstream_errors_counted(tmp_path):
     path = _with_inputs(tmp_path, {"TRAIN_TOKENS": "fifteen trillion"})
-    _, problems = check_workbook(path)
+    ev, problems = check_workbook(path)
     assert len(problems) == 1, problems
     assert str(problems[0]).startswith("Inputs!B7: TRAIN_TOKENS: expected a number (training tokens), "
                                        "found the text 'fifteen trillion'")
     # Counted by hand from the shipped formulas: Estimate B5 B6 B7 B8 B9 B11 B12 B13 B14 (energy and emissions
     # over the reserved days), Quote B15 E15 B16 E16 (storage months follow the duration) and E19..E24;
-    # Estimate!B10 (=NUM_GPUS) does not depend on it.
+    # Estimate!B10 (=NUM_GPUS) does not depend on it; then the Range block's low/high rows. Every cell
+    # showing an error is counted under the one cause, none besides.
     count = int(re.search(r"; (\d+) cell\(s\) depend on it", problems[0].message).group(1))
-    assert count == 19 and "Estimate!B5" in problems[0].message, problems[0].message
+    errors = {(sheet, cell) for (sheet, cell), value in ev.values.items() if is_error(value)} - {("Inputs", "B7")}
+    assert {("Estimate", c) for c in ("B5", "B6", "B9", "B12", "B13", "B14")} <= errors and ("Estimate", "B10") not in errors
+    assert count == len(errors) > 19 and "Estimate!B5" in problems[0].message, problems[0].message
 
 
 # --------------------------------------------------------------------------------------

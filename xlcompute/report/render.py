@@ -218,8 +218,11 @@ def prepare(source: Path, pdf_path: Path, dirs: list[Path], audience: str = DEFA
 
     context, result = prepare_context(source, pdf_path, audience)
     _mark("evaluated")
-    if audience == "internal":  # the customer's version shows no cost charts
-        charts.draw_charts(context)
+    from ..locale import gettext_for  # noqa: PLC0415
+
+    if audience != "internal":  # the customer's version shows no cost charts, only the range's tornado
+        context["charts"] = []
+    charts.draw_charts(context, gettext_for(lang))
     _mark("charts drawn")
     return render_html(context, dirs, lang), result
 

@@ -168,11 +168,12 @@ class _Cause:
         self.dependents: set[Key] = set()
 
 
-def _origin(root: Key, ev: Evaluation, issues: dict[Key, str], xl_cells: dict[Key, Any]
-            ) -> tuple[Key, str, tuple[str, str, str] | None]:
+def _origin(root: Key, ev: Evaluation, issues: dict[Key, str], xl_cells: dict[Key, Any],
+            bad_inputs: frozenset[Key] = frozenset()) -> tuple[Key, str, tuple[str, str, str] | None]:
     """(where the error at ``root`` comes from, why, which function failed where) for one root:
-    the input cell an xlcompute function failed on, else a cell holding an error value that the
-    formula names, else ``root`` itself."""
+    the input cell an xlcompute function failed on (directly, or through computed cells that
+    come from one of the ``bad_inputs``), else a cell holding an error value that the formula
+    names, else ``root`` itself."""
     cell = xl_cells.get(root)
     failed = next((call for call in cell.calls if call.error), None) if cell is not None else None
     if failed is not None:
@@ -182,6 +183,8 @@ def _origin(root: Key, ev: Evaluation, issues: dict[Key, str], xl_cells: dict[Ke
         source = argument_text(cell.formula, failed.function, parameters.index(argument)) \
             if argument in parameters else None
         target = _cell_of(source, root[0], ev) if source else None
+        if target is not None and target in ev.formulas:  # computed: from an input already reported?
+            target = _bad_precedent(target, ev, bad_inputs)
         if target is not None and target not in ev.formulas:  # a typed input, not a literal or a computed value
             names = [name for name, where in ev.names.items() if where == target]
             return (target, f"{names[0] if names else argument}: {why.strip()}",
@@ -189,6 +192,32 @@ def _origin(root: Key, ev: Evaluation, issues: dict[Key, str], xl_cells: dict[Ke
     own = issues.get(root, f"shows the error {ev.values.get(root)}")
     typed = _typed_error(root, ev)
     return (typed, issues.get(typed, own), None) if typed else (root, own, None)
+
+
+def _bad_precedent(start: Key, ev: Evaluation, bad_inputs: frozenset[Key], depth: int = 6) -> Key | None:
+    """The first of ``bad_inputs`` that the computed cell ``start`` is calculated from (cells its
+    formula names, followed through ``depth`` formulas), or None."""
+    frontier, seen = [start], {start}
+    for _ in range(depth):
+        following = []
+        for key in frontier:
+            try:
+                items = Tokenizer(ev.formulas[key]).items
+            except Exception:  # noqa: BLE001 - an unreadable formula names no cell
+                continue
+            for token in items:
+                if token.type != Token.OPERAND or token.subtype != Token.RANGE:
+                    continue
+                cell = _cell_of(token.value, key[0], ev)
+                if cell is None or cell in seen:
+                    continue
+                if cell in bad_inputs:
+                    return cell
+                seen.add(cell)
+                if cell in ev.formulas:
+                    following.append(cell)
+        frontier = following
+    return None
 
 
 def _typed_error(root: Key, ev: Evaluation) -> Key | None:
@@ -231,7 +260,9 @@ def group_by_cause(wb: Any, ev: Evaluation, problems: list[CellIssue], inputs: I
     errors = _error_cells(ev)
     if not errors:
         return problems
+    inputs = list(inputs)
     anchor = next(((p.sheet, p.cell) for p in inputs if (p.sheet, p.cell) not in errors), None)
+    bad_inputs = frozenset((p.sheet, p.cell) for p in inputs)
     before, after = _graphs(wb, ev, errors)
     issues: dict[Key, str] = {}
     for p in ev.issues:
@@ -245,7 +276,7 @@ def group_by_cause(wb: Any, ev: Evaluation, problems: list[CellIssue], inputs: I
     roots = sorted((k for k in errors if not before.get(k)), key=position)
     causes: dict[Key, _Cause] = {}
     for root in roots:
-        location, why, failing = _origin(root, ev, issues, xl_cells)
+        location, why, failing = _origin(root, ev, issues, xl_cells, bad_inputs)
         if location == root and anchor is not None and error_code(ev.values.get(root)) in _UNRESOLVED:
             location = anchor
         cause = causes.get(location)

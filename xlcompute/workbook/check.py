@@ -31,6 +31,7 @@ from .errors import WorkbookError, describe_value, shorten
 from .evaluate import CellIssue, Evaluation, evaluate
 from .guard import open_workbook, workbook_info
 from .quote_checks import currency_problems, money_problems
+from .range_block import range_problems
 
 
 def _kind_problem(kind: str, value: Any, number_format: str) -> str:
@@ -76,6 +77,7 @@ def check_evaluation(ev: Evaluation) -> list[CellIssue]:
             problems.append(CellIssue(sheet, cell, f"{spec.name} ({spec.description}) {message}"))
     problems.extend(_line_item_problems(ev))
     problems.extend(money_problems(ev))
+    problems.extend(range_problems(ev))
     problems.extend(ev.issues)
     return problems
 

@@ -28,6 +28,7 @@ from ..functions.excel_values import column_letters, parse_reference
 from ..locale import DEFAULT_LANGUAGE, check_language
 from . import contract as c
 from . import ownership_scenario as ownership
+from . import range_block
 from .print_setup import setup_workbook
 from .recalc import store_cached_values
 from .translate import translate_workbook
@@ -71,6 +72,7 @@ class Scenario:
     customer: str
     extra_choices: Callable[[], dict[str, list[str]]] | None = None  # dropdown lists only this kind uses
     extra_sheets: tuple[Callable[[Workbook], None], ...] = ()  # sheets added after the Quote sheet
+    ranges: range_block.RangeSpec | None = None  # Estimate rows and Quote block of TOTAL_LOW/TOTAL_HIGH
 
 
 INT = "#,##0"
@@ -232,10 +234,10 @@ SERVING_VS_API = (
 )
 
 TRAINING = Scenario("Training quote", TRAINING_INPUTS + ENERGY_INPUTS, TRAINING_ESTIMATE + TRAINING_ENERGY,
-                    TRAINING_LINE_ITEMS, "Q-2025-0142", "Example Research Ltd")
+                    TRAINING_LINE_ITEMS, "Q-2025-0142", "Example Research Ltd", ranges=range_block.TRAINING)
 INFERENCE = Scenario("Serving quote", INFERENCE_INPUTS + ENERGY_INPUTS,
                      INFERENCE_ESTIMATE + SERVING_ENERGY + SERVING_VS_API,
-                     INFERENCE_LINE_ITEMS, "Q-2025-0143", "Example Retail plc")
+                     INFERENCE_LINE_ITEMS, "Q-2025-0143", "Example Retail plc", ranges=range_block.SERVING)
 # In "both", the inference rows that the cover shows are renamed so the names stay unique.
 BOTH = Scenario(
     "Training and serving quote",
@@ -257,6 +259,7 @@ BOTH = Scenario(
        INFERENCE_LINE_ITEMS[1]),
     "Q-2025-0144",
     "Example Industries AG",
+    ranges=range_block.BOTH,
 )
 OWNERSHIP = Scenario(ownership.TITLE, tuple(Row(*r) for r in ownership.INPUTS), tuple(Row(*r) for r in ownership.ESTIMATE),
                      tuple(LineItem(*i) for i in ownership.LINE_ITEMS), ownership.QUOTE_NUMBER, ownership.CUSTOMER,
@@ -362,7 +365,9 @@ def build_workbook(kind: str = "training", *, quote_date: _dt.date | None = None
         validations[key] = dv
 
     _rows_sheet(wb, inputs, f"{scenario.title}: inputs", scenario.inputs, "Input", validations)
-    _rows_sheet(wb, estimate, f"{scenario.title}: estimate", scenario.estimate, "Calculation", validations)
+    range_rows = tuple(Row(*r) for r in scenario.ranges.rows) if scenario.ranges else ()
+    _rows_sheet(wb, estimate, f"{scenario.title}: estimate", scenario.estimate + range_rows, "Calculation",
+                validations)
     for dv in validations.values():
         if dv.sqref:
             inputs.add_data_validation(dv)
@@ -431,6 +436,10 @@ def _quote_sheet(wb: Workbook, ws, scenario: Scenario, quote_date: _dt.date | No
     for col, width in zip("ABCDE", (36, 16, 12, 16, 18)):
         ws.column_dimensions[col].width = width
     ws.column_dimensions["B"].width = 32
+    if scenario.ranges:
+        rows = {item.description: r for r, item in enumerate(scenario.line_items, start=first)}
+        range_block.write_quote_block(ws, last + 2 + len(totals) + 1, scenario.ranges, rows,
+                                      lambda name, coordinate: _define(wb, name, ws.title, coordinate))
     for row in ws.iter_rows(min_row=3, max_row=3 + len(meta), max_col=2):
         row[1].alignment = Alignment(horizontal="left")
 
