@@ -135,8 +135,8 @@ def customer_sources(sources: list[dict[str, str]]) -> list[dict[str, str]]:
             for s in sources if s["kind"] in CUSTOMER_SOURCE_KINDS]
 
 
-#: Inputs a customer does not see: supplier prices and cost rates (the provider is on the cover).
-_COST_INPUT = re.compile(r"PRICE|RATE$|COST|MARGIN", re.IGNORECASE)
+#: Inputs a customer does not see: supplier prices and cost rates; the provider and pricing model are in the scope.
+_COST_INPUT = re.compile(r"PRICE|RATE$|COST|MARGIN|PROVIDER|PRICING", re.IGNORECASE)
 
 
 @functools.lru_cache(maxsize=1)
