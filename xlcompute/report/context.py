@@ -24,6 +24,7 @@ from ..workbook.quote_checks import line_items
 from . import charts
 from .audience import (DEFAULT_AUDIENCE, check_audience, citations, customer_inputs, customer_price,
                        customer_rows, customer_sources, scope)
+from .options import options_context
 from .formatting import as_date, cell_value, display, excel_date, money, number, percent, quantity
 
 #: Step inputs that carry a convention the proposal states: title, what it means, and what
@@ -327,6 +328,7 @@ def build_context(ev: Evaluation, audience: str = DEFAULT_AUDIENCE) -> dict[str,
         "rates": rates,
         "line_items": items,
         "exchange": _exchange(ev, currency),
+        "options": options_context(ev, audience == "internal", catalog_names),
         "inputs": inputs,
         "estimate": estimate,
         "breakdowns": breakdowns,

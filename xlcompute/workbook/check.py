@@ -29,6 +29,7 @@ from .dependencies import safety_problems
 from .errors import WorkbookError, describe_value, shorten
 from .evaluate import CellIssue, Evaluation, evaluate
 from .guard import open_workbook, workbook_info
+from .options_check import options_problems
 from .quote_checks import currency_problems, money_problems
 
 
@@ -75,6 +76,7 @@ def check_evaluation(ev: Evaluation) -> list[CellIssue]:
             problems.append(CellIssue(sheet, cell, f"{spec.name} ({spec.description}) {message}"))
     problems.extend(_line_item_problems(ev))
     problems.extend(money_problems(ev))
+    problems.extend(options_problems(ev))
     problems.extend(ev.issues)
     return problems
 
