@@ -24,7 +24,7 @@ from ..workbook.quote_checks import line_items
 from . import charts
 from .audience import (DEFAULT_AUDIENCE, check_audience, citations, customer_inputs, customer_price,
                        customer_rows, customer_sources, scope)
-from .options import options_context
+from .options import option_cell_labels, options_context
 from .formatting import as_date, cell_value, display, excel_date, money, number, percent, quantity
 
 #: Step inputs that carry a convention the proposal states: title, what it means, and what
@@ -132,6 +132,7 @@ def _walk(tree: dict[str, Any]):
 def _breakdowns(ev: Evaluation) -> list[dict[str, Any]]:
     labels = {(row["address"]): row for sheet in (c.INPUTS_SHEET, c.ESTIMATE_SHEET, c.QUOTE_SHEET)
               for row in _sheet_rows(ev, sheet)}
+    option_labels = option_cell_labels(ev)
     out = []
     seen: dict[str, str] = {}
     for xl_cell in ev.xlcompute_cells:
@@ -147,7 +148,7 @@ def _breakdowns(ev: Evaluation) -> list[dict[str, Any]]:
                 if call.step is not None else [],
             })
         out.append({
-            "label": row.get("label") or xl_cell.address,
+            "label": row.get("label") or option_labels.get(xl_cell.address) or xl_cell.address,
             "unit": row.get("unit", ""),
             "address": xl_cell.address,
             "formula": xl_cell.formula,
@@ -283,7 +284,9 @@ def build_context(ev: Evaluation, audience: str = DEFAULT_AUDIENCE) -> dict[str,
     for row in estimate + inputs:
         row["stale"] = row["address"] in stale_addresses
         row["xlcompute"] = any(b["address"] == row["address"] for b in breakdowns)
-    conventions, assumptions, references = _conventions(breakdowns)
+    # The Options sheet repeats the Estimate's calls for each option: its conventions are the Estimate's.
+    conventions, assumptions, references = _conventions(
+        [b for b in breakdowns if not b["address"].startswith(f"{c.OPTIONS_SHEET}!")])
     shown = {conv["title"] for conv in conventions}
     for name, (title, meaning) in c.CONVENTION_INPUTS.items():
         if name in ev.names and title not in shown and ev.value(name) is not None:

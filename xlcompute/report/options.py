@@ -13,6 +13,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from ..functions.excel_values import address
 from ..workbook import contract as c
 from ..workbook.evaluate import Evaluation
 from ..workbook.options_check import find_table
@@ -87,3 +88,18 @@ def options_context(ev: Evaluation, internal: bool, names: dict[str, str] | None
                and chosen["monthly"] is not None and r["monthly"] < chosen["monthly"]]
     return {"rows": rows, "recommended": chosen, "cheaper_failing": cheaper, "ttft_target": ttft_target,
             "tpot_target": tpot_target, "sell": not internal}
+
+
+def option_cell_labels(ev: Evaluation) -> dict[str, str]:
+    """A label for each cell of the Options table: ``"H200 spot (RunPod): TTFT [ms]"``, by address."""
+    table = find_table(ev)
+    if table is None or "option" not in table.columns:
+        return {}
+    headers = {col: str(ev.values.get((table.sheet, address(col, table.header_row))) or "")
+               for col in table.columns.values()}
+    out = {}
+    for row in table.rows:
+        name = table.value(ev, "Option", row)
+        for col, header in headers.items():
+            out[f"{table.sheet}!{address(col, row)}"] = f"{name}: {header}" if name else header
+    return out

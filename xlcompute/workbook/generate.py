@@ -140,7 +140,7 @@ TRAINING_LINE_ITEMS = (
 INFERENCE_INPUTS = (
     Row("Served model", "SERVE_MODEL", "llama-3.1-70b", "catalog id", note="Model served to the customer", choices="models"),
     Row("Serving GPU", "SERVE_GPU", options.recommended("GPU"), "catalog id",
-        note="The recommended option's GPU (Options sheet); type a catalog id over it to quote another"),
+        note="The recommended option's GPU (Options sheet); type another GPU over it to quote that one"),
     Row("Weight precision", "WEIGHT_PRECISION", "fp8", "", note="Precision of the served weights", choices="precisions"),
     Row("KV-cache precision", "KV_PRECISION", "fp8", "", note="Precision of the KV cache (engines keep fp8 weights "
         "with an fp8 cache)", choices="precisions"),
