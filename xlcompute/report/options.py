@@ -72,7 +72,7 @@ def options_context(ev: Evaluation, internal: bool, names: dict[str, str] | None
         pricing = str(get("Pricing", row) or "")
         ttft, tpot = _number(get("TTFT [ms]", row)), _number(get("TPOT [ms]", row))
         rows.append({
-            "name": str(name), "gpu": (names or {}).get(str(get("GPU", row)), str(get("GPU", row) or "")), "provider": str(get("Provider", row) or ""),
+            "name": str(name), "gpu": str(get("GPU", row) or "") if internal else (names or {}).get(str(get("GPU", row)), str(get("GPU", row) or "")), "provider": str(get("Provider", row) or ""),
             "pricing": PRICING_WORDS.get(pricing, pricing), "pricing_known": pricing in PRICING_WORDS,
             "gpus": _number(get("GPUs", row)), "replicas": _number(get("Replicas", row)),
             "tokens_per_s": _number(get("Tokens/s per replica", row)), "ttft_ms": ttft, "tpot_ms": tpot,

@@ -140,7 +140,7 @@ TRAINING_LINE_ITEMS = (
 INFERENCE_INPUTS = (
     Row("Served model", "SERVE_MODEL", "llama-3.1-70b", "catalog id", note="Model served to the customer", choices="models"),
     Row("Serving GPU", "SERVE_GPU", options.recommended("GPU"), "catalog id",
-        note="The recommended option's GPU (Options sheet); type another GPU over it to quote that one"),
+        note="GPU of the recommended option"),
     Row("Weight precision", "WEIGHT_PRECISION", "fp8", "", note="Precision of the served weights", choices="precisions"),
     Row("KV-cache precision", "KV_PRECISION", "fp8", "", note="Precision of the KV cache (engines keep fp8 weights "
         "with an fp8 cache)", choices="precisions"),
@@ -149,7 +149,7 @@ INFERENCE_INPUTS = (
     Row("Output tokens", "OUTPUT_TOKENS", 300, "tokens/request", INT, "Mean output length"),
     Row("Concurrent requests per replica", "BATCH", 64, "sequences", INT, "Batch the engine keeps in flight"),
     Row("Serving provider", "SERVE_PROVIDER", options.recommended("Provider"), "catalog id",
-        note="The recommended option's provider (Options sheet)"),
+        note="Provider of the recommended option"),
     Row("Serving GPU price", "SERVE_GPU_HOUR_PRICE",
         "=ROUND(GPU_PRICE(SERVE_GPU,SERVE_PROVIDER,SERVE_PRICING,CURRENCY,EXCHANGE_RATE),4)", "per GPU-hour", PRICE,
         "Catalog list price (USD) at the recommended pricing, in the quote's currency, to 4 decimals; type a "
@@ -165,7 +165,7 @@ INFERENCE_INPUTS = (
     Row("TTFT target", "TTFT_TARGET_MS", 150, "ms", INT, "Longest acceptable time to the first token"),
     Row("TPOT target", "TPOT_TARGET_MS", 50, "ms", INT, "Longest acceptable time per output token"),
     Row("Serving pricing", "SERVE_PRICING", options.recommended("Pricing"), "",
-        note="The recommended option's pricing (Options sheet)"),
+        note="Pricing of the recommended option"),
 )
 
 INFERENCE_ESTIMATE = (
@@ -190,7 +190,7 @@ INFERENCE_ESTIMATE = (
         "=PEAK_REQUESTS_PER_S(DAILY_ACTIVE_USERS,REQUESTS_PER_USER_PER_DAY,PEAK_TO_AVERAGE)", "requests/s", DEC1,
         "xlcompute: daily users × requests per user / 86,400 s × peak-to-average"),
     Row("GPUs per rental unit", "SERVE_GPUS_PER_NODE", options.recommended("GPUs per node"), "GPUs", INT,
-        "The recommended option's node size (Options sheet)"),
+        "GPUs the recommended option's provider rents together (a node)"),
     Row("Time to first token", "SERVE_TTFT_MS",
         "=TTFT_MS(SERVE_MODEL,SERVE_GPU,GPUS_PER_REPLICA,WEIGHT_PRECISION,PROMPT_TOKENS)", "ms", INT,
         "xlcompute: prefill of one prompt"),

@@ -102,7 +102,8 @@ def add_options_sheet(wb: Any, options: tuple[Option, ...] = DEFAULT_OPTIONS) ->
     ws.cell(row=TITLE_ROW, column=1, value="Options compared").font = Font(bold=True, size=14, color="1F3A5F")
     ws.cell(row=NOTE_ROW, column=1, value=(
         "Each row serves the same demand (Inputs) with its GPU, provider and pricing. The recommended option is the "
-        "cheapest per month among those meeting TTFT_TARGET_MS and TPOT_TARGET_MS; the quote prices it."))
+        "cheapest per month among those meeting TTFT_TARGET_MS and TPOT_TARGET_MS; the quote prices it (Inputs: "
+        "SERVE_GPU, SERVE_PROVIDER and SERVE_PRICING read it; type over them to quote another)."))
     for col, (header, width, _, _) in enumerate(COLUMNS, start=1):
         cell = ws.cell(row=HEADER_ROW, column=col, value=header)
         cell.font = Font(bold=True, color="FFFFFF")
