@@ -29,7 +29,7 @@ from .dependencies import safety_problems
 from .errors import WorkbookError, describe_value, shorten
 from .evaluate import CellIssue, Evaluation, evaluate
 from .guard import open_workbook, workbook_info
-from .options_check import options_problems
+from .options_check import no_option_meets, options_problems
 from .quote_checks import currency_problems, money_problems
 
 
@@ -320,5 +320,5 @@ def check_workbook(path: str | os.PathLike) -> tuple[Evaluation | None, list[Cel
     problems = text_problems(ev) + check_evaluation(ev)
     # A bad currency, or another currency without its exchange rate, makes every price an error: those first.
     currency = [p for p in problems if (p.sheet, p.cell) == ev.names.get("CURRENCY")]
-    inputs = currency + currency_problems(ev) + input_problems(wb, path, ev)
+    inputs = currency + currency_problems(ev) + no_option_meets(ev) + input_problems(wb, path, ev)
     return ev, _summarise_errors(ev, inputs, problems) if inputs else problems

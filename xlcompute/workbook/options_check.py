@@ -3,8 +3,9 @@
 A workbook without a table named ``Options`` has nothing checked here. One with it must give
 the table the columns of :data:`~.contract.OPTION_COLUMNS` and at least one row, hold a number
 in each row's GPUs, price and monthly cost and TRUE or FALSE in "Meets SLA" (cells showing an
-Excel error are listed by the evaluation), and define RECOMMENDED; when no row meets the
-service level, the problem says so at RECOMMENDED rather than as a bare ``#N/A``.
+Excel error are listed by the evaluation), and define RECOMMENDED. When no row meets the
+service level, :func:`no_option_meets` says so at RECOMMENDED, first, rather than a bare ``#N/A``
+in every cell that prices the recommended option.
 """
 
 from __future__ import annotations
@@ -69,12 +70,20 @@ def options_problems(ev: Evaluation) -> list[CellIssue]:
         if not is_error(meets) and not isinstance(meets, bool):
             problems.append(CellIssue(table.sheet, table.cell("Meets SLA", row),
                                       f"Meets SLA expected TRUE or FALSE, found {describe_value(meets)}"))
-    where = ev.names.get(c.RECOMMENDED)
-    if where is None:
+    if c.RECOMMENDED not in ev.names:
         problems.append(CellIssue(table.sheet, corner, f"no defined name {c.RECOMMENDED} (the option the quote "
                                                        f"prices) beside table {c.OPTIONS_TABLE}"))
-    elif is_error(ev.values.get(where)) and not any(table.value(ev, "Meets SLA", row) is True for row in table.rows):
-        problems.append(CellIssue(where[0], where[1], f"{c.RECOMMENDED}: no option meets the service level "
-                                  "(every row's Meets SLA is FALSE); relax TTFT_TARGET_MS or TPOT_TARGET_MS, "
-                                  "or add an option with a faster GPU"))
     return problems
+
+
+def no_option_meets(ev: Evaluation) -> list[CellIssue]:
+    """The root cause when RECOMMENDED is an error because no option meets the service level (every
+    formula pricing the recommended option then shows the error too): one problem at RECOMMENDED."""
+    table, where = find_table(ev), ev.names.get(c.RECOMMENDED)
+    if table is None or where is None or "meets sla" not in table.columns or not is_error(ev.values.get(where)):
+        return []
+    if any(table.value(ev, "Meets SLA", row) is True for row in table.rows):
+        return []
+    return [CellIssue(where[0], where[1], f"{c.RECOMMENDED}: no option meets the service level (every row's "
+                                          "Meets SLA is FALSE); relax TTFT_TARGET_MS or TPOT_TARGET_MS, or add an "
+                                          "option with a faster GPU")]
