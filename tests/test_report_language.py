@@ -67,7 +67,7 @@ def test_chinese_proposal_is_in_chinese_with_embedded_cjk_fonts(tmp_path):
     pdf = report_workbook(source, tmp_path / "zh.pdf", lang="zh-CN").pdf
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
     for chinese in ("算力成本报价书", "报价编号", "2025年6月2日", "有效期至", "假设与风险", "方法说明", "条款与确认",
-                    "第 2 页，共 5 页", "总计 [USD]", "按需"):
+                    "第 2 页，共 6 页", "总计 [USD]", "按需"):
         assert chinese in text, chinese
     for english in ("Assumptions and risks", "Terms and acceptance", "Valid until", "Page 2 of"):
         assert english not in text, english

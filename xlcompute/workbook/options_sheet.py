@@ -129,7 +129,7 @@ def add_options_sheet(wb: Any, options: tuple[Option, ...] = DEFAULT_OPTIONS) ->
     eligible = column_range("Cost if meets SLA", len(options)).split("!", 1)[1]
     named = (
         ("Recommended row", c.RECOMMENDED_ROW, f"=MATCH(MIN({eligible}),{eligible},0)", INT,
-         "Row of the cheapest option that meets the SLA; #N/A when none does"),
+         "Row of the cheapest option that meets the SLA; an error when none does"),
         ("Recommended option", c.RECOMMENDED, f"=INDEX({column_range('Option', len(options))},{c.RECOMMENDED_ROW})",
          "General", "The option the quote prices"),
     )
