@@ -117,6 +117,8 @@ def test_a_looser_ttft_target_recommends_the_cheaper_h200_and_the_line_items_fol
     # 10 GPUs x 12 months x 730 h = 87,600 GPU-hours x 3.59 = 314,484.00.
     assert ev.values[(sheet, f"B{first}")] == 87_600 and ev.values[(sheet, f"E{first}")] == 314_484.00
     assert wb[sheet][f"D{first}"].value == "=SERVE_GPU_HOUR_PRICE"
+    scope = build_context(ev)["scope"]  # the cover names the recommended option's provider and pricing
+    assert (scope["provider"], scope["pricing"], scope["gpu_count"]) == ("runpod", "spot", 10)
 
 
 def test_an_option_changed_in_the_table_is_compared_too(tmp_path):
@@ -146,6 +148,9 @@ def test_no_option_meeting_the_targets_is_a_problem_at_recommended(tmp_path):
     first = problems[0]
     assert (first.sheet, first.cell) == ev.names["RECOMMENDED"] == ("Options", "B10")
     assert "no option meets the service level" in first.message and "TPOT_TARGET_MS" in first.message
+    # The quoted GPU, provider, pricing and price read the recommended row: errors it caused, summarised.
+    assert len(problems) == 2 and "cell(s) showing Excel errors" in problems[1].message
+    assert "Inputs!B5" in problems[1].message  # SERVE_GPU
 
 
 def test_an_options_table_without_a_required_column_is_named(tmp_path):

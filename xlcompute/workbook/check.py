@@ -320,5 +320,9 @@ def check_workbook(path: str | os.PathLike) -> tuple[Evaluation | None, list[Cel
     problems = text_problems(ev) + check_evaluation(ev)
     # A bad currency, or another currency without its exchange rate, makes every price an error: those first.
     currency = [p for p in problems if (p.sheet, p.cell) == ev.names.get("CURRENCY")]
-    inputs = currency + currency_problems(ev) + no_option_meets(ev) + input_problems(wb, path, ev)
+    # No option meeting the service level leaves the inputs that read the recommended one showing #N/A:
+    # the cause is said once, and those inputs join the cells showing errors.
+    root = no_option_meets(ev)
+    inputs = currency + currency_problems(ev) + root + [
+        p for p in input_problems(wb, path, ev) if not (root and is_error(ev.values.get((p.sheet, p.cell))))]
     return ev, _summarise_errors(ev, inputs, problems) if inputs else problems
