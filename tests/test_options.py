@@ -205,3 +205,12 @@ def test_the_chinese_proposal_compares_the_options_too(proposals):
     compact = text.replace(" ", "")  # lines of Chinese text wrap anywhere
     assert "方案比较" in compact and "推荐H100on-demand(RunPod)：满足TTFT≤150毫秒且TPOT≤50毫秒的方案中最便宜的一个" in compact
     assert "H200spot(RunPod)更便宜，但未达到TTFT目标" in compact and "未满足" in compact  # the table's cell
+
+
+def test_an_option_name_is_text_in_the_proposal_never_markup(tmp_path):
+    wb = build_workbook("inference")
+    wb["Options"]["A5"] = '<img src="file:///etc/passwd">H100 {{ 7*7 }} %(option)s'
+    wb.save(tmp_path / "hostile.xlsx")
+    html = report_workbook(tmp_path / "hostile.xlsx", tmp_path / "hostile.pdf", html=True).html.read_text(encoding="utf-8")
+    assert "<img src=\"file:" not in html
+    assert "&lt;img src=&#34;file:///etc/passwd&#34;&gt;H100 {{ 7*7 }} %(option)s is recommended" in html
