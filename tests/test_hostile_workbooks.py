@@ -121,6 +121,27 @@ def test_untrustworthy_formulas_are_listed_with_their_cells(corpus):
     assert safety_problems(open_workbook(corpus["truncated.xlsx"].path.with_name("valid.xlsx"))) == []
 
 
+def test_external_links_come_from_the_package_parts_not_openpyxl_internals(corpus, monkeypatch):
+    """Issue 11 leftover: find_external_links read openpyxl's private ``_external_links``. Now the
+    guard's scan of the xl/externalLinks/ parts gives them, for a workbook the guard opened and,
+    through the package openpyxl saves, for one it did not."""
+    import openpyxl
+
+    from xlcompute.workbook.dependencies import find_external_links
+    from xlcompute.workbook.guard import package_external_links
+
+    path = corpus["external_link.xlsx"].path
+    assert package_external_links(path.read_bytes()) == ["file:///C:/Finance/secret_prices.xlsx"]
+    assert find_external_links(open_workbook(path)) == ["file:///C:/Finance/secret_prices.xlsx"]
+    plain = openpyxl.load_workbook(path)
+    assert find_external_links(plain) == ["file:///C:/Finance/secret_prices.xlsx"]
+    valid = corpus["truncated.xlsx"].path.with_name("valid.xlsx")
+    assert find_external_links(openpyxl.load_workbook(valid)) == [] == package_external_links(valid.read_bytes())
+    source = Path(__file__).resolve().parents[1] / "xlcompute" / "workbook" / "dependencies.py"
+    code = source.read_text(encoding="utf-8")
+    assert '"_external_links"' not in code and "._external_links" not in code
+
+
 def test_macros_are_reported_and_never_kept(corpus, tmp_path):
     case = corpus["macros.xlsm"]
     wb = open_workbook(case.path)
@@ -554,7 +575,7 @@ def test_cli_names_the_bad_input_first_with_name_sheet_cell_expected_and_found(c
 def test_check_prints_the_location_of_a_safety_problem_once(cli_corpus):
     case = cli_corpus["circular.xlsx"]
     result = _invoke(["check", str(case.path)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     problems = [line for line in result.output.splitlines() if "circular reference" in line]
     assert problems and all(line.count(str(case.path)) == 1 and line.count("Estimate!D") <= 3 for line in problems)
     assert "-!-" not in result.output
@@ -567,7 +588,8 @@ def test_a_missing_sheet_is_named_once_and_its_error_cells_summarised(cli_corpus
     case = cli_corpus["renamed_sheet.xlsx"]
     proc = subprocess.run([sys.executable, "-c", "from xlcompute.cli import main; main()", "check", str(case.path)],
                           capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 1
+    assert proc.returncode == 2
     assert all(line.startswith(str(case.path)) for line in proc.stderr.splitlines()), proc.stderr
     assert "the workbook has no sheet 'Inputs'" in proc.stderr
-    assert "cell(s) showing Excel errors, most likely caused by the input problem(s) above" in proc.stderr
+    assert "cell(s) depend on it and show errors" in proc.stderr
+    assert proc.stderr.count("#NAME?") == 0, proc.stderr  # the cells showing #NAME? are counted, not listed

@@ -12,7 +12,10 @@ from xlcompute.catalog import get_price
 from xlcompute.cli import main
 from xlcompute.core.errors import XlcomputeError
 from xlcompute.scenario.planner import COLUMNS, DEFAULT_BATCHES, pareto_mask, plan, plan_table
-from xlcompute.scenario.serving_speed import tokens_per_s, tpot_ms, ttft_ms
+from xlcompute.scenario.planner_ep import (DEFAULT_ATTENTION_TP, DEFAULT_EP_GPUS, ep_layouts, evaluate_ep_grid,
+                                          max_ep_gpus)
+from xlcompute.scenario.serving_speed import ep_decode_tokens_per_s, tokens_per_s, tpot_ms, ttft_ms
+from xlcompute.scenario.setups import serving_setup
 
 GPUS = ["h100-sxm", "a100-80gb"]
 
@@ -35,7 +38,7 @@ def test_cheapest_rows_meet_the_slo_and_are_sorted(result):
     assert costs == sorted(costs)
     for r in result.cheapest:
         assert r.meets_slo and r.tpot_ms <= 40 and r.ttft_ms <= 1000
-        assert r.gpus == r.tp * r.replicas
+        assert r.gpus == r.tp * r.replicas and r.ep == 1 and r.attention_dp == 1  # dense: no expert parallelism
         # replicas deliver the rate: replicas x replica throughput >= rate x output tokens
         assert r.replicas * r.replica_tokens_per_s >= 4 * 256 * (1 - 1e-9)
 
@@ -106,9 +109,9 @@ def test_cli_plan_errors_once_naming_the_option(options, expected):
 
 
 def test_cli_plan_model_that_fits_nowhere():
-    result = CliRunner().invoke(main, ["plan", "deepseek-v3", "--rate", "1", "--gpu", "l4"])
+    result = CliRunner().invoke(main, ["plan", "llama-3.1-405b", "--rate", "1", "--gpu", "l4"])
     assert result.exit_code == 2
-    assert "deepseek-v3 does not fit on up to 8 GPUs" in result.output
+    assert "llama-3.1-405b does not fit on up to 8 GPUs" in result.output
     assert "No configuration meets the service level" not in result.output and "frontier" not in result.output
 
 
@@ -127,3 +130,67 @@ def test_cli_plan_table_json_and_chart(tmp_path):
                                str(tmp_path / "x.txt")])
     assert bad.exit_code == 2 and ".svg" in bad.output
     assert not (tmp_path / "x.txt").exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# Expert-parallel layouts (MoE): EP over G GPUs, attention data-parallel in ranks of t GPUs
+# ---------------------------------------------------------------------------------------------
+
+
+def test_ep_layouts_are_every_divisor_pair():
+    gpus, ranks = ep_layouts((8, 72))
+    pairs = set(zip(gpus.tolist(), ranks.tolist()))
+    assert pairs == {(8.0, 8.0), (8.0, 4.0), (8.0, 2.0), (8.0, 1.0), (72.0, 72.0), (72.0, 36.0), (72.0, 18.0),
+                     (72.0, 9.0)}
+    assert ep_layouts(())[0].size == 0
+
+
+def test_moe_plan_searches_expert_parallel_layouts():
+    """DeepSeek-V3 (671B, fp8) does not fit a tensor-parallel H100 node with a 5,000-token sequence; the planner
+    serves it expert-parallel, as DeepSeek (EP144 on H800) and LMSYS (EP72 on H100) do."""
+    r = plan("deepseek-v3", 50, 4000, 1000, ttft_ms_max=5000, tpot_ms_max=60, gpus=["h100-sxm"], precisions=["fp8"])
+    layouts = len(ep_layouts(DEFAULT_EP_GPUS)[0])
+    assert r.evaluated == 4 * len(DEFAULT_BATCHES) + layouts * len(DEFAULT_BATCHES)
+    assert any("does not fit on up to 8 x h100-sxm" in s for s in r.skipped)
+    assert r.cheapest and all(row.ep in DEFAULT_EP_GPUS for row in r.cheapest)
+    for row in r.cheapest:
+        assert row.meets_slo and row.tpot_ms <= 60 and row.ttft_ms <= 5000
+        assert row.gpus == row.ep * row.replicas and row.ep == row.tp * row.attention_dp
+        assert row.tp in DEFAULT_ATTENTION_TP and row.batch % row.attention_dp == 0
+        assert row.replicas * row.replica_tokens_per_s >= 50 * 1000 * (1 - 1e-9)
+    best = r.cheapest[0]
+    # the same formulas as EP_DECODE (serving_speed.ep_decode_tokens_per_s), SGLang settings
+    s = serving_setup("deepseek-v3", "h100-sxm", "fp8", engine="sglang")
+    decode = ep_decode_tokens_per_s("deepseek-v3", "h100-sxm", best.ep, best.batch, 4500, best.attention_dp, "fp8",
+                                    s.kv_precision, "sglang")
+    assert best.batch * 1000 / best.tpot_ms == pytest.approx(decode)
+    # ep_gpus=() turns the search off (dense models never get EP rows: test_cheapest_rows_meet_the_slo_and_are_sorted)
+    assert plan("deepseek-v3", 1, gpus=["h200"], precisions=["fp8"], ep_gpus=()).cheapest[0].ep == 1
+    with pytest.raises(XlcomputeError, match="ep_gpus"):
+        plan("deepseek-v3", 1, gpus=["h200"], ep_gpus=[1])
+
+
+def test_planner_times_deepseek_production_layout_within_25_percent():
+    """DeepSeek "Day 6: DeepSeek-V3/R1 inference system overview" (deepseek-ai/open-infra-index, 2025-03-01):
+    decode on EP144 / DP144 attention (18 H800 nodes), average KV length 4,989 tokens, ~14.8k output tokens/s
+    per H800 node. The planner's grid at that layout (batch 128 per GPU, SGLang settings) within 25%."""
+    s = serving_setup("deepseek-v3", "h800", "fp8", "bf16", engine="sglang")
+    gpus, ranks = np.array([144.0]), np.array([144.0])
+    grid = evaluate_ep_grid(s, gpus, ranks, np.array([128]), 4989.0, 2.0, 1.0, 1.0)
+    # decode step at context 4,989 + 1 (mean of a 2-token output): per-node output rate
+    per_node = float(grid["batch"][0, 0] * 1 / grid["tpot_s"][0, 0]) / 18
+    assert bool(grid["fits"][0, 0])
+    assert per_node == pytest.approx(14_800, rel=0.25)
+
+
+def test_expert_parallel_never_spreads_over_more_gpus_than_experts():
+    """Mixtral 8x7B has 8 experts (no redundant copies): EP8 is its only expert-parallel size; DeepSeek-V3's
+    256 + 32 redundant experts allow all of 8-144."""
+    assert max_ep_gpus(8) == 8 and max_ep_gpus(256) == 288
+    r = plan("mixtral-8x7b", 5, gpus=["h100-sxm"], precisions=["fp8"])
+    assert r.evaluated == 4 * len(DEFAULT_BATCHES) + len(ep_layouts([8])[0]) * len(DEFAULT_BATCHES)
+    b200 = plan("deepseek-v3", 20, 2000, 500, tpot_ms_max=50, gpus=["b200"], precisions=["fp8"])
+    assert b200.cheapest and b200.cheapest[0].gpus == b200.cheapest[0].replicas * max(b200.cheapest[0].ep,
+                                                                                       b200.cheapest[0].tp)
+    with pytest.raises(XlcomputeError, match="no GPU with a price"):
+        plan("deepseek-v3", 5, gpus=["mi300x"], precisions=["fp8"])

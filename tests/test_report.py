@@ -90,8 +90,9 @@ def test_every_page_renders_to_a_non_blank_png(rendered, tmp_path, name):
     assert len(pages) == len(PdfReader(pdf).pages) >= 5
     for number, page in enumerate(pages, 1):
         stat = ImageStat.Stat(Image.open(page).convert("L"))
-        # The last page may hold only the short audit block (see test_report_audit.py).
-        assert stat.mean[0] < (254 if number == len(pages) else 252) and stat.stddev[0] > 8, f"{page.name} looks blank"
+        # A page may hold one chart or the short audit block; a page with only the running header and
+        # footer is brighter than 254 on average (measured at 40 dpi).
+        assert stat.mean[0] < 254 and stat.stddev[0] > 8, f"{page.name} looks blank"
 
 
 def test_pdf_metadata_and_page_furniture(rendered):

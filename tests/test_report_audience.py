@@ -70,6 +70,8 @@ def test_customer_version_hides_margin_supplier_prices_and_internal_material(ver
     for internal in ("published.json", "Seed 0", "seed 0", "xlcompute.core", "`", "github.com/", "Formula breakdown",
                      "Inputs!", "Estimate!", "catalog id", "docs/"):
         assert internal not in text, internal
+    workload = text.split("Your workload", 1)[1].split("What it takes", 1)[0]
+    assert "Serving provider" not in workload and "Cloud provider" not in workload and "list price" not in workload
     for part in ("Scope", "Price", "Assumptions and risks", "Methodology", "References", "Terms and acceptance",
                  "Accepted for", "Signature", "This quote is valid until 2 July 2025"):
         assert part in text, part

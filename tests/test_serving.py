@@ -53,6 +53,33 @@ def test_allreduce_adds_latency_per_layer_and_only_with_tensor_parallelism():
     assert core.allreduce_time_s(1e3, 16, TOY_GPU, EFF) > EFF.allreduce_latency_internode_s
 
 
+def test_layer_split_runs_the_gpus_one_after_another():
+    """accelerate device_map (eager Transformers): 2 GPUs hold the weights, one works at a time, one hop."""
+    shape = core.serving_shape(TOY)
+    split = EFF.with_changes(layer_split=1.0)
+    one = core.decode_step_time_s(shape, TOY_GPU, 1, 1, 100, "bf16", "bf16", "bf16", split)
+    two = core.decode_step_time_s(shape, TOY_GPU, 2, 1, 100, "bf16", "bf16", "bf16", split)
+    assert two == pytest.approx(one + EFF.pipeline_hop_s)
+    assert core.prefill_time_s(shape, TOY_GPU, 3, 1, 100, "bf16", "bf16", split) == pytest.approx(
+        core.prefill_time_s(shape, TOY_GPU, 1, 1, 100, "bf16", "bf16", split) + 2 * EFF.pipeline_hop_s)
+    # tensor parallelism (the default): both GPUs stream half the weights at once, 2 all-reduces per layer
+    tensor = core.decode_step_time_s(shape, TOY_GPU, 2, 1, 100)
+    assert tensor == pytest.approx(one - (one - 10 * EFF.layer_overhead_s - EFF.step_overhead_s) / 2
+                                   + 20 * core.allreduce_time_s(1024 * 2, 2, TOY_GPU, EFF))
+    with pytest.raises(XlcomputeError, match="layer_split"):
+        EFF.with_changes(layer_split=2.0)
+
+
+def test_weight_only_int_weights_stream_at_their_own_share():
+    shape = core.serving_shape(TOY)
+    slow = EFF.with_changes(quantized_bandwidth_fraction=0.5)
+    bf16 = core.decode_step_time_s(shape, TOY_GPU, 1, 1, 0, "bf16", "bf16", "bf16", slow)
+    int4 = core.decode_step_time_s(shape, TOY_GPU, 1, 1, 0, "int4", "bf16", "bf16", slow)
+    fixed = 10 * EFF.layer_overhead_s + EFF.step_overhead_s
+    # a quarter of the bytes at half the rate: half the weight time
+    assert int4 - fixed == pytest.approx((bf16 - fixed) / 2)
+
+
 def test_formulas_accept_arrays_like_scalars():
     shape = core.serving_shape(TOY)
     batches = np.array([1.0, 8.0, 64.0])

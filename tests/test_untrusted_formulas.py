@@ -297,7 +297,7 @@ def test_strace_sees_no_system_call_naming_a_planted_file(planted):
                               capture_output=True, text=True, timeout=180, cwd=planted["work"])
         if "ptrace" in proc.stderr.lower() or not trace.exists():
             pytest.skip(f"strace cannot trace here: {proc.stderr[:200]}")
-        assert proc.returncode == 1, proc.stderr
+        assert proc.returncode == 2, proc.stderr
         log = trace.read_text()
         for name in ("other", "data", "config", "fifo"):
             assert str(planted[name]) not in log, name

@@ -79,6 +79,19 @@ failed:
     BREAK_EVEN_MONTH = Err.Description
 End Function
 
+Function CHECKPOINT_TB(model, Optional checkpoints_kept, Optional bytes_per_param)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        CHECKPOINT_TB = XLPy.CallUDF("xlcompute.udfs", "CHECKPOINT_TB", Array(model, checkpoints_kept, bytes_per_param, Nothing), ThisWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        CHECKPOINT_TB = XLPy.CallUDF("xlcompute.udfs", "CHECKPOINT_TB", Array(model, checkpoints_kept, bytes_per_param, Nothing))
+        Exit Function
+    #End If
+failed:
+    CHECKPOINT_TB = Err.Description
+End Function
+
 Function CO2E_KG(kwh, grid_kg_per_kwh)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
@@ -350,6 +363,19 @@ Function PRESENT_VALUE(monthly_amount, months, Optional annual_rate)
     #End If
 failed:
     PRESENT_VALUE = Err.Description
+End Function
+
+Function PROGRAM_GPU_HOURS(final_run_gpu_hours, Optional experiments_multiple, Optional evaluation_share, Optional goodput)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        PROGRAM_GPU_HOURS = XLPy.CallUDF("xlcompute.udfs", "PROGRAM_GPU_HOURS", Array(final_run_gpu_hours, experiments_multiple, evaluation_share, goodput, Nothing), ThisWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        PROGRAM_GPU_HOURS = XLPy.CallUDF("xlcompute.udfs", "PROGRAM_GPU_HOURS", Array(final_run_gpu_hours, experiments_multiple, evaluation_share, goodput, Nothing))
+        Exit Function
+    #End If
+failed:
+    PROGRAM_GPU_HOURS = Err.Description
 End Function
 
 Function REPLICAS_FOR_LOAD(load, per_replica, Optional headroom, Optional spares)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from typing import Callable
+import threading
+import time
+from typing import Any, Callable
 
 import click
 
@@ -18,29 +20,77 @@ from .bounds import DEFAULT_MEMORY_MB, DEFAULT_SECONDS, bounded
 WORKBOOK_COMMANDS = frozenset({"check", "report", "recalc"})
 
 
+#: Seconds after a SIGTERM during which another one is ignored: the first one's clean-up runs.
+ENDING_GRACE_SECONDS = 5.0
+#: When each process began ending on SIGTERM (time.monotonic()), by process id.
+_ENDING: dict[int, float] = {}
+#: Processes whose SystemExit was swallowed (:func:`_unraisable`): the next SIGTERM raises again.
+_RETRY: set[int] = set()
+
+
 def _terminator(owner: int) -> Callable[[int, object], None]:
     """A SIGTERM handler raising SystemExit in process ``owner``: the ``finally`` blocks and
     context managers on the stack run, so ``atomic_write`` removes its temporary file (exit code
-    128 + 15, as a shell reports it). A forked helper process (the report's evaluating and
-    drawing children) inherits the handler but not the job: there SIGTERM ends it as it did."""
+    128 + 15, as a shell reports it). A second SIGTERM while that clean-up runs (a signal to the
+    process group, then the batch parent stopping its workers) is ignored: raised inside the
+    clean-up, it would leave the file. A forked helper process that did not set its own handler
+    inherits this one but not the job: there SIGTERM ends it as it did."""
     def terminate(signum: int, frame: object) -> None:
         if os.getpid() != owner:
             signal.signal(signum, signal.SIG_DFL)
             os.kill(os.getpid(), signum)
             return
+        now = time.monotonic()
+        if owner not in _RETRY and now - _ENDING.get(owner, -ENDING_GRACE_SECONDS) < ENDING_GRACE_SECONDS:
+            return
+        _RETRY.discard(owner)
+        _ENDING[owner] = now
         raise SystemExit(128 + signum)
 
     return terminate
 
 
+def _unraisable(previous: Callable[[Any], object]) -> Callable[[Any], object]:
+    """A ``sys.unraisablehook`` for SIGTERM landing inside a weakref callback or ``__del__``:
+    Python prints "Exception ignored ... Traceback" and drops the SystemExit, so the command
+    would go on. The signal is sent again a moment later, and ends the command at the next point it
+    can. A timer thread does it, marking the retry first: anything done here, where a SIGTERM from
+    outside may land too, would be swallowed the same way (it is ignored here, as in a clean-up)."""
+    def again(pid: int) -> None:
+        _RETRY.add(pid)
+        os.kill(pid, signal.SIGTERM)
+
+    def hook(unraisable: Any) -> None:
+        if isinstance(unraisable.exc_value, SystemExit) and unraisable.exc_value.code == 128 + signal.SIGTERM:
+            timer = threading.Timer(0.01, again, (os.getpid(),))
+            timer.daemon = True
+            timer.start()
+            return
+        previous(unraisable)
+
+    hook.xlcompute = True  # type: ignore[attr-defined]
+    return hook
+
+
+def terminate_on_sigterm() -> bool:
+    """Make SIGTERM raise SystemExit in this process (:func:`_terminator`), even when it lands
+    where Python would swallow it (:func:`_unraisable`); False off the main thread, where no
+    handler can be set."""
+    try:
+        signal.signal(signal.SIGTERM, _terminator(os.getpid()))
+    except ValueError:  # not the main thread (the CLI run inside another program's thread)
+        return False
+    if not getattr(sys.unraisablehook, "xlcompute", False):
+        sys.unraisablehook = _unraisable(sys.unraisablehook)
+    return True
+
+
 def handle_sigterm(ctx: click.Context) -> None:
     """Turn SIGTERM into SystemExit while the command runs (:func:`_terminator`); the previous
     handler comes back when it ends (main thread only; SIGINT is KeyboardInterrupt already)."""
-    try:
-        previous = signal.signal(signal.SIGTERM, _terminator(os.getpid()))
-    except ValueError:  # not the main thread (the CLI run inside another program's thread)
-        return
-    ctx.call_on_close(lambda: signal.signal(signal.SIGTERM, previous))
+    previous = signal.getsignal(signal.SIGTERM)
+    if terminate_on_sigterm():
+        ctx.call_on_close(lambda: signal.signal(signal.SIGTERM, previous))
 
 
 class _Group(click.Group):

@@ -27,10 +27,12 @@ from .outputs import report_targets
 @click.option("--exchange-rate", type=float, help="Units of --currency per USD, as of --rate-date, from --rate-source.")
 @click.option("--rate-date", type=click.DateTime(formats=["%Y-%m-%d"]), help="Date of the exchange rate (YYYY-MM-DD).")
 @click.option("--rate-source", help="Where the exchange rate comes from (e.g. ECB euro reference rate).")
+@click.option("--lang", type=click.Choice(list(LANGUAGES)), default=DEFAULT_LANGUAGE, show_default=True,
+              help="Language of the workbook's labels, units and notes (names and formulas stay as they are).")
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 @click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
 def new(kind: str, customer: str | None, quote_number: str | None, currency: str, exchange_rate: float | None,
-        rate_date: datetime | None, rate_source: str | None, force: bool, output: Path) -> None:
+        rate_date: datetime | None, rate_source: str | None, lang: str, force: bool, output: Path) -> None:
     """Write a starter scenario workbook OUTPUT.xlsx (inputs, estimate, quote), dated today."""
     import re  # noqa: PLC0415
 
@@ -51,7 +53,7 @@ def new(kind: str, customer: str | None, quote_number: str | None, currency: str
     today = datetime.now().date()
     number = quote_number or new_quote_number(today)
     write_workbook(output, kind, quote_date=today, quote_number=number, customer=customer or PLACEHOLDER_CUSTOMER,
-                   currency=Currency(code, exchange_rate, rate_date, rate_source))
+                   currency=Currency(code, exchange_rate, rate_date, rate_source), lang=lang)
     click.echo(f"Wrote {output} ({kind}, quote {number} dated {today.isoformat()}, in {code}). Edit the orange input "
                f"cells on the Inputs and Quote sheets, then run: xlcompute report {output}")
     if code != "USD" and None in (exchange_rate, rate_date, rate_source):
@@ -60,9 +62,9 @@ def new(kind: str, customer: str | None, quote_number: str | None, currency: str
 
 
 @main.command()
-@click.argument("workbook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("workbook", type=click.Path(path_type=Path))  # a missing file: the guard's one message, exit 2
 def check(workbook: Path) -> None:
-    """List every problem of a scenario WORKBOOK, with its sheet and cell."""
+    """List every problem of a scenario WORKBOOK, with its sheet and cell (exit status 2 if there are any)."""
     from ..workbook.check import check_workbook  # noqa: PLC0415
     from ..workbook.quote_checks import quote_warnings  # noqa: PLC0415
 
@@ -77,7 +79,7 @@ def check(workbook: Path) -> None:
         click.echo(f"{workbook}: {problem}", err=True)
     if problems:
         click.echo(f"{workbook}: {len(problems)} problem(s).", err=True)
-        raise SystemExit(1)
+        raise SystemExit(2)  # bad input, as report says it
     if evaluation.recomputed_names:
         shown = ", ".join(evaluation.recomputed_names[:8]) + (" ..." if len(evaluation.recomputed_names) > 8 else "")
         click.echo(f"recomputed: {len(evaluation.recomputed_names)} cell(s) saved as #NAME? by a program without the "
@@ -95,10 +97,21 @@ def _pool_context() -> Any:
 
 
 def _warm_up() -> None:
-    from ..report.render import warm_up  # noqa: PLC0415
+    """A batch worker's start: SIGTERM becomes SystemExit in *this* process (a forked worker
+    inherits the parent's handler, which acts in the parent only), Ctrl+C is left to the parent
+    (which stops its workers with SIGTERM; a worker's KeyboardInterrupt printed tracebacks), then
+    the imports."""
+    import signal  # noqa: PLC0415
 
+    from ..report.render import warm_up  # noqa: PLC0415
+    from . import terminate_on_sigterm  # noqa: PLC0415
+
+    terminate_on_sigterm()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         warm_up()
+    except SystemExit as exc:  # SIGTERM while importing: end here (the pool would print a traceback)
+        os._exit(exc.code if isinstance(exc.code, int) else 1)
     except Exception:  # noqa: BLE001 - a failing import is reported by the first task
         pass
 
@@ -113,8 +126,10 @@ def _render_one(source: str, output: str, html: bool, templates: str | None,
         with bounded(*bounds):
             result = report_workbook(source, output, html=html, templates=templates, created=created,
                                      audience=audience, lang=lang)
-    except XlcomputeError as exc:
-        return source, "", [f"error: {exc}"]
+    except SystemExit as exc:  # SIGTERM: the temporary files are gone (atomic_write); the worker ends here
+        os._exit(exc.code if isinstance(exc.code, int) else 1)
+    except XlcomputeError as exc:  # the batch prints the source before each note: not twice
+        return source, "", [f"error: {str(exc).removeprefix(f'{source}: ')}"]
     except Exception as exc:  # noqa: BLE001 - one bad workbook must not stop the batch
         return source, "", [f"error: unexpected {type(exc).__name__}: {exc}"]
     return source, str(result.pdf), [f"stale: {line}" for line in result.stale] + (
@@ -122,11 +137,11 @@ def _render_one(source: str, output: str, html: bool, templates: str | None,
 
 
 @main.command()
-@click.argument("workbooks", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("workbooks", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(path_type=str),  # str: a Path would drop the trailing "/"
               help="Output PDF (one workbook) or directory ending in / (several). Default: beside each workbook.")
 @click.option("--html", is_flag=True, help="Also write the HTML the PDF is rendered from.")
-@click.option("--templates", type=click.Path(exists=True, file_okay=False, path_type=Path),
+@click.option("--templates", type=click.Path(path_type=Path),  # a missing folder: one message, exit 2
               help="Directory of templates that override the packaged ones (proposal.html, proposal.css, ...).")
 @click.option("-j", "--jobs", type=click.IntRange(min=0), default=0, show_default=True,
               help="Parallel processes for several workbooks; 0 = one per CPU.")
@@ -142,7 +157,12 @@ def report(workbooks: tuple[Path, ...], output: str | None, html: bool, template
            stamp_time: bool, audience: str, lang: str) -> None:
     """Render scenario WORKBOOKS to PDF cost proposals (the customer's version unless --audience internal)."""
     from ..report.render import report_workbook  # noqa: PLC0415
+    from ..report.templates import template_dirs  # noqa: PLC0415
+    from ..workbook.guard import check_file  # noqa: PLC0415
 
+    for workbook in workbooks:  # every file first: one message and exit 2 before any work starts
+        check_file(workbook)
+    template_dirs(templates)
     targets, folder = report_targets(workbooks, output)
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -163,7 +183,9 @@ def report(workbooks: tuple[Path, ...], output: str | None, html: bool, template
         click.echo(f"Wrote {result.pdf} ({result.pages} pages)")
         return
 
-    from concurrent.futures import ProcessPoolExecutor, as_completed  # noqa: PLC0415 - batches only
+    import multiprocessing  # noqa: PLC0415 - batches only
+    from concurrent.futures import ProcessPoolExecutor, as_completed  # noqa: PLC0415
+    from concurrent.futures.process import BrokenProcessPool  # noqa: PLC0415
 
     failures = 0
     workers = jobs or min(len(workbooks), os.cpu_count() or 1)
@@ -173,13 +195,23 @@ def report(workbooks: tuple[Path, ...], output: str | None, html: bool, template
     with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context(), initializer=_warm_up) as pool, \
             click.progressbar(length=len(tasks), label="Rendering", file=sys.stderr) as bar:
         futures = [pool.submit(_render_one, *task) for task in tasks]
-        for future in as_completed(futures):
-            source, written, notes = future.result()
-            bar.update(1)
-            if not written:
-                failures += 1
-            for note in notes:
-                click.echo(f"\n{source}: {note}", err=True)
+        try:
+            for future in as_completed(futures):
+                source, written, notes = future.result()
+                bar.update(1)
+                if not written:
+                    failures += 1
+                for note in notes:
+                    click.echo(f"\n{source}: {note}", err=True)
+        except BaseException as exc:  # SIGTERM or Ctrl+C here, or a worker stopped from outside
+            pool.shutdown(wait=False, cancel_futures=True)
+            for worker in multiprocessing.active_children():
+                worker.terminate()  # SIGTERM: each worker removes its temporary file and ends
+            if isinstance(exc, BrokenProcessPool):
+                raise XlcomputeError("a report worker process was stopped from outside (killed, or out of memory) "
+                                     "before the batch ended; no half-written file was left. Run the batch again "
+                                     "for the PDFs not listed above.") from None
+            raise
     click.echo(f"Wrote {len(tasks) - failures} of {len(tasks)} PDF(s) to {output or 'beside the workbooks'}.")
     if failures:
         raise SystemExit(1)

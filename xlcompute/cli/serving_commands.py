@@ -12,7 +12,8 @@ from . import main
 from ..atomic import atomic_write
 from ..core.errors import XlcomputeError
 
-TABLE_COLUMNS = (("gpu", "GPU", "{}"), ("precision", "prec", "{}"), ("tp", "TP", "{}"), ("replicas", "repl", "{}"),
+TABLE_COLUMNS = (("gpu", "GPU", "{}"), ("precision", "prec", "{}"), ("tp", "TP", "{}"), ("ep", "EP", "{}"),
+                 ("attention_dp", "DP-attn", "{}"), ("replicas", "repl", "{}"),
                  ("gpus", "GPUs", "{}"), ("batch", "batch", "{}"), ("ttft_ms", "TTFT ms", "{:.0f}"),
                  ("tpot_ms", "TPOT ms", "{:.1f}"), ("tokens_per_s_per_request", "tok/s/req", "{:.1f}"),
                  ("usd_per_hour", "$/h", "{:,.2f}"), ("usd_per_million_tokens", "$/M tok", "{:.3f}"))

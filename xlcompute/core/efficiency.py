@@ -68,6 +68,13 @@ class ServingEfficiency:
       one layer's activations (CUDA graphs, sampler and logits buffers, allocator slack).
     - ``alltoall_fraction`` [-]: achieved share of ``internode_gbps`` in expert-parallel dispatch and
       combine (DeepEP reaches ~40-46 of 50 GB/s per 400 Gb/s NIC).
+    - ``quantized_bandwidth_fraction`` [-]: share of ``bandwidth_fraction`` that weight-only integer
+      formats (int8/int4: GPTQ, AWQ, bitsandbytes) keep: their kernels unpack and rescale every weight
+      before the multiply, so they stream it slower than a plain bf16/fp8 GEMM (1 = no loss; fitted
+      per engine, 1 for TensorRT-LLM, whose int4 rows show none).
+    - ``layer_split`` [-]: 0 = the N GPUs of a replica split every layer's tensors and work at once
+      (tensor parallelism); 1 = the engine places whole layers on each GPU and runs them in turn
+      (accelerate ``device_map="auto"`` in eager Transformers): one GPU works at a time.
     """
 
     flops_fraction_16bit: float = 0.54
@@ -88,6 +95,8 @@ class ServingEfficiency:
     pipeline_hop_s: float = 15e-6
     reserved_gb: float = 0.0
     alltoall_fraction: float = 0.85
+    quantized_bandwidth_fraction: float = 1.0
+    layer_split: float = 0.0
 
     def flops_fraction(self, compute_precision: str) -> float:
         """Achieved share of peak for GEMMs run at ``compute_precision``."""
@@ -97,6 +106,13 @@ class ServingEfficiency:
         if name in ("fp8", "int8", "fp6"):
             return self.flops_fraction_8bit
         return self.flops_fraction_16bit
+
+    def weight_bandwidth_fraction(self, weight_precision: str) -> float:
+        """Achieved share of bandwidth when streaming weights stored at ``weight_precision``."""
+        name = normalise_precision(weight_precision, "weight_precision")
+        if name in ("int4", "int8"):
+            return self.bandwidth_fraction * self.quantized_bandwidth_fraction
+        return self.bandwidth_fraction
 
     def with_changes(self, **changes: Any) -> "ServingEfficiency":
         known = {f.name for f in fields(self)}
@@ -109,6 +125,8 @@ class ServingEfficiency:
         for name, value in changes.items():
             if name.endswith("fraction") or name.startswith("flops_fraction"):
                 check_fraction(name, value)
+            elif name == "layer_split":
+                check_number(name, value, minimum=0.0, maximum=1.0)
             else:
                 check_number(name, value, minimum=0.0)
         return replace(self, **changes)

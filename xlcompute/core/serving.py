@@ -236,6 +236,18 @@ def allreduce_time_s(message_bytes: Any, tp: Any, gpu: Accelerator, efficiency: 
     return multi * (latency + 2.0 * (tp - 1) / tp * message_bytes / bandwidth)
 
 
+def working_gpus(tp: Any, efficiency: ServingEfficiency) -> tuple[Any, Any]:
+    """(GPUs that work at the same time, pipeline-hop time) for a replica of N GPUs.
+
+    N·(1 − s) + s with s = ``efficiency.layer_split``: 0 for tensor parallelism (all N at once), 1 for
+    an engine that places whole layers on each GPU and runs them one after another (Hugging Face
+    accelerate ``device_map="auto"``, as eager Transformers does): one GPU works at a time, the
+    activations hop N − 1 times per step.
+    """
+    split = efficiency.layer_split
+    return tp - (tp - 1) * split, (tp - 1) * split * efficiency.pipeline_hop_s
+
+
 @formula(
     title="Fixed latency of a forward step",
     equation="t_fixed = L · t_layer + t_step",
@@ -275,7 +287,9 @@ def fixed_time_s(num_layers: Any, efficiency: ServingEfficiency) -> Any:
     reference=REFERENCE + "; Kaplan et al. 2020 Table 1 (2·P + 2·L·n_ctx·d_attn forward FLOPs per token, ×2 for QKᵀ and AV)",
     assumptions=("K = KV bytes per token; r = max(N, KV heads)/KV heads (KV heads are replicated when N exceeds them). "
                  "Weights and KV shard evenly over N GPUs. Arithmetic and memory traffic overlap; "
-                 "network and fixed latency do not."),
+                 "network and fixed latency do not. An engine that splits layers rather than tensors "
+                 "(layer_split = 1: eager Transformers with accelerate device_map) runs its N GPUs one after "
+                 "another: N counts as 1 GPU at a time plus N − 1 activation hops."),
 )
 def decode_step_time_s(shape: ServingShape, gpu: Accelerator, tp: Any = 1, batch: Any = 1, context_tokens: Any = 1024,
                        weight_precision: str = "bf16", kv_precision: str = "bf16", compute_precision: str = "bf16",
@@ -285,15 +299,17 @@ def decode_step_time_s(shape: ServingShape, gpu: Accelerator, tp: Any = 1, batch
     check_number("context_tokens", context_tokens, minimum=0.0)
     tokens = batch * tokens_per_sequence
     context = _effective_context(shape, context_tokens)
+    width, hops = working_gpus(tp, efficiency)
     flops = tokens * inference_flops_per_token(shape.active_params, shape.num_layers, context, shape.attention_width)
-    t_arith = compute_time_s(flops, tp * _peak(gpu, compute_precision), efficiency.flops_fraction(compute_precision))
-    replication = _max(tp, shape.kv_shards) / shape.kv_shards
+    t_arith = compute_time_s(flops, width * _peak(gpu, compute_precision), efficiency.flops_fraction(compute_precision))
+    replication = _max(width, shape.kv_shards) / shape.kv_shards
     kv_read = batch * context * shape.kv_elements_per_token * bytes_per_element(kv_precision, "kv_precision") * replication
     weights = weight_bytes_read(shape, tokens, bytes_per_element(weight_precision, "weight_precision"))
-    bandwidth = tp * gpu.bandwidth_bytes_per_s
-    t_mem = (memory_time_s(weights, bandwidth, efficiency.bandwidth_fraction)
+    bandwidth = width * gpu.bandwidth_bytes_per_s
+    t_mem = (memory_time_s(weights, bandwidth, efficiency.weight_bandwidth_fraction(weight_precision))
              + memory_time_s(kv_read, bandwidth, efficiency.kv_bandwidth_fraction))
-    t_net = 2 * shape.num_layers * allreduce_time_s(tokens * shape.hidden_size * ACTIVATION_BYTES, tp, gpu, efficiency)
+    t_net = 2 * shape.num_layers * allreduce_time_s(tokens * shape.hidden_size * ACTIVATION_BYTES, width, gpu,
+                                                    efficiency) + hops
     return _max(t_arith, t_mem) + t_net + fixed_time_s(shape.num_layers, efficiency)
 
 
@@ -326,12 +342,14 @@ def prefill_time_s(shape: ServingShape, gpu: Accelerator, tp: Any = 1, batch: An
     per_sequence = (prompt_tokens * inference_flops_per_token(shape.active_params - shape.head_params,
                                                               shape.num_layers, context / 2.0, shape.attention_width)
                     + inference_flops_per_token(shape.head_params))
-    t_arith = compute_time_s(batch * per_sequence, tp * _peak(gpu, compute_precision),
+    width, hops = working_gpus(tp, efficiency)
+    t_arith = compute_time_s(batch * per_sequence, width * _peak(gpu, compute_precision),
                              efficiency.flops_fraction(compute_precision))
     weights = weight_bytes_read(shape, batch * prompt_tokens, bytes_per_element(weight_precision, "weight_precision"))
-    t_mem = memory_time_s(weights, tp * gpu.bandwidth_bytes_per_s, efficiency.bandwidth_fraction)
+    t_mem = memory_time_s(weights, width * gpu.bandwidth_bytes_per_s,
+                          efficiency.weight_bandwidth_fraction(weight_precision))
     message = batch * prompt_tokens * shape.hidden_size * ACTIVATION_BYTES
-    t_net = 2 * shape.num_layers * allreduce_time_s(message, tp, gpu, efficiency)
+    t_net = 2 * shape.num_layers * allreduce_time_s(message, width, gpu, efficiency) + hops
     return _max(t_arith, t_mem) + t_net + fixed_time_s(shape.num_layers, efficiency) + efficiency.prefill_overhead_s
 
 
@@ -552,5 +570,5 @@ __all__ = [
     "decode_step_time_s", "default_kv_precision", "fixed_time_s", "gpus_for_batch", "kv_batch_capacity",
     "max_batch_size", "moe_unique_experts", "pipeline_max_batch", "pipeline_time_per_token_s", "prefill_time_s",
     "serving_shape", "speculative_time_per_token_s", "speculative_tokens_per_step", "throughput_tokens_per_s",
-    "weight_bytes_read",
+    "weight_bytes_read", "working_gpus",
 ]

@@ -1,4 +1,5 @@
-"""Excel functions for honest ranges: the low, base and high values the validation supports.
+"""Excel functions for honest ranges and program budgets: the low, base and high values the
+validation supports, and what a training program costs beyond its final run.
 
 ``TYPICAL_MFU`` gives the training MFU of a run's regime (GPU generation, precision, dense or
 MoE, scale) and its 80% band over the published runs it was fitted on; ``SPEED_BAND`` the serving
@@ -8,8 +9,9 @@ multiplies its estimate by them to get ``TOTAL_LOW`` and ``TOTAL_HIGH``.
 
 from __future__ import annotations
 
+from ..core import program
 from ..core.errors import check_choice
-from ..scenario.setups import engine_for, resolve_gpu, training_mfu_range
+from ..scenario.setups import engine_for, params_of, resolve_gpu, training_mfu_range
 from .arguments import GPU, MODEL, PRECISION
 from .spec import Argument, excel_function
 
@@ -44,3 +46,29 @@ def speed_band(gpu, engine=None, case="low"):
     check_choice("case", key, CASES)
     chosen = engine_for(resolve_gpu(gpu), engine)
     return {"low": chosen.band_low, "base": 1.0, "high": chosen.band_high}[key]
+
+
+@excel_function("PROGRAM_GPU_HOURS", [
+    Argument("final_run_gpu_hours", "GPU-hours of the final training run, e.g. from TRAIN_GPU_HOURS. Cell or range.",
+             "GPU-hours"),
+    Argument("experiments_multiple", "Experiments and ablations before the final run, as a multiple of it "
+                                     "[optional, default 0].", "-"),
+    Argument("evaluation_share", "Evaluation during and after training, as a share of the final run [optional, "
+                                 "default 0].", "-"),
+    Argument("goodput", "Share of reserved time that advances training [optional, default 1; Meta's Llama 3 run: "
+                        "above 0.9].", "-"),
+], vectorised=True)
+def program_gpu_hours(final_run_gpu_hours, experiments_multiple=0.0, evaluation_share=0.0, goodput=1.0):
+    """GPU-hours of a training program [GPU-hours] = final run x (1 + experiments + evaluation) / goodput."""
+    return program.program_gpu_hours(final_run_gpu_hours, experiments_multiple, evaluation_share, goodput)
+
+
+@excel_function("CHECKPOINT_TB", [
+    Argument("model", "Model: catalog id or a parameter count. Cell or range.", "", ("params",)),
+    Argument("checkpoints_kept", "Checkpoints kept at once [optional, default 1].", "-"),
+    Argument("bytes_per_param", "Bytes per parameter in a checkpoint [optional, default 16 = mixed-precision Adam "
+                                "states].", "bytes"),
+], vectorised=True)
+def checkpoint_tb(model, checkpoints_kept=1.0, bytes_per_param=program.MIXED_PRECISION_ADAM_BYTES):
+    """Storage for the checkpoints kept [TB] = parameters x bytes per parameter x checkpoints / 10^12."""
+    return program.checkpoint_storage_tb(params_of(model), checkpoints_kept, bytes_per_param)

@@ -152,7 +152,7 @@ def cost_per_request(model, gpu, usd_per_gpu_hour=None, provider=None, pricing="
 ], returns="table")
 def plan(model, requests_per_s, input_tokens=1024, output_tokens=256, ttft_ms_max=None, tpot_ms_max=None, gpus=None,
          precisions="bf16,fp8", top=10, frontier=False):
-    """Cheapest serving set-ups (GPU, precision, tensor parallel, batch, replicas) meeting the limits: a spilled table."""
+    """Cheapest serving set-ups (GPU, precision, tensor or expert parallel, batch, replicas) meeting the limits: a spilled table."""
     check_number("top", top, minimum=1.0, integer=True)
     return planner.plan_table(model, requests_per_s, input_tokens, output_tokens, ttft_ms_max, tpot_ms_max, gpus,
                               precisions, int(top), bool(frontier))  # COM passes 10.0; a slice needs 10

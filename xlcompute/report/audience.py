@@ -14,12 +14,13 @@ printed subtotal.
 
 from __future__ import annotations
 
+import functools
 import re
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from ..core.errors import XlcomputeError
-from ..locale import N_
+from ..locale import LANGUAGES, N_, translations
 
 AUDIENCES = ("customer", "internal")
 DEFAULT_AUDIENCE = "customer"
@@ -134,8 +135,15 @@ def customer_sources(sources: list[dict[str, str]]) -> list[dict[str, str]]:
             for s in sources if s["kind"] in CUSTOMER_SOURCE_KINDS]
 
 
-#: Inputs a customer does not see: supplier prices and cost rates (the provider is on the cover).
-_COST_INPUT = re.compile(r"PRICE|RATE$|COST|MARGIN", re.IGNORECASE)
+#: Inputs a customer does not see: supplier prices and cost rates; the provider and pricing model are in the scope.
+_COST_INPUT = re.compile(r"PRICE|RATE$|COST|MARGIN|PROVIDER|PRICING", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=1)
+def _catalog_id_units() -> frozenset[str]:
+    """The unit the workbooks give catalog ids, in every language they are written in (read when
+    first needed: loading a catalog imports Babel, which reads the system's time zone)."""
+    return frozenset(translations(lang).gettext("catalog id") for lang in LANGUAGES)
 
 
 def customer_inputs(inputs: list[dict[str, Any]], names: dict[str, str]) -> list[dict[str, Any]]:
@@ -146,11 +154,17 @@ def customer_inputs(inputs: list[dict[str, Any]], names: dict[str, str]) -> list
         if _COST_INPUT.search(row.get("name") or "") or "GPU_PRICE(" in (row.get("formula") or "").upper():
             continue
         value = row["value"]
-        out.append({**row, "value": names.get(str(value), value)})
+        if str(row.get("unit") or "").strip() in _catalog_id_units():
+            row = {**row, "unit": ""}
+        if str(value) in names:  # a catalog id: its name says what it is, no unit
+            out.append({**row, "value": names[str(value)], "unit": ""})
+        else:
+            out.append({**row, "value": value})
     return out
 
 
-_INTERNAL_NOTE = re.compile(r"^(xlcompute:\s*|shown on the cover(:\s*|$))", re.IGNORECASE)
+#: The workbook's own remarks (in English or as `new --lang zh-CN` writes them).
+_INTERNAL_NOTE = re.compile(r"^(xlcompute[:：]\s*|(shown on the cover|显示在封面上)([:：]\s*|$))", re.IGNORECASE)
 
 
 def customer_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -17,6 +17,7 @@ from typing import Any, Sequence
 
 from markupsafe import Markup
 
+from ..locale import N_
 from .formatting import number
 
 NAVY = "#1F3A5F"
@@ -35,12 +36,17 @@ def _pyplot() -> Any:
     import matplotlib  # noqa: PLC0415
 
     matplotlib.use("Agg")
+    import logging  # noqa: PLC0415
+
     import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    # "no bold weight of WenQuanYi": the regular one is used, which is what a reader sees anyway.
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
 
     plt.rcParams.update({
         "svg.fonttype": "none",
         "svg.hashsalt": "xlcompute",
-        "font.family": "DejaVu Sans",
+        "font.family": _font_families(),
         "font.size": 9,
         "axes.spines.top": False,
         "axes.spines.right": False,
@@ -49,6 +55,18 @@ def _pyplot() -> Any:
         "axes.titlesize": 10,
     })
     return plt
+
+
+#: Fonts for chart text: Latin first, then a CJK font for Chinese labels (the PDF's own order).
+CHART_FONTS = ("DejaVu Sans", "WenQuanYi Micro Hei", "Noto Sans CJK SC")
+
+
+def _font_families() -> list[str]:
+    """The :data:`CHART_FONTS` installed here (matplotlib falls back along the list, glyph by glyph)."""
+    from matplotlib import font_manager  # noqa: PLC0415
+
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    return [name for name in CHART_FONTS if name in installed] or ["DejaVu Sans"]
 
 
 def _svg(fig: Any, salt: str, left_in: float = 0.95) -> Markup:
@@ -186,8 +204,63 @@ def sensitivity(series: dict[str, Any], label: str, unit: str, current: float | 
     return _svg(fig, f"sensitivity-{argument}")
 
 
+def _text_width(text: str) -> int:
+    """Width of ``text`` in Latin characters: a wide (CJK) character counts two."""
+    import unicodedata  # noqa: PLC0415
+
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+TORNADO_TITLE = N_("What moves the total")
+TORNADO_AXIS = N_("Total price if one driver moves")
+
+
+def tornado(bars: Sequence[dict[str, Any]], base: float, currency: str, translate: Any = str) -> Markup:
+    """Horizontal bars, widest on top: the total when one driver moves to its low and to its
+    high value (:func:`~xlcompute.report.ranges.tornado_bars`), about this quote's total.
+    Labels are plain text (``parse_math`` off: a ``$`` in a label is a dollar, never TeX)."""
+    plt = _pyplot()
+    labels = [f"{translate(b['label'])}\n{b['low_text']} – {b['high_text']}" for b in bars]
+    title, axis = translate(TORNADO_TITLE), translate(TORNADO_AXIS)
+    if any(_text_width(text) != len(text) for text in labels + [title, axis]):
+        plt.rcParams["font.family"] = _with_cjk_fallback()  # Chinese labels: glyphs from a CJK font
+    left = 0.3 + 0.065 * max((_text_width(line) for label in labels for line in label.split("\n")), default=0)
+    fig, ax = plt.subplots(figsize=(max(6.6, left + 4.6), 0.9 + 0.6 * len(bars)))
+    positions = list(range(len(bars)))[::-1]
+    for y, bar in zip(positions, bars):
+        for end, is_low in ((bar["at_low"], True), (bar["at_high"], False)):
+            ax.barh(y, end - base, left=base, height=0.6, color=TEAL if end < base else ACCENT)
+            ax.text(end, y + (0.18 if is_low else -0.18), f" {end:,.0f} ", va="center", fontsize=7,
+                    ha="right" if end < base else "left", parse_math=False)
+    ax.axvline(base, color=NAVY, linewidth=1.2)
+    ax.set_yticks(positions, labels=labels, parse_math=False)
+    ax.set_xlabel(f"{axis} [{currency}]", parse_math=False)
+    # The CJK font has no bold face: a translated title is drawn regular.
+    ax.set_title(title, parse_math=False, fontweight="bold" if _text_width(title) == len(title) else "normal")
+    lo = min([base] + [min(b["at_low"], b["at_high"]) for b in bars])
+    hi = max([base] + [max(b["at_low"], b["at_high"]) for b in bars])
+    pad = (hi - lo) * 0.18 or abs(base) * 0.1 or 1
+    ax.set_xlim(lo - pad, hi + pad * 1.6)  # room on the right for the last tick's label and bar labels
+    ax.xaxis.set_major_formatter(_thousands())
+    ax.xaxis.set_major_locator(_few_ticks(3))
+    return _svg(fig, "tornado", left_in=left)
+
+
+#: Fonts with Chinese glyphs the proposal's CSS names too, tried after DejaVu Sans.
+CJK_FONTS = ("WenQuanYi Micro Hei", "Noto Sans CJK SC")
+
+
+def _with_cjk_fallback() -> list[str]:
+    """DejaVu Sans, then the first installed CJK font of :data:`CJK_FONTS` (matplotlib falls back
+    glyph by glyph along the list)."""
+    from matplotlib import font_manager  # noqa: PLC0415
+
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    return ["DejaVu Sans"] + [name for name in CJK_FONTS if name in installed][:1]
+
+
 #: What draws each kind of chart of the context, from its ``data``.
-DRAW = {"cost": cost_by_line_item, "build-up": price_build_up, "sensitivity": sensitivity}
+DRAW = {"cost": cost_by_line_item, "build-up": price_build_up, "sensitivity": sensitivity, "tornado": tornado}
 
 
 def draw(chart: dict[str, Any]) -> Markup:
@@ -195,10 +268,14 @@ def draw(chart: dict[str, Any]) -> Markup:
     return DRAW[chart["id"]](**chart["data"])
 
 
-def draw_charts(context: dict[str, Any]) -> dict[str, Any]:
-    """``context`` with every chart's SVG drawn (``chart.svg`` in the templates)."""
+def draw_charts(context: dict[str, Any], translate: Any = str) -> dict[str, Any]:
+    """``context`` with every chart's SVG drawn (``chart.svg`` in the templates); the range's
+    tornado (``price_range.chart``) with its texts through ``translate`` (the language's ``_()``)."""
     for chart in context["charts"]:
         chart["svg"] = draw(chart)
+    chart = (context.get("price_range") or {}).get("chart")
+    if chart:
+        chart["svg"] = tornado(**chart["data"], translate=translate)
     return context
 
 

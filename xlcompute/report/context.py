@@ -21,7 +21,9 @@ from ..functions.excel_values import address, column_letters, parse_reference
 from ..workbook import contract as c
 from ..workbook.evaluate import Evaluation
 from ..workbook.quote_checks import line_items
+from ..workbook.range_block import ROW_NAMES as RANGE_ROWS
 from . import charts
+from .ranges import range_context
 from .audience import (DEFAULT_AUDIENCE, check_audience, citations, customer_inputs, customer_price,
                        customer_rows, customer_sources, scope)
 from .options import option_cell_labels, options_context
@@ -307,12 +309,14 @@ def build_context(ev: Evaluation, audience: str = DEFAULT_AUDIENCE) -> dict[str,
     sources = _sources(ev)
     named_values = {name: ev.value(name) for name in ev.names}
     catalog_names = {s["id"]: s["name"] for s in sources if s["name"]}
+    price = customer_price(items, totals)
     return {
         "audience": audience,
         "internal": audience == "internal",
-        "price": customer_price(items, totals),
+        "price": price,
+        "price_range": range_context(ev, price, audience, currency),
         "scope": scope(named_values, items, sources),
-        "requirement": customer_rows(estimate),
+        "requirement": customer_rows([r for r in estimate if r["name"] not in RANGE_ROWS]),  # the range has its section
         # Conventions are stated once, in the assumptions table: not among the workload inputs too.
         "workload": customer_rows([r for r in customer_inputs(inputs, catalog_names)
                                    if r["name"] not in c.CONVENTION_INPUTS]),

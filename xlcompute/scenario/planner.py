@@ -40,6 +40,7 @@ from ..core.errors import XlcomputeError, check_choice, check_number, check_posi
 from ..core.inference import cost_per_million_tokens
 from ..core.training import whole_count
 from ..core.units import normalise_precision
+from .planner_ep import DEFAULT_EP_GPUS, ep_layouts, evaluate_ep_grid, max_ep_gpus
 from .setups import ServingSetup, price_per_gpu_hour, resolve_arch, resolve_gpu, serving_setup
 
 DEFAULT_TP = (1, 2, 4, 8)
@@ -74,6 +75,8 @@ class PlanRow:
     usd_per_hour: float
     usd_per_million_tokens: float
     meets_slo: bool
+    ep: int = 1
+    attention_dp: int = 1
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -103,8 +106,8 @@ class PlanResult:
         }
 
 
-COLUMNS = ("gpu", "precision", "tp", "replicas", "gpus", "batch", "ttft_ms", "tpot_ms", "tokens_per_s_per_request",
-           "usd_per_hour", "usd_per_million_tokens", "meets_slo")
+COLUMNS = ("gpu", "precision", "tp", "ep", "attention_dp", "replicas", "gpus", "batch", "ttft_ms", "tpot_ms",
+           "tokens_per_s_per_request", "usd_per_hour", "usd_per_million_tokens", "meets_slo")
 
 
 def _default_gpus() -> list[str]:
@@ -134,6 +137,8 @@ def evaluate_grid(s: ServingSetup, tp: np.ndarray, batch: np.ndarray, input_toke
         "usd_per_million": cost_per_million_tokens(usd_per_gpu_hour, replicas * tp2, requests_per_s * output_tokens),
         "tp": np.broadcast_to(tp2, tpot.shape),
         "batch": np.broadcast_to(b2, tpot.shape),
+        "ep": np.ones(tpot.shape),
+        "attention_dp": np.ones(tpot.shape),
     }
 
 
@@ -165,9 +170,13 @@ def plan(model: Any, requests_per_s: float, input_tokens: int = 1024, output_tok
          ttft_ms_max: float | None = None, tpot_ms_max: float | None = None, gpus: Sequence[Any] | None = None,
          precisions: Sequence[str] = ("bf16", "fp8"), tp_degrees: Sequence[int] = DEFAULT_TP,
          batches: Sequence[int] = DEFAULT_BATCHES, provider: str | None = None, pricing: str = "on_demand",
-         efficiency: Any = None, top: int = 10, engine: Any = None) -> PlanResult:
+         efficiency: Any = None, top: int = 10, engine: Any = None,
+         ep_gpus: Sequence[int] | None = None) -> PlanResult:
     """Search GPU × precision × TP degree × batch (+ replicas) for ``model`` serving the workload.
 
+    A mixture of experts is also searched in expert-parallel layouts (:mod:`.planner_ep`): EP over
+    ``ep_gpus`` GPUs (None = :data:`~.planner_ep.DEFAULT_EP_GPUS`; empty = none) with data-parallel
+    attention ranks of 1-8 GPUs, timed with ``engine`` (None = SGLang, the open engine that runs them).
     ``gpus`` None = every catalog GPU with a price. Returns the ``top`` cheapest configurations
     that meet both limits (None = no limit), one per GPU × precision × TP × replicas, and the Pareto frontier of tokens/s per request
     against $/M output tokens over all configurations that fit in memory.
@@ -179,7 +188,8 @@ def plan(model: Any, requests_per_s: float, input_tokens: int = 1024, output_tok
         if limit is not None:
             check_positive(name, limit)
     check_number("top", top, minimum=1.0, maximum=MAX_TOP, integer=True)
-    for name, items in (("gpus", gpus), ("precisions", precisions), ("tp_degrees", tp_degrees), ("batches", batches)):
+    for name, items in (("gpus", gpus), ("precisions", precisions), ("tp_degrees", tp_degrees), ("batches", batches),
+                        ("ep_gpus", ep_gpus)):
         if items is not None and len(items) > MAX_LIST_ITEMS:
             raise XlcomputeError(f"{name}: expected at most {MAX_LIST_ITEMS} items, found {len(items):,}.",
                                  argument=name)
@@ -192,6 +202,10 @@ def plan(model: Any, requests_per_s: float, input_tokens: int = 1024, output_tok
         raise XlcomputeError("precisions: expected at least one precision, e.g. bf16.", argument="precisions")
     _check_prices(provider, pricing)
     model_id, arch = resolve_arch(model)
+    ep_sizes = [] if not arch.is_moe else sorted({int(g) for g in (DEFAULT_EP_GPUS if ep_gpus is None else ep_gpus)})
+    if ep_sizes and ep_sizes[0] < 2:
+        raise XlcomputeError("ep_gpus: expected whole numbers of GPUs of at least 2.", argument="ep_gpus")
+    layout_gpus, layout_ranks = ep_layouts([g for g in ep_sizes if g <= max_ep_gpus(arch.num_experts)])
     chunks: list[dict[str, np.ndarray]] = []
     labels: list[tuple[str, str, float]] = []
     skipped: list[str] = []
@@ -211,16 +225,26 @@ def plan(model: Any, requests_per_s: float, input_tokens: int = 1024, output_tok
                 continue
             grid = evaluate_grid(s, tp, batch, input_tokens, output_tokens, requests_per_s, price)
             evaluated += grid["tpot_s"].size
-            if not grid["fits"].any():
+            if grid["fits"].any():
+                chunks.append(grid)
+                labels.append((accelerator.id, s.weight_precision, price))
+            else:
                 skipped.append(f"{accelerator.id} {s.weight_precision}: {model_id} does not fit on up to "
                                f"{int(tp.max())} x {accelerator.id} with one {input_tokens + output_tokens}-token "
-                               f"sequence")
-                continue
-            chunks.append(grid)
-            labels.append((accelerator.id, s.weight_precision, price))
+                               f"sequence" + (" (tensor parallel)" if layout_gpus.size else ""))
+            if layout_gpus.size:
+                s_ep = s if engine is not None else serving_setup(arch, accelerator, precision, efficiency=efficiency,
+                                                                   engine="sglang")
+                ep_grid = evaluate_ep_grid(s_ep, layout_gpus, layout_ranks, batch, input_tokens, output_tokens,
+                                           requests_per_s, price)
+                evaluated += ep_grid["tpot_s"].size
+                if ep_grid["fits"].any():
+                    chunks.append(ep_grid)
+                    labels.append((accelerator.id, s.weight_precision, price))
     if not chunks:
         if evaluated:  # priced GPUs were searched: the model fits on none of them
-            raise XlcomputeError(f"gpus: {model_id} does not fit on up to {int(tp.max())} GPUs of the type(s) "
+            most = int(max(tp.max(), layout_gpus.max() if layout_gpus.size else 0))
+            raise XlcomputeError(f"gpus: {model_id} does not fit on up to {most} GPUs of the type(s) "
                                  f"searched; use GPUs with more memory, a lower precision or fewer tokens per request ("
                                  + "; ".join(skipped) + ").", argument="gpus")
         raise XlcomputeError("gpus: no GPU with a price to plan with; " + "; ".join(skipped), argument="gpus")
@@ -235,16 +259,19 @@ def plan(model: Any, requests_per_s: float, input_tokens: int = 1024, output_tok
 
     def row(i: int) -> PlanRow:
         gpu_id, precision, price = labels[label_index[i]]
+        ep = int(flat["ep"][i])
+        per_replica = ep if ep > 1 else int(flat["tp"][i])
         return PlanRow(gpu_id, precision, int(flat["tp"][i]), int(flat["replicas"][i]),
-                       int(flat["replicas"][i] * flat["tp"][i]), int(flat["batch"][i]), float(flat["ttft_s"][i] * 1000),
+                       int(flat["replicas"][i]) * per_replica, int(flat["batch"][i]), float(flat["ttft_s"][i] * 1000),
                        float(flat["tpot_s"][i] * 1000), float(1.0 / flat["tpot_s"][i]), float(flat["throughput"][i]),
-                       price, float(flat["usd_per_hour"][i]), float(flat["usd_per_million"][i]), bool(meets[i]))
+                       price, float(flat["usd_per_hour"][i]), float(flat["usd_per_million"][i]), bool(meets[i]), ep,
+                       int(flat["attention_dp"][i]))
 
     ok = np.flatnonzero(meets)
     cheapest: list[int] = []
-    seen: set[tuple[int, int, int]] = set()
+    seen: set[tuple[int, int, int, int]] = set()
     for i in ok[np.lexsort((flat["tpot_s"][ok], flat["usd_per_million"][ok]))]:
-        key = (int(label_index[i]), int(flat["tp"][i]), int(flat["replicas"][i]))
+        key = (int(label_index[i]), int(flat["tp"][i]), int(flat["ep"][i]), int(flat["replicas"][i]))
         if key not in seen:  # one row per hardware choice: its fastest batch at that cost
             seen.add(key)
             cheapest.append(int(i))

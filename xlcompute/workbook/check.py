@@ -24,6 +24,7 @@ from typing import Any
 
 from ..functions.excel_values import address, error_code, is_error, parse_reference
 from . import contract as c
+from .causes import group_by_cause
 from .cells import name_problems, read_number, read_text, resolve_cell, unsafe_characters, visible_text
 from .dependencies import safety_problems
 from .errors import WorkbookError, describe_value, shorten
@@ -31,6 +32,7 @@ from .evaluate import CellIssue, Evaluation, evaluate
 from .guard import open_workbook, workbook_info
 from .options_check import no_option_meets, options_problems
 from .quote_checks import currency_problems, money_problems
+from .range_block import range_problems
 
 
 def _kind_problem(kind: str, value: Any, number_format: str) -> str:
@@ -77,6 +79,7 @@ def check_evaluation(ev: Evaluation) -> list[CellIssue]:
     problems.extend(_line_item_problems(ev))
     problems.extend(money_problems(ev))
     problems.extend(options_problems(ev))
+    problems.extend(range_problems(ev))
     problems.extend(ev.issues)
     return problems
 
@@ -196,28 +199,6 @@ def input_problems(wb: Any, file: str | os.PathLike, ev: Evaluation | None = Non
     return [_issue(specs, error) for error, specs in errors] + problems
 
 
-def _summarise_errors(ev: Evaluation, inputs: list[CellIssue], problems: list[CellIssue]) -> list[CellIssue]:
-    """``problems`` with those of cells showing Excel errors folded into one line after the bad
-    inputs: a bad input makes every formula below it show #VALUE!, and the input is the news."""
-    bad = {(p.sheet, p.cell) for p in inputs}
-    errors: list[str] = []
-    kept = []
-    for p in problems:
-        if is_error(ev.values.get((p.sheet, p.cell))):
-            if (p.sheet, p.cell) not in bad and f"{p.sheet}!{p.cell}" not in errors:
-                errors.append(f"{p.sheet}!{p.cell}")
-            continue
-        if (p.sheet, p.cell) not in bad:  # the input's own line already says what is wrong there
-            kept.append(p)
-    if errors:
-        first = inputs[0]
-        listed = ", ".join(errors[:8]) + (f" and {len(errors) - 8} more" if len(errors) > 8 else "")
-        kept.insert(0, CellIssue(first.sheet, first.cell,
-                                 f"and {len(errors)} cell(s) showing Excel errors, most likely caused by the "
-                                 f"input problem(s) above (check again once fixed): {listed}"))
-    return inputs + kept
-
-
 def not_a_scenario(wb: Any) -> CellIssue | None:
     """One file-level problem if ``wb`` is not a scenario workbook at all (e.g. the Excel function
     demo), or None. It is not one when a contract sheet is missing and it has none of the
@@ -304,8 +285,9 @@ def workbook_problems(wb: Any, file: str | os.PathLike) -> list[CellIssue]:
 
 
 def check_workbook(path: str | os.PathLike) -> tuple[Evaluation | None, list[CellIssue]]:
-    """Evaluate the workbook at ``path`` and list every problem: file-level ones first, then
-    bad named inputs (with the Excel errors they cause summarised), then everything else.
+    """Evaluate the workbook at ``path`` and list every problem: file-level ones first; then each
+    error's root cause once, at the input cell it comes from, with the cells showing errors because
+    of it counted in the same line (:func:`~.causes.group_by_cause`); then everything else.
     A workbook that is not a scenario workbook gets that one problem and is not evaluated."""
     wb = open_workbook(path)
     wrong_kind = not_a_scenario(wb)
@@ -320,9 +302,7 @@ def check_workbook(path: str | os.PathLike) -> tuple[Evaluation | None, list[Cel
     problems = text_problems(ev) + check_evaluation(ev)
     # A bad currency, or another currency without its exchange rate, makes every price an error: those first.
     currency = [p for p in problems if (p.sheet, p.cell) == ev.names.get("CURRENCY")]
-    # No option meeting the service level leaves the inputs that read the recommended one showing #N/A:
-    # the cause is said once, and those inputs join the cells showing errors.
+    inputs = currency + currency_problems(ev) + input_problems(wb, path, ev)
+    # No option meeting the service level: said at RECOMMENDED_ROW, the root of the #N/A it spreads.
     root = no_option_meets(ev)
-    inputs = currency + currency_problems(ev) + root + [
-        p for p in input_problems(wb, path, ev) if not (root and is_error(ev.values.get((p.sheet, p.cell))))]
-    return ev, _summarise_errors(ev, inputs, problems) if inputs else problems
+    return ev, group_by_cause(wb, ev, root + inputs + [p for p in problems if p not in currency], inputs)

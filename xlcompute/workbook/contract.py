@@ -79,6 +79,13 @@ QUOTE_NAMES = (
     NamedCell("TOTAL", QUOTE_SHEET, "number", "total price including tax"),
 )
 
+#: The quote's range, optional: the total if the estimate's uncertain inputs (MFU, serving
+#: speed) sit at the low or high end of the band validation measured; LOW <= TOTAL <= HIGH.
+RANGE_NAMES = (
+    NamedCell("TOTAL_LOW", QUOTE_SHEET, "number", "total at the low end of the estimate's validated band"),
+    NamedCell("TOTAL_HIGH", QUOTE_SHEET, "number", "total at the high end of the estimate's validated band"),
+)
+
 #: The quote's exchange rate, beside CURRENCY: optional in a quote in the catalog's currency
 #: (USD), required in any other that uses catalog prices (``quote_checks.currency_problems``).
 EXCHANGE_NAMES = (

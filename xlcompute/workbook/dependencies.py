@@ -12,6 +12,7 @@ what an evaluator calls before its engine loads the file.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from typing import Any
@@ -20,21 +21,25 @@ from ..functions.excel_values import address, parse_reference, split_union
 from .cells import defined_names, workbook_file
 from .errors import WorkbookError, shorten
 from .formula_text import FormulaFinding, LocatedFormula, formula_findings, scan_formula
-from .guard import workbook_info
+from .guard import package_external_links, workbook_info
 
 __all__ = ["find_circular_references", "find_external_links", "find_foreign_references", "refuse_foreign_references",
            "safety_problems"]
 
 
 def find_external_links(wb: Any) -> list[str]:
-    """Targets of the workbook's links to other files (from its xl/externalLinks/ parts)."""
+    """Targets of the workbook's links to other files, from its ``xl/externalLinks/`` parts as the
+    guard's XML scan read them. A workbook not opened by :func:`~.guard.open_workbook` is saved
+    to memory (openpyxl writes the links it read back as those parts) and that package scanned."""
     info = workbook_info(wb)
-    links = list(info.external_links) if info else []
-    for link in getattr(wb, "_external_links", None) or []:
-        target = getattr(getattr(link, "file_link", None), "Target", None)
-        if target and target not in links:
-            links.append(target)
-    return links
+    if info is not None:
+        return list(info.external_links)
+    buffer = io.BytesIO()
+    try:
+        wb.save(buffer)
+    except Exception:  # noqa: BLE001 - e.g. a read-only workbook: it has no package of its own to scan
+        return []
+    return package_external_links(buffer.getvalue(), workbook_file(wb) or "workbook")
 
 
 def _formula_text(cell: Any) -> str | None:
@@ -92,9 +97,19 @@ def refuse_foreign_references(wb: Any, *, file: str | os.PathLike | None = None)
 def find_circular_references(wb: Any, *, max_formulas: int = 200_000) -> list[list[str]]:
     """Groups of formula cells that depend on themselves (``Sheet!A1`` each), from the formulas.
 
-    Needs a workbook opened with ``data_only=False``. References are found with openpyxl's
-    formula Tokenizer (cells, ranges, whole rows/columns and defined names); each group
-    is a strongly connected component of the formula graph, or one cell referring to itself.
+    Needs a workbook opened with ``data_only=False``. Each group is a strongly connected
+    component of :func:`formula_graph`, or one cell referring to itself.
+    """
+    graph = formula_graph(wb, max_formulas=max_formulas)
+    return [[address(col, row, sheet) for sheet, row, col in group] for group in _cycles(graph)]
+
+
+def formula_graph(wb: Any, *, max_formulas: int = 200_000) -> dict[tuple[str, int, int], set[tuple[str, int, int]]]:
+    """Each formula cell ``(sheet, row, column)`` -> the formula cells it refers to (its precedents).
+
+    References are found with openpyxl's formula Tokenizer (cells, ranges, whole rows/columns
+    and defined names, unions included); references into other workbooks and structured
+    references to tables are not followed. Empty past ``max_formulas`` formula cells.
     """
     from openpyxl.formula.tokenizer import Token, Tokenizer
 
@@ -108,9 +123,9 @@ def find_circular_references(wb: Any, *, max_formulas: int = 200_000) -> list[li
                     formulas[(ws.title, cell.row, cell.column)] = text
                     by_sheet.setdefault(ws.title, []).append((cell.row, cell.column))
                     if len(formulas) > max_formulas:
-                        return []
+                        return {}
     if not formulas:
-        return []
+        return {}
     names = defined_names(wb)
     extent = {ws.title: (ws.max_row or 1, ws.max_column or 1) for ws in wb.worksheets}
     titles = {t.lower(): t for t in wb.sheetnames}
@@ -146,8 +161,7 @@ def find_circular_references(wb: Any, *, max_formulas: int = 200_000) -> list[li
             if token.type == Token.OPERAND and token.subtype == Token.RANGE:
                 edges.update(targets(key[0], token.value))
         graph[key] = edges
-
-    return [[address(col, row, sheet) for sheet, row, col in group] for group in _cycles(graph)]
+    return graph
 
 
 def _cycles(graph: dict[Any, set[Any]]) -> list[list[Any]]:

@@ -147,6 +147,9 @@ CALLS: tuple[tuple[str, str, str], ...] = (
     ("=TYPICAL_MFU(GPU,\"bf16\",Model,GPUs,\"low\")", "fraction of peak", "low end of published runs like this"),
     ("=TYPICAL_MFU(GPU,\"bf16\",Model,GPUs,\"high\")", "fraction of peak", "high end of published runs like this"),
     ("=SPEED_BAND(GPU,,\"low\")", "x estimate", "slow end of measured serving speed (80% band)"),
+    ("=PROGRAM_GPU_HOURS(TRAIN_GPU_HOURS(TRAIN_FLOPS(Params,Tokens),GPU,MFU),0.5,0.05,0.9)", "GPU-hours",
+     "the program: half a run of experiments, 5% evaluation, 90% goodput"),
+    ("=CHECKPOINT_TB(Model,3)", "TB", "three checkpoints with Adam states"),
 )
 
 #: Arrays sheet: scenario inputs (model size, tokens) for the column example.

@@ -25,11 +25,14 @@ from ..atomic import atomic_write
 from ..core.errors import XlcomputeError
 from ..core.money import CATALOG_CURRENCY
 from ..functions.excel_values import column_letters, parse_reference
+from ..locale import DEFAULT_LANGUAGE, check_language
 from . import contract as c
 from . import options_sheet as options
 from . import ownership_scenario as ownership
+from . import range_block
 from .print_setup import setup_workbook
 from .recalc import store_cached_values
+from .translate import translate_workbook
 from .write import pin_dates, write_text
 
 
@@ -70,6 +73,7 @@ class Scenario:
     customer: str
     extra_choices: Callable[[], dict[str, list[str]]] | None = None  # dropdown lists only this kind uses
     extra_sheets: tuple[Callable[[Workbook], None], ...] = ()  # sheets added after the Quote sheet
+    ranges: range_block.RangeSpec | None = None  # Estimate rows and Quote block of TOTAL_LOW/TOTAL_HIGH
 
 
 INT = "#,##0"
@@ -144,7 +148,7 @@ INFERENCE_INPUTS = (
     Row("Weight precision", "WEIGHT_PRECISION", "fp8", "", note="Precision of the served weights", choices="precisions"),
     Row("KV-cache precision", "KV_PRECISION", "fp8", "", note="Precision of the KV cache (engines keep fp8 weights "
         "with an fp8 cache)", choices="precisions"),
-    Row("Daily active users", "DAILY_ACTIVE_USERS", 50_000, "users/day", INT, "Users who send requests on a day"),
+    Row("Daily active users", "DAILY_ACTIVE_USERS", 60_000, "users/day", INT, "Users who send requests on a day"),
     Row("Prompt tokens", "PROMPT_TOKENS", 1500, "tokens/request", INT, "Mean input length"),
     Row("Output tokens", "OUTPUT_TOKENS", 300, "tokens/request", INT, "Mean output length"),
     Row("Concurrent requests per replica", "BATCH", 64, "sequences", INT, "Batch the engine keeps in flight"),
@@ -197,19 +201,11 @@ INFERENCE_ESTIMATE = (
     Row("Time per output token", "SERVE_TPOT_MS",
         "=TPOT_MS(SERVE_MODEL,SERVE_GPU,GPUS_PER_REPLICA,WEIGHT_PRECISION,SEQUENCE_TOKENS,BATCH)", "ms", DEC1,
         "xlcompute: one decode step of the full batch"),
-    Row("Tokens per month", "MONTHLY_TOKENS",
-        "=DAILY_ACTIVE_USERS*REQUESTS_PER_USER_PER_DAY*SEQUENCE_TOKENS*HOURS_PER_MONTH/24", "tokens/month", SCI,
-        "Daily users × requests × prompt and output tokens × days per month"),
 )
 #: Unit prices of a serving quote: what a month, a user and a million tokens cost the customer.
 SERVING_UNIT_PRICES = (
-    Row("Price per month", "PRICE_PER_MONTH", "=ROUND(TOTAL/TERM_MONTHS,2)", "per month", MONEY,
-        "The quote's total over the term's months"),
-    Row("Price per user", "PRICE_PER_USER", "=ROUND(COST_PER_USER(PRICE_PER_MONTH,DAILY_ACTIVE_USERS),4)",
-        "per user-month", PRICE, "xlcompute: price per month / daily active users"),
-    Row("Price per million tokens", "PRICE_PER_MILLION_TOKENS",
-        "=ROUND(COST_PER_MILLION_TOKENS(PRICE_PER_MONTH,MONTHLY_TOKENS),4)", "per million tokens", PRICE,
-        "xlcompute: price per month / tokens per month × 10⁶"),
+    Row("Quote per user", "PRICE_PER_USER", "=ROUND(COST_PER_USER(QUOTE_MONTHLY_COST,DAILY_ACTIVE_USERS),4)",
+        "per user-month", PRICE, "xlcompute: the quote per month / daily active users"),
 )
 
 INFERENCE_LINE_ITEMS = (
@@ -217,14 +213,68 @@ INFERENCE_LINE_ITEMS = (
     LineItem("Support and monitoring", "=TERM_MONTHS", "month", "=SUPPORT_RATE"),
 )
 
-TRAINING = Scenario("Training quote", TRAINING_INPUTS, TRAINING_ESTIMATE, TRAINING_LINE_ITEMS, "Q-2025-0142",
-                    "Example Research Ltd")
-INFERENCE = Scenario("Serving quote", INFERENCE_INPUTS, INFERENCE_ESTIMATE + SERVING_UNIT_PRICES, INFERENCE_LINE_ITEMS,
-                     "Q-2025-0143", "Example Retail plc", extra_sheets=(options.add_options_sheet,))
+#: Energy and emissions of every quote (Patterson et al. 2021): the inputs, then the results of
+#: training (the reservation) and of serving (the GPUs over the term).
+ENERGY_INPUTS = (
+    Row("Average GPU draw", "POWER_FRACTION", 0.75, "of board power", PCT, "Average power as a share of the GPUs' TDP"),
+    Row("PUE", "PUE", 1.2, "facility / IT", DEC2, "Power usage effectiveness of the data centre; cloud sites report "
+        "about 1.1-1.2, the Uptime Institute 2023 survey average is 1.58"),
+    Row("Grid region", "GRID_REGION", "us-central1", "catalog id", note="Region of the data centre's grid (example: "
+        "pick the provider's region)", choices="regions"),
+    Row("Grid carbon intensity", "GRID_KG_PER_KWH", "=GRID_INTENSITY(GRID_REGION)", "kg CO2e per kWh", "0.0000",
+        "Catalog figure for the region (see its source); type the utility's factor over it"),
+)
+
+
+def _energy_rows(label: str, prefix: str, gpu: str, gpus: str, hours: str) -> tuple[Row, ...]:
+    return (
+        Row(f"Energy, {label}", f"{prefix}_KWH", f"=ENERGY_KWH({gpu},{gpus},{hours},POWER_FRACTION,PUE)", "kWh", INT,
+            "xlcompute: GPUs × hours × board power × draw × PUE (host CPUs and network not included)"),
+        Row(f"Emissions, {label}", f"{prefix}_CO2E_KG", f"=CO2E_KG({prefix}_KWH,GRID_KG_PER_KWH)", "kg CO2e", INT,
+            "xlcompute: energy × grid intensity (location-based, operational only)"),
+    )
+
+
+TRAINING_ENERGY = _energy_rows("training", "RUN", "GPU", "NUM_GPUS", "RESERVED_DAYS*24")
+SERVING_ENERGY = _energy_rows("serving", "TERM", "SERVE_GPU", "GPU_COUNT", "TERM_MONTHS*HOURS_PER_MONTH")
+
+#: Self-host or pay per token: this quote against the model's API list prices (the provider with
+#: the median output price, converted like every catalog price), at the quote's sustained request rate.
+SERVING_VS_API = (
+    Row("Input tokens per month", "MONTHLY_INPUT_TOKENS",
+        "=DAILY_ACTIVE_USERS*REQUESTS_PER_USER_PER_DAY*PROMPT_TOKENS*HOURS_PER_MONTH/24", "tokens/month", SCI,
+        "Daily users × requests × prompt tokens × days per month (the average day, not the peak)"),
+    Row("Output tokens per month", "MONTHLY_OUTPUT_TOKENS",
+        "=DAILY_ACTIVE_USERS*REQUESTS_PER_USER_PER_DAY*OUTPUT_TOKENS*HOURS_PER_MONTH/24", "tokens/month", SCI,
+        "Daily users × requests × output tokens × days per month (the average day, not the peak)"),
+    Row("Quote per month", "QUOTE_MONTHLY_COST", "=ROUND(TOTAL/TERM_MONTHS,2)", "per month", MONEY,
+        "This quote's total over its term"),
+    Row("Quote per million tokens", "QUOTE_COST_PER_MTOK",
+        "=COST_PER_MILLION_TOKENS(QUOTE_MONTHLY_COST,MONTHLY_INPUT_TOKENS+MONTHLY_OUTPUT_TOKENS)", "per Mtok", PRICE,
+        "xlcompute: monthly cost / million tokens (input and output)"),
+    Row("API price, input", "API_PRICE_IN", '=ROUND(API_PRICE(SERVE_MODEL,,"input",CURRENCY,EXCHANGE_RATE),4)',
+        "per Mtok", PRICE, "List price of the API provider with the median output price (catalog, dated)"),
+    Row("API price, output", "API_PRICE_OUT", '=ROUND(API_PRICE(SERVE_MODEL,,"output",CURRENCY,EXCHANGE_RATE),4)',
+        "per Mtok", PRICE, "List price of the API provider with the median output price (catalog, dated)"),
+    Row("API cost per month", "API_MONTHLY_COST",
+        "=ROUND(API_COST(MONTHLY_INPUT_TOKENS,MONTHLY_OUTPUT_TOKENS,API_PRICE_IN,API_PRICE_OUT),2)", "per month",
+        MONEY, "xlcompute: the same volume through a pay-per-token API"),
+    Row("Break-even volume", "API_BREAK_EVEN_TOKENS_MONTH",
+        "=API_BREAK_EVEN_TOKENS(QUOTE_MONTHLY_COST,API_PRICE_IN,API_PRICE_OUT,"
+        "MONTHLY_INPUT_TOKENS/(MONTHLY_INPUT_TOKENS+MONTHLY_OUTPUT_TOKENS))", "tokens/month", SCI,
+        "xlcompute: monthly tokens above which this quote costs less than the API"),
+)
+
+TRAINING = Scenario("Training quote", TRAINING_INPUTS + ENERGY_INPUTS, TRAINING_ESTIMATE + TRAINING_ENERGY,
+                    TRAINING_LINE_ITEMS, "Q-2025-0142", "Example Research Ltd", ranges=range_block.TRAINING)
+INFERENCE = Scenario("Serving quote", INFERENCE_INPUTS + ENERGY_INPUTS,
+                     INFERENCE_ESTIMATE + SERVING_ENERGY + SERVING_VS_API + SERVING_UNIT_PRICES,
+                     INFERENCE_LINE_ITEMS, "Q-2025-0143", "Example Retail plc", ranges=range_block.SERVING,
+                     extra_sheets=(options.add_options_sheet,))
 # In "both", the inference rows that the cover shows are renamed so the names stay unique.
 BOTH = Scenario(
     "Training and serving quote",
-    TRAINING_INPUTS + INFERENCE_INPUTS,
+    TRAINING_INPUTS + INFERENCE_INPUTS + ENERGY_INPUTS,
     tuple(r for r in TRAINING_ESTIMATE if r.name not in ("GPU_COUNT", "DURATION_DAYS"))
     + (Row("Training GPUs", "TRAIN_GPU_COUNT", "=NUM_GPUS", "GPUs", INT, "GPUs reserved for training"),
        Row("Training duration", "TRAIN_DURATION_DAYS", "=RESERVED_DAYS", "days", INT, "The reserved days"),
@@ -234,7 +284,8 @@ BOTH = Scenario(
            INT, "GPUs serving the model, in whole rental units"),
        Row("GPUs", "GPU_COUNT", "=MAX(TRAIN_GPU_COUNT,SERVE_GPU_COUNT)", "GPUs", INT, "Shown on the cover: the peak"),
        Row("Duration", "DURATION_DAYS", "=TRAIN_DURATION_DAYS+ROUND(TERM_MONTHS*HOURS_PER_MONTH/24,0)", "days", INT,
-           "Shown on the cover: training, then serving")),
+           "Shown on the cover: training, then serving"))
+    + TRAINING_ENERGY + _energy_rows("serving", "TERM", "SERVE_GPU", "SERVE_GPU_COUNT", "TERM_MONTHS*HOURS_PER_MONTH"),
     TRAINING_LINE_ITEMS[:1]
     + (LineItem("Storage for data and checkpoints", "=STORAGE_TB*STORAGE_MONTHS", "TB-month", "=STORAGE_PRICE"),)
     + TRAINING_LINE_ITEMS[2:]
@@ -243,6 +294,7 @@ BOTH = Scenario(
     "Q-2025-0144",
     "Example Industries AG",
     extra_sheets=(options.add_options_sheet,),
+    ranges=range_block.BOTH,
 )
 OWNERSHIP = Scenario(ownership.TITLE, tuple(Row(*r) for r in ownership.INPUTS), tuple(Row(*r) for r in ownership.ESTIMATE),
                      tuple(LineItem(*i) for i in ownership.LINE_ITEMS), ownership.QUOTE_NUMBER, ownership.CUSTOMER,
@@ -262,8 +314,8 @@ LISTS_SHEET = "Lists"
 
 
 def _choices() -> dict[str, list[str]]:
-    """Dropdown lists: catalog ids of models, GPUs and providers, precision and pricing names."""
-    from ..catalog import list_gpus, list_models, list_prices  # noqa: PLC0415 (catalog loads data files)
+    """Dropdown lists: catalog ids of models, GPUs, providers and grid regions, precision and pricing names."""
+    from ..catalog import list_gpus, list_grid_intensities, list_models, list_prices  # noqa: PLC0415 (catalog loads data files)
     from ..core.units import PRECISION_BYTES
 
     prices = list_prices()
@@ -273,6 +325,7 @@ def _choices() -> dict[str, list[str]]:
         "precisions": list(PRECISION_BYTES),
         "providers": sorted({price.provider for price in prices}),
         "pricings": sorted({price.pricing for price in prices}),
+        "regions": sorted(grid.id for grid in list_grid_intensities()),
     }
 
 
@@ -347,7 +400,9 @@ def build_workbook(kind: str = "training", *, quote_date: _dt.date | None = None
         validations[key] = dv
 
     _rows_sheet(wb, inputs, f"{scenario.title}: inputs", scenario.inputs, "Input", validations)
-    _rows_sheet(wb, estimate, f"{scenario.title}: estimate", scenario.estimate, "Calculation", validations)
+    range_rows = tuple(Row(*r) for r in scenario.ranges.rows) if scenario.ranges else ()
+    _rows_sheet(wb, estimate, f"{scenario.title}: estimate", scenario.estimate + range_rows, "Calculation",
+                validations)
     for dv in validations.values():
         if dv.sqref:
             inputs.add_data_validation(dv)
@@ -416,6 +471,10 @@ def _quote_sheet(wb: Workbook, ws, scenario: Scenario, quote_date: _dt.date | No
     for col, width in zip("ABCDE", (36, 16, 12, 16, 18)):
         ws.column_dimensions[col].width = width
     ws.column_dimensions["B"].width = 32
+    if scenario.ranges:
+        rows = {item.description: r for r, item in enumerate(scenario.line_items, start=first)}
+        range_block.write_quote_block(ws, last + 2 + len(totals) + 1, scenario.ranges, rows,
+                                      lambda name, coordinate: _define(wb, name, ws.title, coordinate))
     for row in ws.iter_rows(min_row=3, max_row=3 + len(meta), max_col=2):
         row[1].alignment = Alignment(horizontal="left")
 
@@ -438,11 +497,13 @@ def _exchange_rate_cells(wb: Workbook, ws, currency: Currency) -> None:
         _define(wb, name, ws.title, cell.coordinate)
 
 
-def write_workbook(path: str | Path, kind: str = "training", **quote: object) -> Path:
+def write_workbook(path: str | Path, kind: str = "training", *, lang: str = DEFAULT_LANGUAGE, **quote: object) -> Path:
     """Write a starter workbook of ``kind`` to ``path`` atomically; returns the path. ``quote``:
-    ``quote_date``, ``quote_number``, ``customer`` and ``currency`` as :func:`build_workbook` takes them."""
+    ``quote_date``, ``quote_number``, ``customer`` and ``currency`` as :func:`build_workbook` takes them;
+    ``lang``: the language of its labels (:func:`.translate.translate_workbook`)."""
     path = Path(path)
     wb = build_workbook(kind, **quote)
+    translate_workbook(wb, check_language(lang))
     for name in ("customer", "quote_number"):  # the user's text, never a formula ("=HYPERLINK(...)")
         if isinstance(quote.get(name), str):
             sheet, cell = next(iter(wb.defined_names[name.upper()].destinations))

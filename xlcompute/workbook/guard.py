@@ -316,6 +316,25 @@ class _Package:
         return out
 
 
+def _external_links(package: _Package, parts: list[str]) -> list[str]:
+    """Targets of the external-link ``parts`` the workbook part relates to; a part under
+    ``xl/externalLinks/`` that none of them names still counts, as "(an external workbook)"."""
+    links = [link for part in parts if part in package.infos for _, _, link, _ in package.relationships(part)]
+    if not links and any(n.startswith("xl/externalLinks/") and n.endswith(".xml") for n in package.infos):
+        links.append("(an external workbook)")
+    return links
+
+
+def package_external_links(data: bytes, file: str = "workbook", limits: Limits = DEFAULT_LIMITS) -> list[str]:
+    """Targets of the links to other files in the .xlsx package ``data`` (its ``xl/externalLinks/``
+    parts), read with the same bounded, DTD-rejecting scan as :func:`open_workbook`."""
+    package = _Package(file, data, limits)
+    main = next((target for _, kind, target, _ in package.relationships("") if kind.endswith("/officeDocument")),
+                "xl/workbook.xml")
+    return _external_links(package, [target for _, kind, target, _ in package.relationships(main)
+                                     if kind.endswith("/externalLink")])
+
+
 def _inspect_package(file: str, data: bytes, limits: Limits) -> WorkbookInfo:
     package = _Package(file, data, limits)
     names = set(package.infos)
@@ -357,12 +376,8 @@ def _inspect_package(file: str, data: bytes, limits: Limits) -> WorkbookInfo:
             kind, target, _ = rels.get(rid or "", ("", "", ""))
             if target in names:
                 info.sheets[element.get("name", target)] = target
-    for rid, (kind, target, mode) in rels.items():
-        if kind.endswith("/externalLink") and target in names:
-            for _, _, link, link_mode in package.relationships(target):
-                info.external_links.append(link)
-    if any(n.startswith("xl/externalLinks/") and n.endswith(".xml") for n in names) and not info.external_links:
-        info.external_links.append("(an external workbook)")
+    info.external_links = _external_links(package, [target for kind, target, _ in rels.values()
+                                                    if kind.endswith("/externalLink")])
 
     # Every part through the bounded, DTD-rejecting scan; sheets counted and their formulas
     # and texts checked as they stream.
@@ -538,7 +553,10 @@ def open_workbook(path: str | os.PathLike, *, data_only: bool = False, read_only
     return wb
 
 
-def _read_bounded(file: str, limits: Limits) -> bytes:
+def check_file(path: str | os.PathLike, limits: Limits = DEFAULT_LIMITS) -> os.stat_result:
+    """Raise :class:`WorkbookError` unless ``path`` is a regular file within the size limit
+    (missing, a folder, a device, unreadable or too large: one message each); its ``stat``."""
+    file = os.fspath(path)
     try:
         st = os.stat(file)
     except FileNotFoundError:
@@ -557,6 +575,13 @@ def _read_bounded(file: str, limits: Limits) -> bytes:
     if st.st_size > limits.max_file_bytes:
         raise WorkbookError(file, "the file is too large", expected=f"at most {limits.max_file_bytes:,} bytes",
                             found=f"{st.st_size:,} bytes")
+    if not os.access(file, os.R_OK):
+        raise WorkbookError(file, "the file cannot be read (permission denied)")
+    return st
+
+
+def _read_bounded(file: str, limits: Limits) -> bytes:
+    check_file(file, limits)
     try:
         chunks, size = [], 0
         with open(file, "rb") as handle:  # chunked: read(n) would allocate n bytes up front

@@ -4,7 +4,7 @@ A workbook without a table named ``Options`` has nothing checked here. One with 
 the table the columns of :data:`~.contract.OPTION_COLUMNS` and at least one row, hold a number
 in each row's GPUs, price and monthly cost and TRUE or FALSE in "Meets SLA" (cells showing an
 Excel error are listed by the evaluation), and define RECOMMENDED. When no row meets the
-service level, :func:`no_option_meets` says so at RECOMMENDED, first, rather than a bare ``#N/A``
+service level, :func:`no_option_meets` says so at RECOMMENDED_ROW, first, rather than a bare ``#N/A``
 in every cell that prices the recommended option.
 """
 
@@ -77,13 +77,14 @@ def options_problems(ev: Evaluation) -> list[CellIssue]:
 
 
 def no_option_meets(ev: Evaluation) -> list[CellIssue]:
-    """The root cause when RECOMMENDED is an error because no option meets the service level (every
-    formula pricing the recommended option then shows the error too): one problem at RECOMMENDED."""
-    table, where = find_table(ev), ev.names.get(c.RECOMMENDED)
+    """The root cause when RECOMMENDED_ROW is an error because no option meets the service level
+    (every formula pricing the recommended option then shows the error too): one problem there."""
+    table = find_table(ev)
+    where = ev.names.get(c.RECOMMENDED_ROW) or ev.names.get(c.RECOMMENDED)
     if table is None or where is None or "meets sla" not in table.columns or not is_error(ev.values.get(where)):
         return []
     if any(table.value(ev, "Meets SLA", row) is True for row in table.rows):
         return []
-    return [CellIssue(where[0], where[1], f"{c.RECOMMENDED}: no option meets the service level (every row's "
+    return [CellIssue(where[0], where[1], f"{c.RECOMMENDED_ROW}: no option meets the service level (every row's "
                                           "Meets SLA is FALSE); relax TTFT_TARGET_MS or TPOT_TARGET_MS, or add an "
                                           "option with a faster GPU")]

@@ -1,0 +1,34 @@
+"""A training program's GPU-hours and checkpoint storage, against hand-worked figures and the
+published sources cited in xlcompute.core.program."""
+
+from __future__ import annotations
+
+import pytest
+
+from xlcompute.core import program
+from xlcompute.core.errors import XlcomputeError
+from xlcompute.functions import REGISTRY
+
+
+def test_program_gpu_hours():
+    # 594,187 final-run GPU-hours, experiments half a run, evaluation 5%, 90% goodput:
+    # 594,187 x 1.55 / 0.9 = 1,023,322.06.
+    assert program.program_gpu_hours(594_187, 0.5, 0.05, 0.9) == pytest.approx(1_023_322.06, abs=0.01)
+    assert program.program_gpu_hours(1000) == 1000  # the final run alone
+    with pytest.raises(XlcomputeError, match="goodput"):
+        program.program_gpu_hours(1000, goodput=0)
+
+
+def test_goodput_of_llama3_pretraining():
+    # Llama Team 2024 §3.3.4: "higher than 90% effective training time"; at 0.9 a run of 30.84M
+    # GPU-hours (Llama 3.1 405B, its model card) reserves 34.27M.
+    assert program.program_gpu_hours(30.84e6, goodput=0.9) == pytest.approx(34.27e6, rel=1e-3)
+
+
+def test_checkpoint_storage():
+    # ZeRO §3: 16 bytes per parameter; 70e9 x 16 = 1.12e12 bytes = 1.12 TB per checkpoint.
+    assert program.checkpoint_storage_tb(70e9) == pytest.approx(1.12)
+    assert program.checkpoint_storage_tb(70e9, 3, 2) == pytest.approx(0.42)  # three bf16 weight-only copies
+    model = REGISTRY["CHECKPOINT_TB"].run("llama-3.1-70b", 3)
+    assert model.value == pytest.approx(REGISTRY["MODEL_PARAMS"].run("llama-3.1-70b").value * 48 / 1e12)
+    assert any(r.name == "model" for r in model.resolved)  # the model's source is cited

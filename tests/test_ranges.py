@@ -1,0 +1,130 @@
+"""Issue 13, honest ranges: TOTAL_LOW <= TOTAL <= TOTAL_HIGH in the generated workbooks.
+
+The low and high totals are hand-worked below from the shipped workbooks' own inputs and the
+validation's bands (TYPICAL_MFU of H100 bf16 dense at 1,024 GPUs: 0.239 / 0.345 / 0.498; the
+TensorRT-LLM serving band x0.714 - x1.182, docs/validation.md), each amount rounded to the cent
+as the quote rounds it. Tolerance: none (amounts are cents).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import subprocess
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from xlcompute.functions.spec import REGISTRY
+from xlcompute.workbook.check import check_workbook
+from xlcompute.workbook.evaluate import evaluate
+from xlcompute.workbook.generate import write_workbook
+
+WORKBOOKS = Path(__file__).resolve().parents[1] / "workbooks"
+
+
+def _cents(x: Decimal) -> Decimal:
+    return x.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def _total(subtotal: Decimal, margin=Decimal("0.15"), discount=Decimal("0.05")) -> Decimal:
+    m = _cents(subtotal * margin)
+    d = _cents((subtotal + m) * discount)
+    return subtotal + m - d  # tax rate 0 in the samples
+
+
+def test_the_bands_the_hand_worked_figures_use():
+    mfu = [REGISTRY["TYPICAL_MFU"].run("h100-sxm", "bf16", "llama-3.1-70b", 1024, case).value
+           for case in ("low", "base", "high")]
+    assert mfu == [0.239, 0.345, 0.498]
+    assert [REGISTRY["SPEED_BAND"].run("h100-sxm", None, case).value for case in ("low", "high")] == [0.714, 1.182]
+
+
+def test_training_quote_low_and_high_totals_hand_worked():
+    ev = evaluate(WORKBOOKS / "training_quote.xlsx")
+    # GPU-hours at MFU 0.40: 594,186.5; at 0.239: x0.40/0.239 = 994,454 -> /1024/24 = 40.46 days,
+    # x1.1 contingency = 44.5 -> 45 reserved days; at 0.498: 477,258 -> 19.42 days x1.1 = 21.4 -> 22.
+    assert ev.value("GPU_HOURS") == pytest.approx(594186.5, abs=0.1)
+    assert (ev.value("RESERVED_DAYS_LOW"), ev.value("RESERVED_DAYS"), ev.value("RESERVED_DAYS_HIGH")) == (22, 27, 45)
+    price = Decimal("3.99")  # Lambda on-demand H100 SXM, the catalog row the sample prices at
+    assert ev.value("GPU_HOUR_PRICE") == 3.99
+    fixed = Decimal(15 * 1200)  # engineering
+
+    def total(days: int) -> Decimal:
+        storage_months = max(1, -(-days // 30))
+        return _total(_cents(1024 * days * 24 * price) + Decimal(200 * 20 * storage_months) + fixed)
+
+    assert total(27) == Decimal("2916507.93") == _cents(Decimal(str(ev.value("TOTAL"))))
+    assert total(22) == Decimal("2380864.80") == _cents(Decimal(str(ev.value("TOTAL_LOW"))))
+    assert total(45) == Decimal("4849193.22") == _cents(Decimal(str(ev.value("TOTAL_HIGH"))))
+
+
+def test_serving_quote_low_and_high_totals_hand_worked():
+    ev = evaluate(WORKBOOKS / "serving_quote.xlsx")
+    # 7,500 tokens/s needed at peak (60,000 daily users x 12 requests x 3 / 86,400 s x 300 tokens),
+    # 1,303.1 per 2-GPU replica at most 80% busy: 7.19 -> 8 replicas + 1 spare = 9; at x0.714: 10.08
+    # -> 11 + 1 = 12; at x1.182: 6.09 -> 7 + 1 = 8. GPU-hours: replicas x 2 GPUs x 12 months x 730 h at
+    # 2.69 (RunPod rents single GPUs: no rounding to nodes).
+    assert ev.value("REPLICA_TOKENS_PER_S") == pytest.approx(1303.09, abs=0.01)
+    assert (ev.value("REPLICAS_LOW"), ev.value("REPLICAS"), ev.value("REPLICAS_HIGH")) == (8, 9, 12)
+
+    def total(replicas: int) -> Decimal:
+        return _total(_cents(replicas * 2 * 12 * 730 * Decimal("2.69")) + Decimal(12 * 1500))
+
+    assert total(9) == Decimal("483058.93") == _cents(Decimal(str(ev.value("TOTAL"))))
+    assert total(8) == Decimal("431570.71") == _cents(Decimal(str(ev.value("TOTAL_LOW"))))
+    assert total(12) == Decimal("637523.57") == _cents(Decimal(str(ev.value("TOTAL_HIGH"))))
+
+
+@pytest.mark.parametrize("name", ["training_quote.xlsx", "serving_quote.xlsx"])
+def test_shipped_range_shows_without_the_add_in(name):
+    """The cached values (what Excel without the add-in shows) hold the range, to the cent."""
+    wb = openpyxl.load_workbook(WORKBOOKS / name, data_only=True)
+    values = {}
+    for key in ("TOTAL_LOW", "TOTAL", "TOTAL_HIGH"):
+        ((sheet, cell),) = wb.defined_names[key].destinations
+        values[key] = wb[sheet][cell.replace("$", "")].value
+        assert isinstance(values[key], float) and values[key] == pytest.approx(round(values[key], 2), abs=1e-6)
+    assert values["TOTAL_LOW"] < values["TOTAL"] < values["TOTAL_HIGH"]
+
+
+def test_both_kind_has_an_ordered_range_and_passes_check(tmp_path):
+    path = write_workbook(tmp_path / "both.xlsx", "both")
+    ev, problems = check_workbook(path)
+    assert problems == []
+    assert ev.value("TOTAL_LOW") < ev.value("TOTAL") < ev.value("TOTAL_HIGH")
+
+
+def test_check_flags_a_range_that_does_not_hold_the_total_at_its_cell(tmp_path):
+    path = write_workbook(tmp_path / "t.xlsx", "training")
+    wb = openpyxl.load_workbook(path)
+    ((sheet, cell),) = wb.defined_names["TOTAL_HIGH"].destinations
+    wb[sheet][cell.replace("$", "")] = 1000.0
+    wb.save(path)
+    _, problems = check_workbook(path)
+    flagged = [p for p in problems if "TOTAL_HIGH" in p.message]
+    assert len(flagged) == 1
+    assert (flagged[0].sheet, flagged[0].cell) == (sheet, cell.replace("$", ""))
+    assert "below TOTAL" in flagged[0].message
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
+def test_libreoffice_shows_the_range_without_the_add_in(tmp_path):
+    """Outside oracle: LibreOffice (no add-in, default settings) shows the range row's stored values."""
+    profile = tmp_path / f"profile-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    target = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1"
+    names = ("training_quote.xlsx", "serving_quote.xlsx")
+    subprocess.run(["soffice", f"-env:UserInstallation={profile.as_uri()}", "--headless", "--calc", "--convert-to",
+                    target, "--outdir", str(tmp_path), *(str(WORKBOOKS / n) for n in names)],
+                   check=True, capture_output=True, timeout=240)
+    for name in names:
+        rows = list(csv.reader((tmp_path / f"{Path(name).stem}-Quote.csv").open(encoding="utf-8")))
+        (band,) = [row for row in rows if len(row) > 5 and row[3] == "Total in the band"]
+        ev = evaluate(WORKBOOKS / name)
+        assert float(band[4]) == pytest.approx(ev.value("TOTAL_LOW"), abs=0.005), name
+        assert float(band[5]) == pytest.approx(ev.value("TOTAL_HIGH"), abs=0.005), name
+        assert float(band[4]) < ev.value("TOTAL") < float(band[5])
