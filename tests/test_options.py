@@ -106,6 +106,8 @@ def test_the_cheapest_option_misses_ttft_so_the_cheapest_that_meets_it_is_quoted
     assert (shipped.value("SERVE_GPU"), shipped.value("SERVE_PROVIDER"), shipped.value("SERVE_PRICING")) == (
         "h100-sxm", "runpod", "on_demand")
     assert shipped.value("SERVE_GPU_HOUR_PRICE") == 2.69 and shipped.value("GPU_COUNT") == 18
+    # The cover's scope names the GPU quoted, not those of the options compared.
+    assert build_context(shipped)["scope"]["gpus"] == ["NVIDIA H100 SXM5 80GB"]
 
 
 def test_a_looser_ttft_target_recommends_the_cheaper_h200_and_the_line_items_follow(tmp_path):
@@ -122,6 +124,7 @@ def test_a_looser_ttft_target_recommends_the_cheaper_h200_and_the_line_items_fol
     assert wb[sheet][f"D{first}"].value == "=SERVE_GPU_HOUR_PRICE"
     scope = build_context(ev)["scope"]  # the cover names the recommended option's provider and pricing
     assert (scope["provider"], scope["pricing"], scope["gpu_count"]) == ("runpod", "spot", 11)
+    assert scope["gpus"] == ["NVIDIA H200 SXM 141GB"]
 
 
 def test_an_option_changed_in_the_table_is_compared_too(tmp_path):

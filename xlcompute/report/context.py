@@ -203,10 +203,12 @@ def _conventions(breakdowns: list[dict[str, Any]]) -> tuple[list[dict[str, str]]
 SOURCE_KINDS = {"gpu": "GPU", "model": "Model", "price": "Price", "mfu": "MFU"}
 
 
-def _sources(ev: Evaluation) -> list[dict[str, str]]:
+def _sources(ev: Evaluation, skip_sheet: str | None = None) -> list[dict[str, str]]:
     """The catalog rows the workbook's xlcompute calls used (as recorded), with source and date."""
     found: dict[tuple[str, str], dict[str, str]] = {}
     for xl_cell in ev.xlcompute_cells:
+        if xl_cell.sheet == skip_sheet:
+            continue
         for call in xl_cell.calls:
             for used in call.resolved:
                 if used.name == "exchange_rate":
@@ -315,7 +317,8 @@ def build_context(ev: Evaluation, audience: str = DEFAULT_AUDIENCE) -> dict[str,
         "internal": audience == "internal",
         "price": price,
         "price_range": range_context(ev, price, audience, currency),
-        "scope": scope(named_values, items, sources),
+        # The scope is what is quoted: not the GPUs that only the other options compared use.
+        "scope": scope(named_values, items, _sources(ev, skip_sheet=c.OPTIONS_SHEET)),
         "requirement": customer_rows([r for r in estimate if r["name"] not in RANGE_ROWS]),  # the range has its section
         # Conventions are stated once, in the assumptions table: not among the workload inputs too.
         "workload": customer_rows([r for r in customer_inputs(inputs, catalog_names)
