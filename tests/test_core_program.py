@@ -32,3 +32,17 @@ def test_checkpoint_storage():
     model = REGISTRY["CHECKPOINT_TB"].run("llama-3.1-70b", 3)
     assert model.value == pytest.approx(REGISTRY["MODEL_PARAMS"].run("llama-3.1-70b").value * 48 / 1e12)
     assert any(r.name == "model" for r in model.resolved)  # the model's source is cited
+
+
+def test_training_quote_budgets_the_program_around_the_run():
+    from pathlib import Path
+
+    from xlcompute.workbook.evaluate import evaluate
+
+    ev = evaluate(Path(__file__).resolve().parents[1] / "workbooks" / "training_quote.xlsx")
+    # The sample: 594,186.5 final-run GPU-hours x (1 + 0.25 experiments + 0.05 evaluation) / 0.9 goodput.
+    assert ev.value("PROGRAM_GPU_HOURS_TOTAL") == pytest.approx(ev.value("GPU_HOURS") * 1.3 / 0.9)
+    assert ev.value("PROGRAM_GPU_HOURS_TOTAL") == pytest.approx(858_269.4, abs=0.1)
+    # Three checkpoints of Llama 3.1 70B (70.55e9 parameters) at 16 bytes: 3.39 TB, within the 200 TB quoted.
+    assert ev.value("CHECKPOINT_STORAGE_TB") == pytest.approx(ev.value("PARAMS") * 48 / 1e12)
+    assert ev.value("CHECKPOINT_STORAGE_TB") < ev.value("STORAGE_TB")

@@ -62,11 +62,15 @@ def test_tornado_hand_worked_training_tokens_bar(evaluations):
     assert round(bars["Training tokens (±20%)"]["at_high"], 2) == 3456521.07
 
 
-def test_customer_tornado_hides_the_supplier_price(evaluations):
+def test_customer_tornado_has_no_supplier_price_bar(evaluations):
+    """The customer's unit prices are fixed by the quote: the catalog's price span is an internal
+    consideration (which supplier), shown with the supplier's prices in the internal version only."""
     ev = evaluations["serving_quote"]
-    price = {b["label"]: b for b in tornado_bars(ev, "customer")}["GPU price (catalog range)"]
-    assert "2.69" not in price["low_text"] + price["high_text"]
-    assert price["low_text"].startswith(("+", "-")) and price["high_text"].endswith("%")
+    customer = {b["label"] for b in tornado_bars(ev, "customer")}
+    internal = {b["label"]: b for b in tornado_bars(ev, "internal")}
+    assert "GPU price (catalog range)" not in customer and "GPU price (catalog range)" in internal
+    assert customer == set(internal) - {"GPU price (catalog range)"}
+    assert "2.69" in internal["GPU price (catalog range)"]["low_text"] + internal["GPU price (catalog range)"]["high_text"]
 
 
 def test_split_cents_adds_up_exactly():

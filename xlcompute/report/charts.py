@@ -250,6 +250,32 @@ def tornado(bars: Sequence[dict[str, Any]], base: float, currency: str, translat
 CJK_FONTS = ("WenQuanYi Micro Hei", "Noto Sans CJK SC")
 
 
+CUMULATIVE_TITLE = N_("Cumulative cost of owning and renting")
+CUMULATIVE_AXIS = N_("Month")
+OWNING, RENTING = N_("Owning"), N_("Renting")
+
+
+def cumulative_cost(months: Sequence[float], own: Sequence[float], rent: Sequence[float], currency: str,
+                    translate: Any = str) -> Markup:
+    """Two lines, month by month: what owning (purchase, then running costs) and renting have
+    cost so far; where they cross, buying has paid for itself."""
+    plt = _pyplot()
+    texts = [translate(t) for t in (CUMULATIVE_TITLE, CUMULATIVE_AXIS, OWNING, RENTING)]
+    if any(_text_width(text) != len(text) for text in texts):
+        plt.rcParams["font.family"] = _with_cjk_fallback()
+    title, axis, owning, renting = texts
+    fig, ax = plt.subplots(figsize=(6.6, 3.2))
+    ax.plot(months, own, color=NAVY, linewidth=1.6, label=owning)
+    ax.plot(months, rent, color=ACCENT, linewidth=1.6, label=renting)
+    ax.set_xlabel(axis, parse_math=False)
+    ax.set_ylabel(f"[{currency}]", parse_math=False)
+    ax.set_title(title, parse_math=False, fontweight="bold" if _text_width(title) == len(title) else "normal")
+    ax.yaxis.set_major_formatter(_thousands())
+    ax.yaxis.set_major_locator(_few_ticks(4))
+    ax.legend(frameon=False, fontsize=8)
+    return _svg(fig, "cumulative", left_in=1.0)
+
+
 def _with_cjk_fallback() -> list[str]:
     """DejaVu Sans, then the first installed CJK font of :data:`CJK_FONTS` (matplotlib falls back
     glyph by glyph along the list)."""
@@ -276,6 +302,9 @@ def draw_charts(context: dict[str, Any], translate: Any = str) -> dict[str, Any]
     chart = (context.get("price_range") or {}).get("chart")
     if chart:
         chart["svg"] = tornado(**chart["data"], translate=translate)
+    chart = (context.get("ownership") or {}).get("chart")
+    if chart:
+        chart["svg"] = cumulative_cost(**chart["data"], translate=translate)
     return context
 
 

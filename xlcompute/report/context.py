@@ -23,6 +23,7 @@ from ..workbook.evaluate import Evaluation
 from ..workbook.quote_checks import line_items
 from ..workbook.range_block import ROW_NAMES as RANGE_ROWS
 from . import charts
+from .ownership import ownership_context
 from .ranges import range_context
 from .audience import (DEFAULT_AUDIENCE, check_audience, citations, customer_inputs, customer_price,
                        customer_rows, customer_sources, scope)
@@ -317,6 +318,7 @@ def build_context(ev: Evaluation, audience: str = DEFAULT_AUDIENCE) -> dict[str,
         "internal": audience == "internal",
         "price": price,
         "price_range": range_context(ev, price, audience, currency),
+        "ownership": ownership_context(ev, currency),
         # The scope is what is quoted: not the GPUs that only the other options compared use.
         "scope": scope(named_values, items, _sources(ev, skip_sheet=c.OPTIONS_SHEET)),
         "requirement": customer_rows([r for r in estimate if r["name"] not in RANGE_ROWS]),  # the range has its section

@@ -210,11 +210,9 @@ def _tornado_bars(ev: Evaluation, audience: str) -> list[dict[str, Any]]:
         bars.append(_bar(N_("Requests per replica (½×, 2×)"), f"{batch * UTILISATION[0]:g}",
                          f"{batch * UTILISATION[1]:g}", serving, "batch", batch * UTILISATION[0],
                          batch * UTILISATION[1]))
-    if span is not None:
+    if span is not None and audience == "internal":  # the customer's unit prices are fixed by the quote
         low, high = min(span[0], price), max(span[1], price)
-        texts = ((f"{low:g}", f"{high:g}") if audience == "internal"
-                 else (f"{low / price - 1:+.0%}", f"{high / price - 1:+.0%}"))
-        bars.append(_bar(N_("GPU price (catalog range)"), *texts, model, "price", low, high))
+        bars.append(_bar(N_("GPU price (catalog range)"), f"{low:g}", f"{high:g}", model, "price", low, high))
     return sorted(bars, key=lambda b: -abs(b["at_high"] - b["at_low"]))
 
 

@@ -265,7 +265,27 @@ SERVING_VS_API = (
         "xlcompute: monthly tokens above which this quote costs less than the API"),
 )
 
-TRAINING = Scenario("Training quote", TRAINING_INPUTS + ENERGY_INPUTS, TRAINING_ESTIMATE + TRAINING_ENERGY,
+#: The training program around the quoted run, for the budget (not in the quote's lines): experiments
+#: before it, evaluation, time lost to failures (goodput) and the checkpoints kept.
+PROGRAM_INPUTS = (
+    Row("Experiments and ablations", "EXPERIMENTS_MULTIPLE", 0.25, "× final run", DEC2,
+        "Smaller runs before the final one, as a multiple of it (example)"),
+    Row("Evaluation", "EVALUATION_SHARE", 0.05, "of the final run", PCT, "Evaluation during and after training (example)"),
+    Row("Goodput", "GOODPUT", 0.9, "of reserved time", PCT, "Share of time that advances training; Llama 3 405B: "
+        "above 90% (Llama Team 2024, §3.3.4)"),
+    Row("Checkpoints kept", "CHECKPOINTS_KEPT", 3, "checkpoints", INT, "Full checkpoints with optimizer states"),
+)
+PROGRAM_ESTIMATE = (
+    Row("Program GPU-hours", "PROGRAM_GPU_HOURS_TOTAL",
+        "=PROGRAM_GPU_HOURS(GPU_HOURS,EXPERIMENTS_MULTIPLE,EVALUATION_SHARE,GOODPUT)", "GPU-hours", INT,
+        "xlcompute: the whole program for a budget: final run × (1 + experiments + evaluation) / goodput; "
+        "not in this quote's lines"),
+    Row("Checkpoint storage", "CHECKPOINT_STORAGE_TB", "=CHECKPOINT_TB(MODEL,CHECKPOINTS_KEPT)", "TB", DEC1,
+        "xlcompute: parameters × 16 bytes × checkpoints kept; within the storage quoted?"),
+)
+
+TRAINING = Scenario("Training quote", TRAINING_INPUTS + ENERGY_INPUTS + PROGRAM_INPUTS,
+                    TRAINING_ESTIMATE + TRAINING_ENERGY + PROGRAM_ESTIMATE,
                     TRAINING_LINE_ITEMS, "Q-2025-0142", "Example Research Ltd", ranges=range_block.TRAINING)
 INFERENCE = Scenario("Serving quote", INFERENCE_INPUTS + ENERGY_INPUTS,
                      INFERENCE_ESTIMATE + SERVING_ENERGY + SERVING_VS_API + SERVING_UNIT_PRICES,
