@@ -145,12 +145,12 @@ def test_a_eur_serving_quote_converts_its_price(tmp_path):
     path = _save(build_workbook("inference", currency=EUR), tmp_path / "eur.xlsx")
     ev, problems = check_workbook(path)
     assert problems == []
-    # RunPod's H100 price 2.69 USD (the serving sample's provider) x 0.8765 = 2.357785 -> 2.3578 EUR;
-    # 87,600 x 2.3578 = 206,543.28 EUR.
+    # RunPod's H100 price 2.69 USD (the serving sample's recommended option) x 0.8765 = 2.357785
+    # -> 2.3578 EUR; 18 GPUs x 12 months x 730 h = 157,680 GPU-hours x 2.3578 = 371,777.90 EUR.
     assert ev.value("SERVE_GPU_HOUR_PRICE") == 2.3578
     lines = pdf_text(report_workbook(path, audience="internal").pdf).splitlines()
-    assert any(line.split()[-3:] == ["GPU-hour", "2.3578", "206,543.28"] for line in lines)
-    assert Decimal("87600") * Decimal("2.3578") == Decimal("206543.2800")
+    assert any(line.split()[-3:] == ["GPU-hour", "2.3578", "371,777.90"] for line in lines)
+    assert Decimal("157680") * Decimal("2.3578") == Decimal("371777.9040")
 
 
 @pytest.mark.libreoffice

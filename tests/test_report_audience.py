@@ -124,9 +124,11 @@ def test_two_values_of_one_convention_are_each_attributed_to_their_cells(tmp_pat
     result = report_workbook(source, tmp_path / "mixed.pdf", html=True)
     html = result.html.read_text(encoding="utf-8")
     rows = re.findall(r"<tr><td>KV-cache precision</td><td[^>]*>(\w+)</td>\s*<td>([^<]*)</td>", html)
-    # GPUS_NEEDED and KV_CACHE_GB take the workbook's bf16; TOKENS_PER_S follows the fp8 weights.
+    # GPUS_NEEDED and KV_CACHE_GB take the workbook's bf16; TOKENS_PER_S, TTFT_MS and TPOT_MS follow
+    # the fp8 weights. The Options sheet's calls repeat these and are not listed again.
     assert [(value, meaning.split("used by ")[1].strip()) for value, meaning in rows] == [
-        ("bf16", "KV cache per replica, GPUs per replica"), ("fp8", "Output throughput per replica")]
+        ("bf16", "KV cache per replica, GPUs per replica"),
+        ("fp8", "Output throughput per replica, Time to first token, Time per output token")]
 
 
 def test_sell_prices_spread_the_margin_to_the_cent():

@@ -31,11 +31,22 @@ def _set(wb, name: str, value) -> None:
     wb[sheet][cell] = value
 
 
-def _serving_coreweave(tmp_path: Path, **names) -> Path:
-    """The serving sample priced at CoreWeave's H100 list price, 6.155 USD per GPU-hour
-    (xlcompute/catalog/data/prices.csv: the price the issue's line was built on)."""
+def _issue_line():
+    """The serving sample at CoreWeave's H100 price and the demand of the issue's line."""
     wb = build_workbook("inference")
     _set(wb, "SERVE_PROVIDER", "coreweave")
+    for name, value in {"DAILY_ACTIVE_USERS": 57_600, "REQUESTS_PER_USER_PER_DAY": 10, "PEAK_TO_AVERAGE": 3,
+                        "HEADROOM": 0, "SPARE_REPLICAS": 0}.items():
+        _set(wb, name, value)
+    return wb
+
+
+def _serving_coreweave(tmp_path: Path, **names) -> Path:
+    """The serving sample priced at CoreWeave's H100 list price, 6.155 USD per GPU-hour
+    (xlcompute/catalog/data/prices.csv: the price the issue's line was built on), at the demand
+    that line was built on: 20 requests/s at peak (57,600 daily users x 10 requests x 3 / 86,400 s),
+    no headroom and no spare replica, so 5 replicas of 2 GPUs."""
+    wb = _issue_line()
     for name, value in names.items():
         _set(wb, name, value)
     path = tmp_path / "serving.xlsx"
@@ -149,8 +160,7 @@ def test_training_quote_bills_the_reservation_the_cover_states(tmp_path):
 
 
 def _edited(tmp_path: Path, edit) -> Path:
-    wb = build_workbook("inference")
-    _set(wb, "SERVE_PROVIDER", "coreweave")
+    wb = _issue_line()
     edit(wb)
     path = tmp_path / "edited.xlsx"
     wb.save(path)

@@ -81,11 +81,11 @@ def test_split_cents_adds_up_exactly():
 
 def test_monthly_schedule_adds_up_to_the_total_and_the_gpu_line(evaluations):
     ev = evaluations["serving_quote"]
-    rows = monthly_schedule(ev, Decimal("277106.07"), Decimal("235644.00"))
+    rows = monthly_schedule(ev, Decimal("483058.93"), Decimal("424159.20"))
     assert len(rows) == 12
-    assert sum(r["amount"] for r in rows) == rows[-1]["cumulative"] == Decimal("277106.07")
-    assert sum(r["gpu_amount"] for r in rows) == Decimal("235644.00")  # the Serving GPUs line, to the cent
-    assert all(r["gpu_hours"] == 10 * 730 for r in rows)  # 10 GPUs x 730 h
+    assert sum(r["amount"] for r in rows) == rows[-1]["cumulative"] == Decimal("483058.93")
+    assert sum(r["gpu_amount"] for r in rows) == Decimal("424159.20")  # the Serving GPUs line, to the cent
+    assert all(r["gpu_hours"] == 18 * 730 for r in rows)  # 18 GPUs x 730 h
     assert monthly_schedule(evaluations["training_quote"], Decimal("1.00"), None) == []  # training: no schedule
 
 
@@ -94,14 +94,14 @@ def test_range_context_for_the_customer_uses_sell_prices(evaluations):
 
     context = build_context(evaluations["serving_quote"], "customer")
     band = context["price_range"]
-    assert (band["low"], band["base"], band["high"]) == (Decimal("225617.86"), Decimal("277106.07"),
-                                                         Decimal("380082.50"))
+    assert (band["low"], band["base"], band["high"]) == (Decimal("431570.71"), Decimal("483058.93"),
+                                                         Decimal("637523.57"))
     sell_line = context["price"]["lines"][0]["amount"]  # Serving GPUs at the sell price
     assert sum(r["gpu_amount"] for r in band["schedule"]) == sell_line
     assert [b["kind"] for b in band["bands"]] == ["serving"]
     assert all(r["name"] not in ("REPLICAS_LOW", "REPLICAS_HIGH") for r in context["requirement"])
     assert range_context(evaluations["serving_quote"], None, "internal", "USD")["schedule"][0]["gpu_amount"] == \
-        Decimal("19637.00")  # 235,644.00 / 12 at cost
+        Decimal("35346.60")  # 424,159.20 / 12 at cost
 
 
 def test_tornado_labels_are_text_never_tex():
@@ -121,16 +121,16 @@ def test_serving_proposal_shows_range_tornado_and_schedule(tmp_path, audience):
     shutil.copy(WORKBOOKS / "serving_quote.xlsx", source)
     text = _pdf_text(report_workbook(source, tmp_path / "s.pdf", audience=audience).pdf)
     cover = text.split("\f")[0]
-    assert "Range 225,617.86 to 380,082.50" in cover
+    assert "Range 431,570.71 to 637,523.57" in cover
     assert "How firm the price is" in text and "What moves the total" in text  # the tornado's title (SVG text)
     for label in ("Serving speed (validated band)", "Requests per second (±20%)", "Requests per replica"):
         assert label in text, label
     flat = " ".join(text.split())
     assert "71.4% to 118.2%" in flat and "89.7% of 416 measurements from 5 sources" in flat
-    rows = re.findall(r"^\s*(\d{1,2})\s+7,300\s+([\d,]+\.\d\d)\s+([\d,]+\.\d\d)\s+([\d,]+\.\d\d)\s*$", text, re.M)
+    rows = re.findall(r"^\s*(\d{1,2})\s+13,140\s+([\d,]+\.\d\d)\s+([\d,]+\.\d\d)\s+([\d,]+\.\d\d)\s*$", text, re.M)
     assert [int(r[0]) for r in rows] == list(range(1, 13))
     due = [Decimal(r[2].replace(",", "")) for r in rows]
-    assert sum(due) == Decimal(rows[-1][3].replace(",", "")) == Decimal("277106.07")
+    assert sum(due) == Decimal(rows[-1][3].replace(",", "")) == Decimal("483058.93")
 
 
 @needs_pdftotext
@@ -150,7 +150,7 @@ def test_chinese_range_section_is_translated(tmp_path):
     source = tmp_path / "serving_quote.xlsx"
     shutil.copy(WORKBOOKS / "serving_quote.xlsx", source)
     text = _pdf_text(report_workbook(source, tmp_path / "zh.pdf", lang="zh-CN").pdf)
-    for chinese in ("价格的确定程度", "影响总价的因素", "按月付款计划", "区间 225,617.86 至 380,082.50", "推理速度（验证区间）"):
+    for chinese in ("价格的确定程度", "影响总价的因素", "按月付款计划", "区间 431,570.71 至 637,523.57", "推理速度（验证区间）"):
         assert chinese in text, chinese
     for english in ("How firm the price is", "What moves the total", "Monthly schedule", "Serving speed (validated"):
         assert english not in text, english

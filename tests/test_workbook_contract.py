@@ -155,7 +155,8 @@ def test_every_generated_input_has_a_contract_rule():
     rules = {spec.name: spec for spec in c.INPUT_NAMES}
     for row in TRAINING_INPUTS + INFERENCE_INPUTS:
         assert row.name in rules, f"{row.name} has no rule in contract.INPUT_NAMES"
-        assert rules[row.name].kind == ("text" if row.choices else "number"), row.name
+        # text: a dropdown of catalog ids, or a General cell (the recommended option's GPU, provider, pricing)
+        assert rules[row.name].kind == ("text" if row.choices or row.number_format == "General" else "number"), row.name
     assert all(spec.sheet == c.INPUTS_SHEET for spec in c.INPUT_NAMES)
 
 

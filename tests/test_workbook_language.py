@@ -47,9 +47,12 @@ def test_a_chinese_workbook_computes_what_the_english_one_does(tmp_path, kind):
 
 def test_names_and_catalog_ids_are_never_translated(tmp_path):
     wb = openpyxl.load_workbook(_new(tmp_path, "inference", "zh-CN"))
-    for name in ("SERVE_MODEL", "SERVE_GPU", "WEIGHT_PRECISION", "CURRENCY", "CUSTOMER"):
+    for name in ("SERVE_MODEL", "WEIGHT_PRECISION", "CURRENCY", "CUSTOMER"):
         sheet, ref = next(iter(wb.defined_names[name].destinations))
         assert wb[sheet][ref.replace("$", "")].value in ("llama-3.1-70b", "h100-sxm", "fp8", "USD", "华东算力有限公司")
+    # The options' catalog ids (SERVE_GPU reads the recommended one) and names stay as they are.
+    assert [wb["Options"][f"{col}5"].value for col in "ABCD"] == ["H100 on-demand (RunPod)", "h100-sxm", "runpod",
+                                                                  "on_demand"]
 
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is not installed")

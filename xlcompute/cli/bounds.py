@@ -38,12 +38,16 @@ def _memory_limit(memory_mb: int) -> XlcomputeError:
 
 def _reached(memory_mb: int, share: float = 0.9) -> bool:
     """Whether this process's address space has come within ``share`` of ``memory_mb`` (its peak,
-    ``VmPeak`` of /proc/self/status; False where there is no /proc)."""
+    ``VmPeak`` of /proc/self/status; False where there is no /proc). Read as bytes: a text file
+    would look its codec up, an import that can itself fail at the limit; so can any allocation here,
+    which then is the answer."""
     try:
-        with open("/proc/self/status", encoding="ascii", errors="replace") as status:
+        with open("/proc/self/status", "rb") as status:
             for line in status:
-                if line.startswith("VmPeak:"):
+                if line.startswith(b"VmPeak:"):
                     return int(line.split()[1]) * 1024 >= share * memory_mb * 1024 * 1024
+    except MemoryError:
+        return True
     except (OSError, ValueError, IndexError):
         pass
     return False

@@ -188,7 +188,7 @@ def scope(named: dict[str, Any], items: list[dict[str, Any]], sources: list[dict
         return [s["name"] or s["id"] for s in sources if s["kind"] == kind]
 
     provider = named.get("SERVE_PROVIDER") or named.get("PROVIDER")
-    pricing = named.get("PRICING") or ("on_demand" if provider else None)
+    pricing = named.get("SERVE_PRICING") or named.get("PRICING") or ("on_demand" if provider else None)
     return {
         "models": names_of("Model"),
         "gpus": names_of("GPU"),

@@ -27,6 +27,7 @@ from .ownership import ownership_context
 from .ranges import range_context
 from .audience import (DEFAULT_AUDIENCE, check_audience, citations, customer_inputs, customer_price,
                        customer_rows, customer_sources, scope)
+from .options import option_cell_labels, options_context
 from .formatting import as_date, cell_value, display, excel_date, money, number, percent, quantity
 
 #: Step inputs that carry a convention the proposal states: title, what it means, and what
@@ -134,6 +135,7 @@ def _walk(tree: dict[str, Any]):
 def _breakdowns(ev: Evaluation) -> list[dict[str, Any]]:
     labels = {(row["address"]): row for sheet in (c.INPUTS_SHEET, c.ESTIMATE_SHEET, c.QUOTE_SHEET)
               for row in _sheet_rows(ev, sheet)}
+    option_labels = option_cell_labels(ev)
     out = []
     seen: dict[str, str] = {}
     for xl_cell in ev.xlcompute_cells:
@@ -149,7 +151,7 @@ def _breakdowns(ev: Evaluation) -> list[dict[str, Any]]:
                 if call.step is not None else [],
             })
         out.append({
-            "label": row.get("label") or xl_cell.address,
+            "label": row.get("label") or option_labels.get(xl_cell.address) or xl_cell.address,
             "unit": row.get("unit", ""),
             "address": xl_cell.address,
             "formula": xl_cell.formula,
@@ -202,10 +204,12 @@ def _conventions(breakdowns: list[dict[str, Any]]) -> tuple[list[dict[str, str]]
 SOURCE_KINDS = {"gpu": "GPU", "model": "Model", "price": "Price", "mfu": "MFU"}
 
 
-def _sources(ev: Evaluation) -> list[dict[str, str]]:
+def _sources(ev: Evaluation, skip_sheet: str | None = None) -> list[dict[str, str]]:
     """The catalog rows the workbook's xlcompute calls used (as recorded), with source and date."""
     found: dict[tuple[str, str], dict[str, str]] = {}
     for xl_cell in ev.xlcompute_cells:
+        if xl_cell.sheet == skip_sheet:
+            continue
         for call in xl_cell.calls:
             for used in call.resolved:
                 if used.name == "exchange_rate":
@@ -285,7 +289,9 @@ def build_context(ev: Evaluation, audience: str = DEFAULT_AUDIENCE) -> dict[str,
     for row in estimate + inputs:
         row["stale"] = row["address"] in stale_addresses
         row["xlcompute"] = any(b["address"] == row["address"] for b in breakdowns)
-    conventions, assumptions, references = _conventions(breakdowns)
+    # The Options sheet repeats the Estimate's calls for each option: its conventions are the Estimate's.
+    conventions, assumptions, references = _conventions(
+        [b for b in breakdowns if not b["address"].startswith(f"{c.OPTIONS_SHEET}!")])
     shown = {conv["title"] for conv in conventions}
     for name, (title, meaning) in c.CONVENTION_INPUTS.items():
         if name in ev.names and title not in shown and ev.value(name) is not None:
@@ -313,7 +319,8 @@ def build_context(ev: Evaluation, audience: str = DEFAULT_AUDIENCE) -> dict[str,
         "price": price,
         "price_range": range_context(ev, price, audience, currency),
         "ownership": ownership_context(ev, currency),
-        "scope": scope(named_values, items, sources),
+        # The scope is what is quoted: not the GPUs that only the other options compared use.
+        "scope": scope(named_values, items, _sources(ev, skip_sheet=c.OPTIONS_SHEET)),
         "requirement": customer_rows([r for r in estimate if r["name"] not in RANGE_ROWS]),  # the range has its section
         # Conventions are stated once, in the assumptions table: not among the workload inputs too.
         "workload": customer_rows([r for r in customer_inputs(inputs, catalog_names)
@@ -333,6 +340,7 @@ def build_context(ev: Evaluation, audience: str = DEFAULT_AUDIENCE) -> dict[str,
         "rates": rates,
         "line_items": items,
         "exchange": _exchange(ev, currency),
+        "options": options_context(ev, audience == "internal", catalog_names),
         "inputs": inputs,
         "estimate": estimate,
         "breakdowns": breakdowns,

@@ -137,6 +137,9 @@ def _training_model(ev: Evaluation) -> Callable[..., Decimal] | None:
 def _serving_model(ev: Evaluation) -> Callable[..., Decimal] | None:
     names = ("REQUESTS_PER_S", "OUTPUT_TOKENS", "BATCH", "GPUS_PER_REPLICA", "TERM_MONTHS", "HOURS_PER_MONTH",
              "SERVE_GPU_HOUR_PRICE", "SUBTOTAL")
+    # Demand in business terms (headroom, N+1 spares, whole rental units), where the quote has them.
+    headroom, spares, unit = (ev.value(n) if _number(ev.value(n)) else d
+                              for n, d in (("HEADROOM", 0.0), ("SPARE_REPLICAS", 0.0), ("SERVE_GPUS_PER_NODE", 1.0)))
     speed_call, gpus_call = _call(ev, "TOKENS_PER_S", "REPLICA_TOKENS_PER_S"), _call(ev, "GPUS_NEEDED", "GPUS_PER_REPLICA")
     gpu_line = _line_amount(ev, "GPU_COUNT")
     if None in (speed_call, gpus_call, gpu_line) or not all(_number(ev.value(n)) for n in names):
@@ -146,8 +149,9 @@ def _serving_model(ev: Evaluation) -> Callable[..., Decimal] | None:
     def total(speed=1.0, requests=v["REQUESTS_PER_S"], price=v["SERVE_GPU_HOUR_PRICE"], batch=v["BATCH"]):
         per_replica = v["GPUS_PER_REPLICA"] if batch == v["BATCH"] else vary(gpus_call, concurrent_requests=batch)
         tokens_per_s = vary(speed_call, gpus=per_replica, batch=batch)
-        replicas = _whole(requests * v["OUTPUT_TOKENS"] / (tokens_per_s * speed))
-        hours = exact(replicas * per_replica * v["TERM_MONTHS"] * v["HOURS_PER_MONTH"])
+        replicas = _whole(requests * v["OUTPUT_TOKENS"] / (tokens_per_s * speed * (1 - headroom))) + spares
+        gpus = _whole(replicas * per_replica / unit) * unit
+        hours = exact(gpus * v["TERM_MONTHS"] * v["HOURS_PER_MONTH"])
         return _total(ev, exact(v["SUBTOTAL"]) - gpu_line + cents(hours * exact(price)))
     return total
 

@@ -30,6 +30,7 @@ from .dependencies import safety_problems
 from .errors import WorkbookError, describe_value, shorten
 from .evaluate import CellIssue, Evaluation, evaluate
 from .guard import open_workbook, workbook_info
+from .options_check import no_option_meets, options_problems
 from .quote_checks import currency_problems, money_problems
 from .range_block import range_problems
 
@@ -77,6 +78,7 @@ def check_evaluation(ev: Evaluation) -> list[CellIssue]:
             problems.append(CellIssue(sheet, cell, f"{spec.name} ({spec.description}) {message}"))
     problems.extend(_line_item_problems(ev))
     problems.extend(money_problems(ev))
+    problems.extend(options_problems(ev))
     problems.extend(range_problems(ev))
     problems.extend(ev.issues)
     return problems
@@ -301,4 +303,6 @@ def check_workbook(path: str | os.PathLike) -> tuple[Evaluation | None, list[Cel
     # A bad currency, or another currency without its exchange rate, makes every price an error: those first.
     currency = [p for p in problems if (p.sheet, p.cell) == ev.names.get("CURRENCY")]
     inputs = currency + currency_problems(ev) + input_problems(wb, path, ev)
-    return ev, group_by_cause(wb, ev, inputs + [p for p in problems if p not in currency], inputs)
+    # No option meeting the service level: said at RECOMMENDED_ROW, the root of the #N/A it spreads.
+    root = no_option_meets(ev)
+    return ev, group_by_cause(wb, ev, root + inputs + [p for p in problems if p not in currency], inputs)

@@ -26,6 +26,14 @@ QUOTE_SHEET = "Quote"
 SHEETS = (INPUTS_SHEET, ESTIMATE_SHEET, QUOTE_SHEET)
 
 LINE_ITEMS_TABLE = "LineItems"
+#: Optional: a serving quote's options compared side by side (:mod:`.options_sheet`). When the
+#: table is present, it must have the columns of :data:`OPTION_COLUMNS` and the workbook the
+#: named cell RECOMMENDED (the option the quote prices).
+OPTIONS_SHEET = "Options"
+OPTIONS_TABLE = "Options"
+OPTION_COLUMNS = ("Option", "GPU", "Provider", "Pricing", "GPUs", "Price per GPU-hour", "Monthly cost", "Meets SLA")
+RECOMMENDED = "RECOMMENDED"
+RECOMMENDED_ROW = "RECOMMENDED_ROW"
 #: Header row of the line-item table, in order.
 LINE_ITEM_COLUMNS = ("Description", "Quantity", "Unit", "Unit price", "Amount")
 
@@ -135,7 +143,14 @@ INPUT_NAMES = (
     _text("SERVE_GPU", "catalog id of the serving GPU"),
     _text("WEIGHT_PRECISION", "precision of the served weights"),
     _text("KV_PRECISION", "precision of the KV cache"),
-    _number("REQUESTS_PER_S", "requests per second", 0, 1e7),
+    _number("DAILY_ACTIVE_USERS", "daily active users", 0, 1e10),
+    _number("REQUESTS_PER_USER_PER_DAY", "requests per user per day", 0, 1e6),
+    _number("PEAK_TO_AVERAGE", "peak-to-average ratio of the request rate", 1, 100, strict=False),
+    _number("HEADROOM", "share of capacity kept free, a fraction", 0, 0.95, strict=False),
+    _number("SPARE_REPLICAS", "spare replicas (1 = N+1)", 0, 1e4, strict=False, integer=True),
+    _number("TTFT_TARGET_MS", "time-to-first-token target [ms]", 0, 1e7),
+    _number("TPOT_TARGET_MS", "time-per-output-token target [ms]", 0, 1e7),
+    _text("SERVE_PRICING", "pricing of the serving GPUs (on_demand, spot, committed_use_1y ...)"),
     _number("PROMPT_TOKENS", "prompt tokens per request", 0, 1e7),
     _number("OUTPUT_TOKENS", "output tokens per request", 0, 1e7),
     _number("BATCH", "concurrent requests per replica", 0, 1e5, integer=True),

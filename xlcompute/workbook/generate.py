@@ -27,6 +27,7 @@ from ..core.money import CATALOG_CURRENCY
 from ..functions.excel_values import column_letters, parse_reference
 from ..locale import DEFAULT_LANGUAGE, check_language
 from . import contract as c
+from . import options_sheet as options
 from . import ownership_scenario as ownership
 from . import range_block
 from .print_setup import setup_workbook
@@ -142,22 +143,33 @@ TRAINING_LINE_ITEMS = (
 
 INFERENCE_INPUTS = (
     Row("Served model", "SERVE_MODEL", "llama-3.1-70b", "catalog id", note="Model served to the customer", choices="models"),
-    Row("Serving GPU", "SERVE_GPU", "h100-sxm", "catalog id", note="Accelerator of each replica", choices="gpus"),
+    Row("Serving GPU", "SERVE_GPU", options.recommended("GPU"), "catalog id",
+        note="GPU of the recommended option"),
     Row("Weight precision", "WEIGHT_PRECISION", "fp8", "", note="Precision of the served weights", choices="precisions"),
     Row("KV-cache precision", "KV_PRECISION", "fp8", "", note="Precision of the KV cache (engines keep fp8 weights "
         "with an fp8 cache)", choices="precisions"),
-    Row("Requests per second", "REQUESTS_PER_S", 20.0, "requests/s", DEC1, "Sustained peak load"),
+    Row("Daily active users", "DAILY_ACTIVE_USERS", 60_000, "users/day", INT, "Users who send requests on a day"),
     Row("Prompt tokens", "PROMPT_TOKENS", 1500, "tokens/request", INT, "Mean input length"),
     Row("Output tokens", "OUTPUT_TOKENS", 300, "tokens/request", INT, "Mean output length"),
     Row("Concurrent requests per replica", "BATCH", 64, "sequences", INT, "Batch the engine keeps in flight"),
-    Row("Serving provider", "SERVE_PROVIDER", "runpod", "catalog id", note="Provider whose list price is used",
-        choices="providers"),
+    Row("Serving provider", "SERVE_PROVIDER", options.recommended("Provider"), "catalog id",
+        note="Provider of the recommended option"),
     Row("Serving GPU price", "SERVE_GPU_HOUR_PRICE",
-        '=ROUND(GPU_PRICE(SERVE_GPU,SERVE_PROVIDER,"on_demand",CURRENCY,EXCHANGE_RATE),4)', "per GPU-hour", PRICE,
-        "Catalog on-demand list price (USD) in the quote's currency, to 4 decimals; type a contracted price over it"),
+        "=ROUND(GPU_PRICE(SERVE_GPU,SERVE_PROVIDER,SERVE_PRICING,CURRENCY,EXCHANGE_RATE),4)", "per GPU-hour", PRICE,
+        "Catalog list price (USD) at the recommended pricing, in the quote's currency, to 4 decimals; type a "
+        "contracted price over it"),
     Row("Contract term", "TERM_MONTHS", 12, "months", INT, "Months of service quoted"),
     Row("Hours per month", "HOURS_PER_MONTH", 730, "hours", INT, "365 × 24 / 12"),
     Row("Support rate", "SUPPORT_RATE", 1500.0, "per month", MONEY, "On-call support"),
+    Row("Requests per user per day", "REQUESTS_PER_USER_PER_DAY", 12, "requests/(user·day)", DEC1,
+        "Requests each daily user sends"),
+    Row("Peak-to-average ratio", "PEAK_TO_AVERAGE", 3.0, "×", DEC1, "Busiest hour's rate over the day's average"),
+    Row("Headroom", "HEADROOM", 0.2, "fraction", PCT, "Capacity kept free for bursts: replicas at most 80% busy"),
+    Row("Spare replicas", "SPARE_REPLICAS", 1, "replicas", INT, "1 = N+1: one replica may fail or be updated"),
+    Row("TTFT target", "TTFT_TARGET_MS", 150, "ms", INT, "Longest acceptable time to the first token"),
+    Row("TPOT target", "TPOT_TARGET_MS", 50, "ms", INT, "Longest acceptable time per output token"),
+    Row("Serving pricing", "SERVE_PRICING", options.recommended("Pricing"), "",
+        note="Pricing of the recommended option"),
 )
 
 INFERENCE_ESTIMATE = (
@@ -171,11 +183,29 @@ INFERENCE_ESTIMATE = (
         "=TOKENS_PER_S(SERVE_MODEL,SERVE_GPU,GPUS_PER_REPLICA,WEIGHT_PRECISION,PROMPT_TOKENS,OUTPUT_TOKENS,BATCH)",
         "tokens/s", INT, "xlcompute: output tokens per second at this batch"),
     Row("Required output throughput", "REQUIRED_TOKENS_PER_S", "=REQUESTS_PER_S*OUTPUT_TOKENS", "tokens/s", INT,
-        "Requests per second × output tokens"),
-    Row("Replicas", "REPLICAS", "=ROUNDUP(REQUIRED_TOKENS_PER_S/REPLICA_TOKENS_PER_S,0)", "replicas", INT,
-        "Whole replicas to carry the load"),
-    Row("GPUs", "GPU_COUNT", "=REPLICAS*GPUS_PER_REPLICA", "GPUs", INT, "Shown on the cover"),
+        "Peak requests per second × output tokens"),
+    Row("Replicas", "REPLICAS", "=REPLICAS_FOR_LOAD(REQUIRED_TOKENS_PER_S,REPLICA_TOKENS_PER_S,HEADROOM,SPARE_REPLICAS)",
+        "replicas", INT, "xlcompute: whole replicas for the peak with headroom, plus spares"),
+    Row("GPUs", "GPU_COUNT", "=WHOLE_NODES(REPLICAS*GPUS_PER_REPLICA,SERVE_GPUS_PER_NODE)", "GPUs", INT,
+        "Shown on the cover: replicas × GPUs per replica, in whole rental units"),
     Row("Duration", "DURATION_DAYS", "=ROUND(TERM_MONTHS*HOURS_PER_MONTH/24,0)", "days", INT, "Shown on the cover"),
+) + (
+    Row("Peak request rate", "REQUESTS_PER_S",
+        "=PEAK_REQUESTS_PER_S(DAILY_ACTIVE_USERS,REQUESTS_PER_USER_PER_DAY,PEAK_TO_AVERAGE)", "requests/s", DEC1,
+        "xlcompute: daily users × requests per user / 86,400 s × peak-to-average"),
+    Row("GPUs per rental unit", "SERVE_GPUS_PER_NODE", options.recommended("GPUs per node"), "GPUs", INT,
+        "GPUs the recommended option's provider rents together (a node)"),
+    Row("Time to first token", "SERVE_TTFT_MS",
+        "=TTFT_MS(SERVE_MODEL,SERVE_GPU,GPUS_PER_REPLICA,WEIGHT_PRECISION,PROMPT_TOKENS)", "ms", INT,
+        "xlcompute: prefill of one prompt"),
+    Row("Time per output token", "SERVE_TPOT_MS",
+        "=TPOT_MS(SERVE_MODEL,SERVE_GPU,GPUS_PER_REPLICA,WEIGHT_PRECISION,SEQUENCE_TOKENS,BATCH)", "ms", DEC1,
+        "xlcompute: one decode step of the full batch"),
+)
+#: Unit prices of a serving quote: what a month, a user and a million tokens cost the customer.
+SERVING_UNIT_PRICES = (
+    Row("Quote per user", "PRICE_PER_USER", "=ROUND(COST_PER_USER(QUOTE_MONTHLY_COST,DAILY_ACTIVE_USERS),4)",
+        "per user-month", PRICE, "xlcompute: the quote per month / daily active users"),
 )
 
 INFERENCE_LINE_ITEMS = (
@@ -211,10 +241,12 @@ SERVING_ENERGY = _energy_rows("serving", "TERM", "SERVE_GPU", "GPU_COUNT", "TERM
 #: Self-host or pay per token: this quote against the model's API list prices (the provider with
 #: the median output price, converted like every catalog price), at the quote's sustained request rate.
 SERVING_VS_API = (
-    Row("Input tokens per month", "MONTHLY_INPUT_TOKENS", "=REQUESTS_PER_S*PROMPT_TOKENS*3600*HOURS_PER_MONTH",
-        "tokens/month", SCI, "At the sustained request rate, all month"),
-    Row("Output tokens per month", "MONTHLY_OUTPUT_TOKENS", "=REQUESTS_PER_S*OUTPUT_TOKENS*3600*HOURS_PER_MONTH",
-        "tokens/month", SCI, "At the sustained request rate, all month"),
+    Row("Input tokens per month", "MONTHLY_INPUT_TOKENS",
+        "=DAILY_ACTIVE_USERS*REQUESTS_PER_USER_PER_DAY*PROMPT_TOKENS*HOURS_PER_MONTH/24", "tokens/month", SCI,
+        "Daily users × requests × prompt tokens × days per month (the average day, not the peak)"),
+    Row("Output tokens per month", "MONTHLY_OUTPUT_TOKENS",
+        "=DAILY_ACTIVE_USERS*REQUESTS_PER_USER_PER_DAY*OUTPUT_TOKENS*HOURS_PER_MONTH/24", "tokens/month", SCI,
+        "Daily users × requests × output tokens × days per month (the average day, not the peak)"),
     Row("Quote per month", "QUOTE_MONTHLY_COST", "=ROUND(TOTAL/TERM_MONTHS,2)", "per month", MONEY,
         "This quote's total over its term"),
     Row("Quote per million tokens", "QUOTE_COST_PER_MTOK",
@@ -256,8 +288,9 @@ TRAINING = Scenario("Training quote", TRAINING_INPUTS + ENERGY_INPUTS + PROGRAM_
                     TRAINING_ESTIMATE + TRAINING_ENERGY + PROGRAM_ESTIMATE,
                     TRAINING_LINE_ITEMS, "Q-2025-0142", "Example Research Ltd", ranges=range_block.TRAINING)
 INFERENCE = Scenario("Serving quote", INFERENCE_INPUTS + ENERGY_INPUTS,
-                     INFERENCE_ESTIMATE + SERVING_ENERGY + SERVING_VS_API,
-                     INFERENCE_LINE_ITEMS, "Q-2025-0143", "Example Retail plc", ranges=range_block.SERVING)
+                     INFERENCE_ESTIMATE + SERVING_ENERGY + SERVING_VS_API + SERVING_UNIT_PRICES,
+                     INFERENCE_LINE_ITEMS, "Q-2025-0143", "Example Retail plc", ranges=range_block.SERVING,
+                     extra_sheets=(options.add_options_sheet,))
 # In "both", the inference rows that the cover shows are renamed so the names stay unique.
 BOTH = Scenario(
     "Training and serving quote",
@@ -267,7 +300,8 @@ BOTH = Scenario(
        Row("Training duration", "TRAIN_DURATION_DAYS", "=RESERVED_DAYS", "days", INT, "The reserved days"),
        Row("Storage months", "STORAGE_MONTHS", "=MAX(1,ROUNDUP(TRAIN_DURATION_DAYS/30,0))", "months", INT, "Whole months"))
     + tuple(r for r in INFERENCE_ESTIMATE if r.name not in ("GPU_COUNT", "DURATION_DAYS"))
-    + (Row("Serving GPUs", "SERVE_GPU_COUNT", "=REPLICAS*GPUS_PER_REPLICA", "GPUs", INT, "GPUs serving the model"),
+    + (Row("Serving GPUs", "SERVE_GPU_COUNT", "=WHOLE_NODES(REPLICAS*GPUS_PER_REPLICA,SERVE_GPUS_PER_NODE)", "GPUs",
+           INT, "GPUs serving the model, in whole rental units"),
        Row("GPUs", "GPU_COUNT", "=MAX(TRAIN_GPU_COUNT,SERVE_GPU_COUNT)", "GPUs", INT, "Shown on the cover: the peak"),
        Row("Duration", "DURATION_DAYS", "=TRAIN_DURATION_DAYS+ROUND(TERM_MONTHS*HOURS_PER_MONTH/24,0)", "days", INT,
            "Shown on the cover: training, then serving"))
@@ -279,6 +313,7 @@ BOTH = Scenario(
        INFERENCE_LINE_ITEMS[1]),
     "Q-2025-0144",
     "Example Industries AG",
+    extra_sheets=(options.add_options_sheet,),
     ranges=range_block.BOTH,
 )
 OWNERSHIP = Scenario(ownership.TITLE, tuple(Row(*r) for r in ownership.INPUTS), tuple(Row(*r) for r in ownership.ESTIMATE),

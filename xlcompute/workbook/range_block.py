@@ -27,7 +27,8 @@ PCT, INT = "0.0%", "#,##0"
 MONEY = "#,##0.00"
 _TYPICAL = 'TYPICAL_MFU(GPU,PRECISION,MODEL,NUM_GPUS,"{}")'
 _DAYS = "=ROUNDUP(TRAIN_GPU_HOURS(TOTAL_FLOPS,GPU,{},PRECISION)/NUM_GPUS/24*(1+CONTINGENCY),0)"
-_REPLICAS = '=ROUNDUP(REQUIRED_TOKENS_PER_S/(REPLICA_TOKENS_PER_S*SPEED_BAND(SERVE_GPU,,"{}")),0)'
+_REPLICAS = ('=REPLICAS_FOR_LOAD(REQUIRED_TOKENS_PER_S,REPLICA_TOKENS_PER_S*SPEED_BAND(SERVE_GPU,,"{}"),'
+             'HEADROOM,SPARE_REPLICAS)')
 
 #: Estimate rows of a training quote's range (label, name, formula, unit, format, note).
 TRAINING_ROWS = (
@@ -55,8 +56,10 @@ SERVING_ROWS = (
      "Replicas if the engine runs at the slow end of its held-out 80% band (SPEED_BAND low): the high case"),
     ("Replicas at the fast end", "REPLICAS_LOW", f"=MIN(REPLICAS,{_REPLICAS.format('high')[1:]})", "replicas", INT,
      "Replicas if the engine runs at the fast end of its held-out 80% band (SPEED_BAND high): the low case"),
-    ("Serving GPUs, high case", "SERVE_GPUS_HIGH", "=REPLICAS_HIGH*GPUS_PER_REPLICA", "GPUs", INT, ""),
-    ("Serving GPUs, low case", "SERVE_GPUS_LOW", "=REPLICAS_LOW*GPUS_PER_REPLICA", "GPUs", INT, ""),
+    ("Serving GPUs, high case", "SERVE_GPUS_HIGH", "=WHOLE_NODES(REPLICAS_HIGH*GPUS_PER_REPLICA,SERVE_GPUS_PER_NODE)",
+     "GPUs", INT, ""),
+    ("Serving GPUs, low case", "SERVE_GPUS_LOW", "=WHOLE_NODES(REPLICAS_LOW*GPUS_PER_REPLICA,SERVE_GPUS_PER_NODE)",
+     "GPUs", INT, ""),
 )
 
 #: Names of every range row (the customer's version shows the range in its own section instead).

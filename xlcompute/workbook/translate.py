@@ -18,6 +18,7 @@ from typing import Any, Iterator
 from openpyxl import Workbook
 
 from ..locale import DEFAULT_LANGUAGE, translations
+from .contract import OPTIONS_TABLE
 
 
 def _texts(wb: Workbook) -> Iterator[Any]:
@@ -32,6 +33,8 @@ def _texts(wb: Workbook) -> Iterator[Any]:
             first, _, last = table.ref.partition(":")
             row = "".join(ch for ch in first if ch.isdigit())
             headers.update(cell.coordinate for cell in ws[f"{first}:{''.join(ch for ch in last if ch.isalpha())}{row}"][0])
+            if table.displayName == OPTIONS_TABLE:  # options: catalog ids the formulas read, and their names
+                headers.update(cell.coordinate for line in ws[table.ref] for cell in line)
         for row in ws.iter_rows():
             for cell in row:
                 value = cell.value
