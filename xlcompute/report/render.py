@@ -39,6 +39,10 @@ PDF_VARIANT = "pdf/a-3b"
 #: sample (VmSize 344 -> 550 MB), rounded up. Pango aborts the whole process (SIGTRAP) when it
 #: cannot start a thread under an address-space limit, so the room is checked before it starts.
 PDF_ADDRESS_SPACE_MB = 256
+#: Address space the charts take (matplotlib's import and drawing) [MB]: about 62 MB for the serving
+#: sample (VmSize 345 -> 407 MB), with room to spare. At the limit, glibc's malloc can spin in its
+#: arena search instead of failing, where no time limit can interrupt it: the room is checked first.
+CHARTS_ADDRESS_SPACE_MB = 96
 
 #: Timestamp written into embedded font subsets (2025-01-01T00:00:00Z), for reproducible PDFs.
 FONT_TIMESTAMP = "1735689600"
@@ -222,6 +226,7 @@ def prepare(source: Path, pdf_path: Path, dirs: list[Path], audience: str = DEFA
 
     if audience != "internal":  # the customer's version shows no cost charts, only the range's tornado
         context["charts"] = []
+    ensure_address_space(CHARTS_ADDRESS_SPACE_MB)
     charts.draw_charts(context, gettext_for(lang))
     _mark("charts drawn")
     return render_html(context, dirs, lang), result
