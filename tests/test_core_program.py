@@ -46,3 +46,14 @@ def test_training_quote_budgets_the_program_around_the_run():
     # Three checkpoints of Llama 3.1 70B (70.55e9 parameters) at 16 bytes: 3.39 TB, within the 200 TB quoted.
     assert ev.value("CHECKPOINT_STORAGE_TB") == pytest.approx(ev.value("PARAMS") * 48 / 1e12)
     assert ev.value("CHECKPOINT_STORAGE_TB") < ev.value("STORAGE_TB")
+
+
+def test_spot_billed_hours():
+    # Young 1974: each interruption loses half a checkpoint interval plus the restart. Two a day with
+    # hourly checkpoints and a 15-minute restart lose 2 x 0.75 h = 1.5 h of 24: 1,000 h of work bill
+    # 1,000 / (1 - 0.0625) = 1,066.67 h.
+    assert program.spot_billed_hours(1000, 2, 1, 0.25) == pytest.approx(1066.667, abs=1e-3)
+    assert program.spot_billed_hours(1000, 0) == 1000  # on-demand: nothing lost
+    with pytest.raises(XlcomputeError, match="no time for work"):
+        program.spot_billed_hours(1000, 100)
+    assert REGISTRY["SPOT_HOURS"].run(1000, 2).value == pytest.approx(1066.667, abs=1e-3)

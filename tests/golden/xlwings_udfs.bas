@@ -443,6 +443,19 @@ failed:
     SPEED_BAND = Err.Description
 End Function
 
+Function SPOT_HOURS(hours, interruptions_per_day, Optional checkpoint_interval_h, Optional restart_h)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        SPOT_HOURS = XLPy.CallUDF("xlcompute.udfs", "SPOT_HOURS", Array(hours, interruptions_per_day, checkpoint_interval_h, restart_h, Nothing), ThisWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        SPOT_HOURS = XLPy.CallUDF("xlcompute.udfs", "SPOT_HOURS", Array(hours, interruptions_per_day, checkpoint_interval_h, restart_h, Nothing))
+        Exit Function
+    #End If
+failed:
+    SPOT_HOURS = Err.Description
+End Function
+
 Function TOKENS_PER_S(model, gpu, Optional gpus, Optional precision, Optional input_tokens, Optional output_tokens, Optional batch, Optional engine)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed

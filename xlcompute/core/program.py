@@ -68,3 +68,36 @@ def checkpoint_storage_tb(params: float, checkpoints_kept: float = 1.0,
     check_number("checkpoints_kept", checkpoints_kept, maximum=1e4)
     check_positive("bytes_per_param", bytes_per_param)
     return params * bytes_per_param * checkpoints_kept / BYTES_PER_TB
+
+
+@formula(
+    title="Billed hours on interruptible (spot) capacity",
+    equation="H_billed = H / (1 − n · (τ/2 + r) / 24)",
+    result=("H_billed", "h", "hours paid for, the work redone after interruptions included"),
+    terms={
+        "hours": ("H", "h", "hours of work the job needs without interruptions"),
+        "interruptions_per_day": ("n", "1/day", "interruptions per instance-day (the provider's published frequency)"),
+        "checkpoint_interval_h": ("τ", "h", "time between checkpoints; on average half of it is lost per interruption"),
+        "restart_h": ("r", "h", "time to get capacity back, reload the checkpoint and resume"),
+    },
+    reference="Young 1974, 'A first order approximation to the optimum checkpoint interval', CACM 17(9) "
+              "(work lost per failure: half the interval plus the restart)",
+    assumptions="Interruptions arrive independently of the checkpoint schedule; lost time is billed.",
+)
+def spot_billed_hours(hours: float, interruptions_per_day: float, checkpoint_interval_h: float = 1.0,
+                      restart_h: float = 0.25) -> float:
+    """Billed hours H/(1 − n·(τ/2 + r)/24) [h] for ``hours`` H of work on capacity interrupted
+    ``interruptions_per_day`` n times a day, checkpointing every ``checkpoint_interval_h`` τ [h]
+    and taking ``restart_h`` r [h] to resume."""
+    check_number("hours", hours)
+    check_number("interruptions_per_day", interruptions_per_day, maximum=100.0)
+    check_number("checkpoint_interval_h", checkpoint_interval_h, maximum=1e3)
+    check_number("restart_h", restart_h, maximum=1e3)
+    lost = interruptions_per_day * (checkpoint_interval_h / 2.0 + restart_h) / 24.0
+    if lost >= 1.0:
+        from .errors import XlcomputeError  # noqa: PLC0415
+
+        raise XlcomputeError(f"interruptions_per_day: {interruptions_per_day:g} interruptions a day losing "
+                             f"{checkpoint_interval_h / 2 + restart_h:g} h each leave no time for work.",
+                             argument="interruptions_per_day")
+    return hours / (1.0 - lost)

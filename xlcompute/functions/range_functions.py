@@ -72,3 +72,14 @@ def program_gpu_hours(final_run_gpu_hours, experiments_multiple=0.0, evaluation_
 def checkpoint_tb(model, checkpoints_kept=1.0, bytes_per_param=program.MIXED_PRECISION_ADAM_BYTES):
     """Storage for the checkpoints kept [TB] = parameters x bytes per parameter x checkpoints / 10^12."""
     return program.checkpoint_storage_tb(params_of(model), checkpoints_kept, bytes_per_param)
+
+
+@excel_function("SPOT_HOURS", [
+    Argument("hours", "Hours of work without interruptions, e.g. GPU-hours. Cell or range.", "h"),
+    Argument("interruptions_per_day", "Interruptions per instance-day (the provider's published frequency).", "1/day"),
+    Argument("checkpoint_interval_h", "Hours between checkpoints [optional, default 1].", "h"),
+    Argument("restart_h", "Hours to get capacity back and resume [optional, default 0.25].", "h"),
+], vectorised=True)
+def spot_hours(hours, interruptions_per_day, checkpoint_interval_h=1.0, restart_h=0.25):
+    """Hours billed on spot capacity [h] = hours / (1 - interruptions x (interval/2 + restart) / 24)."""
+    return program.spot_billed_hours(hours, interruptions_per_day, checkpoint_interval_h, restart_h)

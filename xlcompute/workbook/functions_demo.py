@@ -150,6 +150,7 @@ CALLS: tuple[tuple[str, str, str], ...] = (
     ("=PROGRAM_GPU_HOURS(TRAIN_GPU_HOURS(TRAIN_FLOPS(Params,Tokens),GPU,MFU),0.5,0.05,0.9)", "GPU-hours",
      "the program: half a run of experiments, 5% evaluation, 90% goodput"),
     ("=CHECKPOINT_TB(Model,3)", "TB", "three checkpoints with Adam states"),
+    ("=SPOT_HOURS(1000,2)", "h", "1,000 h of work on spot capacity interrupted twice a day"),
 )
 
 #: Arrays sheet: scenario inputs (model size, tokens) for the column example.
