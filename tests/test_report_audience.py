@@ -16,7 +16,8 @@ from click.testing import CliRunner
 from xlcompute.cli import main
 from xlcompute.core.errors import XlcomputeError
 from xlcompute.report.audience import citations, customer_price, publishers
-from xlcompute.report.formatting import money, unit_price
+from xlcompute.core.money import decimals
+from xlcompute.report.formatting import money, price as price_text
 from xlcompute.report.render import report_workbook
 from xlcompute.workbook.evaluate import evaluate
 from xlcompute.workbook.generate import SHIPPED
@@ -141,7 +142,7 @@ def test_sell_prices_spread_the_margin_to_the_cent():
                                    "tax_amount": 0.0, "total": 277106.07})
     assert [line["amount"] for line in price["lines"]] == [Decimal("270990.60"), Decimal("20700.00")]
     assert [line["unit_price"] for line in price["lines"]] == [Decimal("3.0935"), Decimal("1725.00")]
-    assert unit_price(price["lines"][0]["unit_price"], price["lines"][0]["unit_price_decimals"]) == "3.0935"
+    assert price_text(price["lines"][0]["unit_price"]) == "3.0935"
     assert price["subtotal"] == Decimal("291690.60") and price["total"] == Decimal("277106.07")
     assert price["matches_workbook"]
 
@@ -162,12 +163,12 @@ def test_unit_price_gets_the_decimals_it_needs_to_multiply_out():
     price = customer_price(items, {"subtotal": 1.00, "margin_amount": 0, "discount_amount": 0, "tax_amount": 0,
                                    "total": 1.00})
     line = price["lines"][0]
-    assert line["unit_price"] == Decimal("0.333") and line["unit_price_decimals"] == 3
+    assert line["unit_price"] == Decimal("0.333") and decimals(line["unit_price"]) == 3
 
 
 def test_no_negative_zero():
     assert money(-0.0) == "0.00" and money(Decimal("-0.00")) == "0.00" and money(-0.001) == "0.00"
-    assert unit_price(Decimal("-0.000"), 3) == "0.000"
+    assert price_text(Decimal("-0.000")) == "0.00"
 
 
 def test_citations_keep_published_works_and_drop_internal_notes():

@@ -3,9 +3,10 @@
 English is the source language. Every other language is a gettext catalog in
 ``xlcompute/locale/<locale>/LC_MESSAGES/xlcompute.po`` (extracted from the templates and the
 code with Babel: ``make messages``), read at run time with Babel, so there is no compiled file
-to keep in step. Numbers, money and dates are formatted by Babel from the CLDR data of the
-language (``70.6 billion`` / ``706亿``, ``US$1,234.50`` / ``US$1,234.50``, ``June 2, 2025`` /
-``2025年6月2日``).
+to keep in step. Large numbers, percentages and dates are formatted by Babel from the CLDR data
+of the language (``70.6 billion`` / ``706亿``, ``2 June 2025`` / ``2025年6月2日``); amounts keep
+the same digits in every language, with the ISO currency code in front
+(:func:`xlcompute.report.formatting.money`).
 """
 
 from __future__ import annotations
@@ -116,23 +117,6 @@ def _significant_pattern(magnitude: float, digits: int) -> str:
     whole_digits = int(math.floor(math.log10(magnitude))) + 1 if magnitude >= 1 else 0
     decimals = max(0, digits - whole_digits) if magnitude >= 1 else digits + int(-math.floor(math.log10(magnitude))) - 1
     return "#,##0" + ("." + "#" * decimals if decimals else "")
-
-
-def format_money(amount: Any, currency: str, lang: str = DEFAULT_LANGUAGE) -> str:
-    """An amount in ``currency`` as ``lang`` writes it, to the cent: ``USD 1,234.50``.
-
-    The ISO code stays in front in every language (a quote in CNY built on a USD catalog must
-    never read as ``$``); negative zero prints as zero.
-    """
-    from babel.numbers import format_decimal  # noqa: PLC0415
-
-    amount = _plain(amount)
-    if amount is None:
-        return ""
-    value = Decimal(str(amount)).quantize(Decimal("0.01"))
-    if value == 0:
-        value = abs(value)
-    return f"{currency} {format_decimal(value, format='#,##0.00', locale=babel_locale(lang))}"
 
 
 def format_date(value: Any, lang: str = DEFAULT_LANGUAGE) -> str:

@@ -20,6 +20,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from ..core.errors import XlcomputeError
+from ..core.money import cents, exact
 from ..locale import LANGUAGES, N_, translations
 
 AUDIENCES = ("customer", "internal")
@@ -47,22 +48,22 @@ def check_audience(audience: str) -> str:
 
 
 def to_cents(value: Any) -> Decimal | None:
-    """An amount rounded half-up to the cent (no negative zero), or None when not a number."""
+    """An amount rounded to the cent as Excel's ROUND (:func:`~xlcompute.core.money.cents`), or
+    None when it is not a number."""
     if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
         return None
-    rounded = Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
-    return rounded if rounded != 0 else Decimal("0.00")
+    return cents(value)
 
 
-def _unit_price_text(amount: Decimal, quantity: Decimal) -> tuple[Decimal, int]:
+def _unit_price(amount: Decimal, quantity: Decimal) -> Decimal:
     """The shortest unit price (2 to :data:`MAX_UNIT_PRICE_DECIMALS` decimals) that multiplies
-    out to ``amount`` at ``quantity``, and its decimals."""
-    exact = amount / quantity
-    for decimals in range(2, MAX_UNIT_PRICE_DECIMALS + 1):
-        price = exact.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
-        if (price * quantity).quantize(CENT, rounding=ROUND_HALF_UP) == amount:
-            return price, decimals
-    return exact.quantize(Decimal(1).scaleb(-MAX_UNIT_PRICE_DECIMALS), rounding=ROUND_HALF_UP), MAX_UNIT_PRICE_DECIMALS
+    out to ``amount`` at ``quantity`` (printed with its decimals by the ``price`` filter)."""
+    ideal = amount / quantity
+    for places in range(2, MAX_UNIT_PRICE_DECIMALS + 1):
+        price = ideal.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+        if cents(price * quantity) == amount:
+            return price
+    return ideal.quantize(Decimal(1).scaleb(-MAX_UNIT_PRICE_DECIMALS), rounding=ROUND_HALF_UP)
 
 
 def customer_price(items: list[dict[str, Any]], totals: dict[str, Any]) -> dict[str, Any] | None:
@@ -77,18 +78,18 @@ def customer_price(items: list[dict[str, Any]], totals: dict[str, Any]) -> dict[
         return None
     cost = sum(amounts, Decimal("0.00"))
     factor = (cost + margin) / cost if cost else Decimal(1)
-    sells = [(a * factor).quantize(CENT, rounding=ROUND_HALF_UP) for a in amounts]
+    sells = [cents(a * factor) for a in amounts]
     remainder = cost + margin - sum(sells, Decimal("0.00"))
     if remainder and sells:
         largest = max(range(len(sells)), key=lambda i: sells[i])
         sells[largest] += remainder
     lines = []
     for item, sell, quantity in zip(items, sells, quantities):
-        unit_price, decimals = (None, 2)
+        unit_price = None
         if isinstance(quantity, (int, float, Decimal)) and not isinstance(quantity, bool) and quantity:
-            unit_price, decimals = _unit_price_text(sell, Decimal(str(quantity)))
+            unit_price = _unit_price(sell, exact(quantity))
         lines.append({"description": item["description"], "quantity": item["quantity"], "unit": item["unit"],
-                      "unit_price": unit_price, "unit_price_decimals": decimals, "amount": sell})
+                      "unit_price": unit_price, "amount": sell})
     sell_subtotal = sum(sells, Decimal("0.00"))
     discount = to_cents(totals.get("discount_amount")) or Decimal("0.00")
     tax = to_cents(totals.get("tax_amount")) or Decimal("0.00")

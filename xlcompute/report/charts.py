@@ -57,7 +57,7 @@ def _pyplot() -> Any:
     return plt
 
 
-#: Fonts for chart text: Latin first, then a CJK font for Chinese labels (the PDF's own order).
+#: Fonts for chart text: Latin first, then CJK fonts for Chinese labels (the proposal's CSS order).
 CHART_FONTS = ("DejaVu Sans", "WenQuanYi Micro Hei", "Noto Sans CJK SC")
 
 
@@ -222,8 +222,6 @@ def tornado(bars: Sequence[dict[str, Any]], base: float, currency: str, translat
     plt = _pyplot()
     labels = [f"{translate(b['label'])}\n{b['low_text']} – {b['high_text']}" for b in bars]
     title, axis = translate(TORNADO_TITLE), translate(TORNADO_AXIS)
-    if any(_text_width(text) != len(text) for text in labels + [title, axis]):
-        plt.rcParams["font.family"] = _with_cjk_fallback()  # Chinese labels: glyphs from a CJK font
     left = 0.3 + 0.065 * max((_text_width(line) for label in labels for line in label.split("\n")), default=0)
     fig, ax = plt.subplots(figsize=(max(6.6, left + 4.6), 0.9 + 0.6 * len(bars)))
     positions = list(range(len(bars)))[::-1]
@@ -246,10 +244,6 @@ def tornado(bars: Sequence[dict[str, Any]], base: float, currency: str, translat
     return _svg(fig, "tornado", left_in=left)
 
 
-#: Fonts with Chinese glyphs the proposal's CSS names too, tried after DejaVu Sans.
-CJK_FONTS = ("WenQuanYi Micro Hei", "Noto Sans CJK SC")
-
-
 CUMULATIVE_TITLE = N_("Cumulative cost of owning and renting")
 CUMULATIVE_AXIS = N_("Month")
 OWNING, RENTING = N_("Owning"), N_("Renting")
@@ -261,8 +255,6 @@ def cumulative_cost(months: Sequence[float], own: Sequence[float], rent: Sequenc
     cost so far; where they cross, buying has paid for itself."""
     plt = _pyplot()
     texts = [translate(t) for t in (CUMULATIVE_TITLE, CUMULATIVE_AXIS, OWNING, RENTING)]
-    if any(_text_width(text) != len(text) for text in texts):
-        plt.rcParams["font.family"] = _with_cjk_fallback()
     title, axis, owning, renting = texts
     fig, ax = plt.subplots(figsize=(6.6, 3.2))
     ax.plot(months, own, color=NAVY, linewidth=1.6, label=owning)
@@ -274,15 +266,6 @@ def cumulative_cost(months: Sequence[float], own: Sequence[float], rent: Sequenc
     ax.yaxis.set_major_locator(_few_ticks(4))
     ax.legend(frameon=False, fontsize=8)
     return _svg(fig, "cumulative", left_in=1.0)
-
-
-def _with_cjk_fallback() -> list[str]:
-    """DejaVu Sans, then the first installed CJK font of :data:`CJK_FONTS` (matplotlib falls back
-    glyph by glyph along the list)."""
-    from matplotlib import font_manager  # noqa: PLC0415
-
-    installed = {font.name for font in font_manager.fontManager.ttflist}
-    return ["DejaVu Sans"] + [name for name in CJK_FONTS if name in installed][:1]
 
 
 #: What draws each kind of chart of the context, from its ``data``.

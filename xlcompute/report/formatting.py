@@ -167,14 +167,6 @@ def superscript_units(unit: str) -> Markup:
     return Markup(re.sub(r"\^(-?\d+)", lambda m: f"<sup>{m.group(1)}</sup>", str(escape(unit))))
 
 
-def unit_price(value: Any, decimals: int = 2) -> str:
-    """A unit price with the decimals it is charged at (at least two), thousands separated."""
-    if isinstance(value, Decimal) or (isinstance(value, (int, float)) and not isinstance(value, bool)):
-        text = f"{value:,.{max(int(decimals), 2)}f}"
-        return text.lstrip("-") if value == 0 else text
-    return "" if value is None else str(value)
-
-
 def css_string(text: Any) -> Markup:
     """``text`` as a quoted CSS string (for ``content:``): quotes, backslashes and line breaks
     escaped, so no text can close the string or the rule."""
@@ -195,7 +187,6 @@ def css_page_counter(text: Any) -> Markup:
 FILTERS = {
     "css_string": css_string,
     "css_page_counter": css_page_counter,
-    "unit_price": unit_price,
     "number": number,
     "display": display,
     "money": money,
