@@ -28,6 +28,7 @@ PACKAGE = REPO / "xlcompute"
 def _texts_to_translate() -> set[str]:
     """Every text the code and templates mark for translation, extracted as `make messages` does."""
     method_map = [("**/workbook/generate.py", "xlcompute.workbook.translate:extract_texts"),
+                  ("**/core/formula.py", "xlcompute.report.formula_texts:extract_texts"),
                   ("**/templates/**.html", "jinja2"), ("**.py", "python")]
     options = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n", "trimmed": "true"}}
     return {message[2] for message in extract_from_dir(str(PACKAGE), method_map, options) if isinstance(message[2], str)}
@@ -80,6 +81,35 @@ def test_chinese_proposal_is_in_chinese_with_embedded_cjk_fonts(tmp_path):
         for font in (page["/Resources"].get("/Font") or {}).values():
             fonts.add(str(font.get_object()["/BaseFont"]))
     assert any("WenQuanYi" in f or "Noto" in f and "CJK" in f for f in fonts), fonts  # embedded subset (+ABCDEF+Name)
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is not installed")
+def test_internal_chinese_proposal_translates_breakdown_charts_and_known_workbook_texts(tmp_path):
+    """The internal version in Chinese: its sections, the formula breakdown's titles and meanings (from the
+    formula registry), the charts and the English shipped workbook's own labels, which the catalog knows."""
+    from xlcompute.core.memory import weights_bytes
+    from xlcompute.report.formula_texts import formula_texts
+
+    source = tmp_path / "training_quote.xlsx"
+    shutil.copy(REPO / "workbooks" / "training_quote.xlsx", source)
+    pdf = report_workbook(source, tmp_path / "zh.pdf", audience="internal", lang="zh-CN").pdf
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+    zh = locale.gettext_for("zh-CN")
+    assert weights_bytes.__formula__.title in formula_texts()
+    for english in ("Formula breakdown", "Sources of catalog data", "Price build-up", "Cost by line item",
+                    "Training compute", "GPU-hours"):
+        assert zh(english) != english, english  # the catalog has it ...
+        assert zh(english) in text, english  # ... and the document shows it
+    for english in ("Formula breakdown", "Sources of catalog data", "Results of the workbook's Estimate sheet",
+                    "recomputed with TRAIN_GPU_HOURS"):
+        assert english not in text, english
+
+
+def test_translated_texts_are_plain_text_never_the_catalog_header():
+    assert locale.translate_text("", "zh-CN") == "" and locale.translate_text(None, "zh-CN") is None
+    assert locale.translate_text("Not a text xlcompute wrote <b>", "zh-CN") == "Not a text xlcompute wrote <b>"
+    assert locale.translate_text("Subtotal", "en") == "Subtotal"
+    assert type(locale.translate_text("Subtotal", "zh-CN")) is str  # never Markup: the template escapes it
 
 
 def test_unknown_language_is_refused_in_one_line(tmp_path):

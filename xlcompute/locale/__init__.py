@@ -74,6 +74,18 @@ def gettext_for(lang: str):
     return translations(lang).gettext
 
 
+def translate_text(value: Any, lang: str = DEFAULT_LANGUAGE) -> Any:
+    """A text xlcompute wrote (a generated workbook's label, a formula's title) in ``lang``, as
+    plain text for the template to escape; anything else, or a text the catalog lacks, unchanged.
+
+    Unlike the templates' ``_()``, the result is never markup and never a ``%`` format: the text
+    may come from a workbook (an English label the catalog knows is shown translated).
+    """
+    if not isinstance(value, str) or not value.strip() or lang == DEFAULT_LANGUAGE:
+        return value  # gettext("") would be the catalog's header
+    return translations(lang).gettext(value)
+
+
 def _plain(value: Any) -> Any:
     if hasattr(value, "item") and not hasattr(value, "__len__"):  # numpy scalars
         value = value.item()

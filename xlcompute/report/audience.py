@@ -169,17 +169,18 @@ _INTERNAL_NOTE = re.compile(r"^(xlcompute[:：]\s*|(shown on the cover|显示在
 
 
 def customer_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Sheet rows as a customer reads them: labelled rows only, notes without the workbook's
-    own remarks ("xlcompute: ...", "Shown on the cover")."""
-    out = []
-    for row in rows:
-        if not row.get("label"):
-            continue
-        note = str(row.get("note") or "")
-        while _INTERNAL_NOTE.match(note):
-            note = _INTERNAL_NOTE.sub("", note, count=1)
-        out.append({**row, "note": note[:1].upper() + note[1:]})
-    return out
+    """Sheet rows as a customer reads them: labelled rows only (the template shows each note
+    through :func:`customer_note`, after translating it)."""
+    return [row for row in rows if row.get("label")]
+
+
+def customer_note(note: Any) -> str:
+    """A workbook note as a customer reads it: without the workbook's own remarks
+    ("xlcompute: ...", "Shown on the cover"), in English or as the catalog translates them."""
+    note = str(note or "")
+    while _INTERNAL_NOTE.match(note):
+        note = _INTERNAL_NOTE.sub("", note, count=1)
+    return note[:1].upper() + note[1:]
 
 
 def scope(named: dict[str, Any], items: list[dict[str, Any]], sources: list[dict[str, str]]) -> dict[str, Any]:

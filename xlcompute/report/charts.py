@@ -25,11 +25,18 @@ TEAL = "#2A7F8F"
 GREY = "#8A96A3"
 ACCENT = "#D9822B"
 
-#: Arguments a sensitivity chart may vary, with the values tried and an axis label.
+#: Arguments a sensitivity chart may vary, with the values tried, an axis label and the short
+#: name its title uses.
 SENSITIVITY_ARGUMENTS = {
-    "mfu": ([0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6], "Model FLOPs utilisation (MFU)"),
-    "batch": ([1, 2, 4, 8, 16, 32, 64, 128, 256], "Concurrent requests per replica"),
+    "mfu": ([0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6], N_("Model FLOPs utilisation (MFU)"), N_("MFU")),
+    "batch": ([1, 2, 4, 8, 16, 32, 64, 128, 256], N_("Concurrent requests per replica"),
+              N_("concurrent requests per replica")),
 }
+COST_TITLE, AMOUNT_AXIS = N_("Cost by line item"), N_("Amount [%(currency)s]")
+BUILD_UP_TITLE = N_("Price build-up")
+#: A sensitivity chart's title and its marker's legend.
+SENSITIVITY_TITLE = N_("%(quantity)s against %(argument)s")
+THIS_QUOTE = N_("this quote: %(used)s → %(value)s")
 
 
 def _pyplot() -> Any:
@@ -53,6 +60,7 @@ def _pyplot() -> Any:
         "axes.edgecolor": GREY,
         "axes.titleweight": "bold",
         "axes.titlesize": 10,
+        "text.parse_math": False,  # a $ in a workbook's label is a dollar, never TeX
     })
     return plt
 
@@ -112,19 +120,27 @@ def _unwrap_plain_groups(svg: str) -> str:
     return "".join(out)
 
 
-def cost_by_line_item(descriptions: Sequence[str], amounts: Sequence[float], currency: str) -> Markup:
+def _text(translate: Any, text: Any) -> str:
+    """``text`` through ``translate`` when there is one; an empty text stays empty (gettext("")
+    is a catalog's header)."""
+    return translate(text) if isinstance(text, str) and text.strip() else str(text or "")
+
+
+def cost_by_line_item(descriptions: Sequence[str], amounts: Sequence[float], currency: str,
+                      translate: Any = str) -> Markup:
     """Horizontal bars: amount of every line item."""
     plt = _pyplot()
+    descriptions = [_text(translate, d) for d in descriptions]
     height = 0.45 + 0.42 * len(descriptions)
     # Room for the longest label (DejaVu Sans at 9 pt averages about 0.075 in a character):
     # a long one widens the figure, which the page then scales down, as a tight bounding box would.
-    left = 0.25 + 0.075 * max((len(d) for d in descriptions), default=0)
+    left = 0.25 + 0.075 * max((_text_width(d) for d in descriptions), default=0)
     fig, ax = plt.subplots(figsize=(max(6.6, left + 4.4), max(1.6, height)))
     positions = list(range(len(descriptions)))[::-1]
     bars = ax.barh(positions, amounts, color=NAVY, height=0.6)
     ax.set_yticks(positions, labels=list(descriptions))
-    ax.set_xlabel(f"Amount [{currency}]")
-    ax.set_title("Cost by line item")
+    ax.set_xlabel(translate(AMOUNT_AXIS) % {"currency": currency})
+    _title(ax, translate(COST_TITLE))
     top = max(amounts) if amounts else 1
     ax.set_xlim(0, top * 1.22)
     for bar, amount in zip(bars, amounts):
@@ -135,7 +151,7 @@ def cost_by_line_item(descriptions: Sequence[str], amounts: Sequence[float], cur
     return _svg(fig, "cost", left_in=left)
 
 
-def price_build_up(steps: Sequence[tuple[str, float]], currency: str) -> Markup:
+def price_build_up(steps: Sequence[tuple[str, float]], currency: str, translate: Any = str) -> Markup:
     """A waterfall from the subtotal to the total (margin up, discount down, tax up)."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.6, 2.6))
@@ -147,9 +163,9 @@ def price_build_up(steps: Sequence[tuple[str, float]], currency: str) -> Markup:
         ax.bar(i, abs(amount), bottom=bottom, color=color, width=0.6)
         ax.text(i, bottom + abs(amount), f"{amount:,.0f}", ha="center", va="bottom", fontsize=8)
         running = amount if is_total else running + amount
-    ax.set_xticks(range(len(steps)), labels=[label for label, _ in steps])
+    ax.set_xticks(range(len(steps)), labels=[_text(translate, label) for label, _ in steps])
     ax.set_ylabel(f"[{currency}]")
-    ax.set_title("Price build-up")
+    _title(ax, translate(BUILD_UP_TITLE))
     ax.yaxis.set_major_locator(_few_ticks())
     ax.yaxis.set_major_formatter(_thousands())
     return _svg(fig, "build-up")
@@ -162,7 +178,7 @@ def sensitivity_series(function: Any, args: tuple[Any, ...]) -> dict[str, Any] |
     hence of the core formula.
     """
     parameters = [argument.name for argument in function.arguments]
-    for argument, (grid, axis_label) in SENSITIVITY_ARGUMENTS.items():
+    for argument, (grid, _, _) in SENSITIVITY_ARGUMENTS.items():
         if argument not in parameters or parameters.index(argument) >= len(args):
             continue
         index = parameters.index(argument)
@@ -175,24 +191,26 @@ def sensitivity_series(function: Any, args: tuple[Any, ...]) -> dict[str, Any] |
                 xs.append(x)
                 ys.append(float(y))
         if len(xs) >= 2:
-            return {"argument": argument, "axis_label": axis_label, "xs": xs, "ys": ys, "used": args[index]}
+            return {"argument": argument, "xs": xs, "ys": ys, "used": args[index]}
     return None
 
 
-def sensitivity(series: dict[str, Any], label: str, unit: str, current: float | None) -> Markup:
+def sensitivity(series: dict[str, Any], label: str, unit: str, current: float | None,
+                translate: Any = str) -> Markup:
     """A line chart of a :func:`sensitivity_series`, with this quote's point marked."""
-    argument, axis_label, used = series["argument"], series["axis_label"], series["used"]
+    argument, used = series["argument"], series["used"]
+    _, axis_label, short = SENSITIVITY_ARGUMENTS[argument]
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.6, 2.1))
     ax.plot(series["xs"], series["ys"], marker="o", color=NAVY, linewidth=1.6, markersize=4)
     if isinstance(used, (int, float)) and isinstance(current, (int, float)):
         ax.plot([used], [current], marker="D", color=ACCENT, markersize=7, linestyle="none",
-                label=f"this quote: {number(used)} → {number(current)}")
+                label=translate(THIS_QUOTE) % {"used": number(used), "value": number(current)})
         ax.legend(frameon=False, fontsize=8)
-    ax.set_xlabel(axis_label)
+    ax.set_xlabel(translate(axis_label))
+    unit = _text(translate, unit)
     ax.set_ylabel(f"[{unit}]" if unit else "")  # the title names the quantity
-    short = axis_label[axis_label.find("(") + 1:-1] if axis_label.endswith(")") else axis_label.lower()
-    ax.set_title(f"{label} against {short}")
+    _title(ax, translate(SENSITIVITY_TITLE) % {"quantity": _text(translate, label), "argument": translate(short)})
     ax.grid(axis="y", color="#DDE3EA", linewidth=0.6)
     if argument == "batch":
         ax.set_xscale("log", base=2)
@@ -202,6 +220,11 @@ def sensitivity(series: dict[str, Any], label: str, unit: str, current: float | 
     ax.yaxis.set_major_locator(_few_ticks())
     ax.yaxis.set_major_formatter(_thousands())
     return _svg(fig, f"sensitivity-{argument}")
+
+
+def _title(ax: Any, title: str) -> None:
+    """The chart's title; the CJK font has no bold face, so a title with wide characters is regular."""
+    ax.set_title(title, fontweight="bold" if _text_width(title) == len(title) else "normal")
 
 
 def _text_width(text: str) -> int:
@@ -220,7 +243,7 @@ def tornado(bars: Sequence[dict[str, Any]], base: float, currency: str, translat
     high value (:func:`~xlcompute.report.ranges.tornado_bars`), about this quote's total.
     Labels are plain text (``parse_math`` off: a ``$`` in a label is a dollar, never TeX)."""
     plt = _pyplot()
-    labels = [f"{translate(b['label'])}\n{b['low_text']} – {b['high_text']}" for b in bars]
+    labels = [f"{_text(translate, b['label'])}\n{b['low_text']} – {b['high_text']}" for b in bars]
     title, axis = translate(TORNADO_TITLE), translate(TORNADO_AXIS)
     left = 0.3 + 0.065 * max((_text_width(line) for label in labels for line in label.split("\n")), default=0)
     fig, ax = plt.subplots(figsize=(max(6.6, left + 4.6), 0.9 + 0.6 * len(bars)))
@@ -229,12 +252,11 @@ def tornado(bars: Sequence[dict[str, Any]], base: float, currency: str, translat
         for end, is_low in ((bar["at_low"], True), (bar["at_high"], False)):
             ax.barh(y, end - base, left=base, height=0.6, color=TEAL if end < base else ACCENT)
             ax.text(end, y + (0.18 if is_low else -0.18), f" {end:,.0f} ", va="center", fontsize=7,
-                    ha="right" if end < base else "left", parse_math=False)
+                    ha="right" if end < base else "left")
     ax.axvline(base, color=NAVY, linewidth=1.2)
-    ax.set_yticks(positions, labels=labels, parse_math=False)
-    ax.set_xlabel(f"{axis} [{currency}]", parse_math=False)
-    # The CJK font has no bold face: a translated title is drawn regular.
-    ax.set_title(title, parse_math=False, fontweight="bold" if _text_width(title) == len(title) else "normal")
+    ax.set_yticks(positions, labels=labels)
+    ax.set_xlabel(f"{axis} [{currency}]")
+    _title(ax, title)
     lo = min([base] + [min(b["at_low"], b["at_high"]) for b in bars])
     hi = max([base] + [max(b["at_low"], b["at_high"]) for b in bars])
     pad = (hi - lo) * 0.18 or abs(base) * 0.1 or 1
@@ -259,9 +281,9 @@ def cumulative_cost(months: Sequence[float], own: Sequence[float], rent: Sequenc
     fig, ax = plt.subplots(figsize=(6.6, 3.2))
     ax.plot(months, own, color=NAVY, linewidth=1.6, label=owning)
     ax.plot(months, rent, color=ACCENT, linewidth=1.6, label=renting)
-    ax.set_xlabel(axis, parse_math=False)
-    ax.set_ylabel(f"[{currency}]", parse_math=False)
-    ax.set_title(title, parse_math=False, fontweight="bold" if _text_width(title) == len(title) else "normal")
+    ax.set_xlabel(axis)
+    ax.set_ylabel(f"[{currency}]")
+    _title(ax, title)
     ax.yaxis.set_major_formatter(_thousands())
     ax.yaxis.set_major_locator(_few_ticks(4))
     ax.legend(frameon=False, fontsize=8)
@@ -272,16 +294,20 @@ def cumulative_cost(months: Sequence[float], own: Sequence[float], rent: Sequenc
 DRAW = {"cost": cost_by_line_item, "build-up": price_build_up, "sensitivity": sensitivity, "tornado": tornado}
 
 
-def draw(chart: dict[str, Any]) -> Markup:
-    """The SVG of one chart of the template context (``{"id", "data", ...}``)."""
-    return DRAW[chart["id"]](**chart["data"])
+def draw(chart: dict[str, Any], translate: Any = str) -> Markup:
+    """The SVG of one chart of the template context (``{"id", "data", ...}``), its texts
+    through ``translate``."""
+    return DRAW[chart["id"]](**chart["data"], translate=translate)
 
 
 def draw_charts(context: dict[str, Any], translate: Any = str) -> dict[str, Any]:
     """``context`` with every chart's SVG drawn (``chart.svg`` in the templates); the range's
-    tornado (``price_range.chart``) with its texts through ``translate`` (the language's ``_()``)."""
+    tornado (``price_range.chart``), every text and caption through ``translate`` (the language's
+    ``gettext``; a workbook's label the catalog knows is shown translated)."""
     for chart in context["charts"]:
-        chart["svg"] = draw(chart)
+        chart["svg"] = draw(chart, translate)
+        args = {key: _text(translate, value) for key, value in chart.get("caption_args", {}).items()}
+        chart["caption"] = translate(chart["caption"]) % args if args else translate(chart["caption"])
     chart = (context.get("price_range") or {}).get("chart")
     if chart:
         chart["svg"] = tornado(**chart["data"], translate=translate)

@@ -201,7 +201,8 @@ def _conventions(breakdowns: list[dict[str, Any]]) -> tuple[list[dict[str, str]]
 
 
 #: How the sources appendix names what a call resolved (``Resolved.name``).
-SOURCE_KINDS = {"gpu": "GPU", "model": "Model", "price": "Price", "mfu": "MFU"}
+SOURCE_KINDS = {"gpu": N_("GPU"), "model": N_("Model"), "price": N_("Price"), "mfu": N_("MFU"), "engine": N_("Engine"),
+                "grid_intensity": N_("Grid intensity"), "kv_precision": N_("KV precision"), "server": N_("Server")}
 
 
 def _sources(ev: Evaluation, skip_sheet: str | None = None) -> list[dict[str, str]]:
@@ -241,13 +242,14 @@ def _charts(ev: Evaluation, items: list[dict[str, Any]], totals: dict[str, Any],
     out = []
     charted_items = [i for i in items if isinstance(i["amount"], (int, float))]
     if charted_items:
-        out.append({"id": "cost", "caption": "Amount of each line item, before margin, discount and tax.",
+        out.append({"id": "cost", "caption": N_("Amount of each line item, before margin, discount and tax."),
                     "data": {"descriptions": [i["description"] for i in charted_items],
                              "amounts": [i["amount"] for i in charted_items], "currency": currency}})
-    build_up = [("Subtotal", totals["subtotal"]), ("Margin", totals["margin_amount"]),
-                ("Discount", 0.0 - totals["discount_amount"]), ("Tax", totals["tax_amount"]), ("Total", totals["total"])]
+    build_up = [(N_("Subtotal"), totals["subtotal"]), (N_("Margin"), totals["margin_amount"]),
+                (N_("Discount"), 0.0 - totals["discount_amount"]), (N_("Tax"), totals["tax_amount"]),
+                (N_("Total"), totals["total"])]
     if all(isinstance(v, (int, float)) for _, v in build_up):
-        out.append({"id": "build-up", "caption": "From the cost subtotal to the total price.",
+        out.append({"id": "build-up", "caption": N_("From the cost subtotal to the total price."),
                     "data": {"steps": build_up, "currency": currency}})
     rows = {r["address"]: r for r in estimate}
     charted = set()
@@ -264,8 +266,10 @@ def _charts(ev: Evaluation, items: list[dict[str, Any]], totals: dict[str, Any],
             out.append({"id": "sensitivity",
                         "data": {"series": series, "label": str(row.get("label") or call.function),
                                  "unit": str(row.get("unit") or ""), "current": call.value},
-                        "caption": f"{row.get('label') or call.function} ({xl_cell.address}) recomputed with "
-                                   f"{call.function} for other values of one input; the marker is this quote."})
+                        "caption": N_("%(label)s (%(cell)s) recomputed with %(function)s for other values of one "
+                                      "input; the marker is this quote."),
+                        "caption_args": {"label": str(row.get("label") or call.function), "cell": xl_cell.address,
+                                         "function": call.function}})
     return out
 
 

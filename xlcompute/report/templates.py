@@ -42,6 +42,7 @@ from jinja2.loaders import split_template_path
 from jinja2.sandbox import SandboxedEnvironment
 
 from .. import locale
+from .audience import customer_note
 from ..core.errors import XlcomputeError
 
 MAIN_TEMPLATE = "proposal.html"
@@ -326,8 +327,10 @@ def environment(dirs: list[Path], lang: str = locale.DEFAULT_LANGUAGE) -> Any:
         "words": functools.partial(locale.format_number, lang=lang),
         "long_date": functools.partial(locale.format_date, lang=lang),
         "pct": functools.partial(locale.format_percent, lang=lang),
+        "tr": functools.partial(locale.translate_text, lang=lang),
     })
     env.filters.update(formatting.FILTERS)
+    env.filters["customer_note"] = customer_note
     for name in _WIDTH_FILTERS:
         if name in env.filters:
             env.filters[name] = _bounded_filter(env.filters[name])
