@@ -110,6 +110,16 @@ def test_tornado_labels_are_text_never_tex():
     assert "$x^2$" in svg and "\\frac{1}{2}" in svg  # drawn as written: no mathtext
 
 
+def test_every_chart_draws_workbook_text_as_written_never_tex():
+    """Line-item descriptions and cell labels come from the workbook: a malformed TeX string is text too."""
+    label = "GPUs $\\frac{1}{2$ x^2$"
+    svgs = [charts.cost_by_line_item([label], [1000.0], "USD"),
+            charts.price_build_up([(label, 10.0), ("Total", 10.0)], "USD"),
+            charts.sensitivity({"argument": "mfu", "xs": [0.3, 0.4], "ys": [2.0, 1.0], "used": 0.4}, label, "h", 1.0)]
+    for svg in map(str, svgs):
+        assert "$\\frac{1}{2$ x^2$" in svg
+
+
 def _pdf_text(pdf: Path) -> str:
     return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
 
