@@ -64,7 +64,7 @@ EIGHT_BIT = ("fp8", "fp6", "fp4", "int8", "int4")
 DEFAULT_TRAIN_SEQ_LEN = 4096
 #: Attention share assumed where the model's shape is unknown (a bare parameter count): the median
 #: attention share of the published runs (tests/test_validation.py checks it against them).
-DEFAULT_ATTENTION_SHARE = 0.09
+DEFAULT_ATTENTION_SHARE = 0.08
 REGIMES_CSV = Path(__file__).resolve().parent / "data" / "training_mfu_regimes.csv"
 
 
