@@ -51,7 +51,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .training import attention_share as attention_share_of
 from .units import normalise_precision
 
 #: GPUs at or below which a dense run counts as ``node`` scale (16 HGX nodes).
@@ -175,12 +174,6 @@ def pick_regime(table: dict[str, MfuRange], generation: str, precision: str | No
     return DEFAULT_MFU
 
 
-def model_attention_share(num_layers: float, attn_dim: float, params: float,
-                          seq_len: float = DEFAULT_TRAIN_SEQ_LEN) -> float:
-    """Attention share a = 2·L·s·d_attn/P [-] of a model's training compute (non-causal, PaLM App. B)."""
-    return attention_share_of(num_layers, seq_len, attn_dim, params)
-
-
 def training_mfu(generation: str, precision: str | None = "bf16", moe: bool = False,
                  gpus: float | None = None, attention_share: float = DEFAULT_ATTENTION_SHARE) -> MfuRange:
     """Default MFU range of a training run on 6·P·D: its regime by GPU generation, precision, MoE and GPU
@@ -189,12 +182,12 @@ def training_mfu(generation: str, precision: str | None = "bf16", moe: bool = Fa
     ``generation`` ("ampere", "hopper", "blackwell", ...), ``precision`` of the GEMMs (fp8 is
     measured against the fp8 peak), ``moe`` True for a mixture of experts (MFU on active
     parameters), ``gpus`` the GPUs training together (None: unknown), ``attention_share`` a [-]
-    (:func:`model_attention_share`; default :data:`DEFAULT_ATTENTION_SHARE`). Steady state: time
+    (:func:`~xlcompute.core.training.attention_share`; default :data:`DEFAULT_ATTENTION_SHARE`). Steady state: time
     lost to failures is the program's goodput. Boundaries in the module docstring.
     """
     return pick_regime(TRAINING_MFU_REGIMES, generation, precision, moe, gpus).per_6pd(attention_share)
 
 
 __all__ = ["BORROWS_FROM", "DEFAULT_ATTENTION_SHARE", "DEFAULT_MFU", "DEFAULT_TRAIN_SEQ_LEN", "MfuRange",
-           "NODE_SCALE_MAX_GPUS", "TRAINING_MFU", "TRAINING_MFU_REGIMES", "model_attention_share", "parse_regimes",
+           "NODE_SCALE_MAX_GPUS", "TRAINING_MFU", "TRAINING_MFU_REGIMES", "parse_regimes",
            "pick_regime", "precision_class", "regime_chain", "regime_name", "scale_class", "training_mfu"]

@@ -33,7 +33,8 @@ from ..core import serving as core_serving
 from ..core import serving_engines
 from ..core.architecture import ModelArch
 from ..core.efficiency import DEFAULT_SERVING_EFFICIENCY, ServingEfficiency, training_mfu
-from ..core.training_efficiency import DEFAULT_ATTENTION_SHARE, MfuRange, model_attention_share
+from ..core.training import attention_share
+from ..core.training_efficiency import DEFAULT_ATTENTION_SHARE, DEFAULT_TRAIN_SEQ_LEN, MfuRange
 from ..core.errors import XlcomputeError, check_choice
 from ..core.hardware import Accelerator
 from ..core.money import CATALOG_CURRENCY, convert_price
@@ -152,7 +153,7 @@ def training_attention_share(model: Any = None) -> float:
     if model is None or is_number(model):
         return DEFAULT_ATTENTION_SHARE
     found = resolve_model(model)
-    return model_attention_share(found.arch.num_layers, found.arch.attention_width, found.active_params)
+    return attention_share(found.arch.num_layers, DEFAULT_TRAIN_SEQ_LEN, found.arch.attention_width, found.active_params)
 
 
 def training_mfu_range(gpu: Accelerator, precision: Any = "bf16", model: Any = None, gpus: Any = None) -> MfuRange:
