@@ -8,12 +8,13 @@ import pytest
 from xlcompute.core.serving_engines import get_engine
 from xlcompute.core.training_efficiency import training_mfu
 from xlcompute.functions import REGISTRY
+from xlcompute.scenario.setups import training_attention_share
 
 
 def test_typical_mfu_is_the_regime_fit_with_its_band():
     values = {case: REGISTRY["TYPICAL_MFU"].run("h100-sxm", "bf16", "llama-3.1-70b", 1024, case) for case in
               ("low", "base", "high")}
-    fitted = training_mfu("hopper", "bf16", False, 1024)
+    fitted = training_mfu("hopper", "bf16", False, 1024, training_attention_share("llama-3.1-70b"))
     assert [values[c].value for c in ("low", "base", "high")] == [fitted.low, fitted.base, fitted.high]
     assert 0 < fitted.low < fitted.base < fitted.high < 1
     assert any("typical training MFU of regime" in r.source for r in values["low"].resolved)  # cited in the PDF

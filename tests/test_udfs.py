@@ -24,6 +24,7 @@ from xlcompute.functions.arguments import MFU
 from xlcompute.scenario import planner, serving_speed as serving
 from xlcompute.core import communication, inference, memory, training
 from xlcompute.core.efficiency import training_mfu
+from xlcompute.validation.training import fit_goodput, training_rows
 from xlcompute.core.formula import explain
 
 F = udfs.FUNCTIONS
@@ -91,13 +92,14 @@ def test_train_gpu_hours_days_and_deadline_llama_65b(published):
     # Default MFU = the Ampere generation's typical MFU (about 0.4): the published run is within 20 %.
     assert F["TRAIN_GPU_HOURS"](flops, "a100-80gb") == pytest.approx(run["gpu_hours"], rel=0.20)
     days = F["TRAIN_DAYS"](flops, run["accelerator_count"], "a100-80gb")
-    # With 2048 GPUs the A100 cluster regime applies (base ~0.32, 80% band high ~0.46): LLaMA-65B's 47.7% is the
-    # fastest run of that regime, so the published ~21 days match the days at the band's high within 5%.
+    # With 2048 GPUs the A100 cluster regime applies (steady state on 6PD at the default attention share: base
+    # ~0.35, 80% band high ~0.52): LLaMA-65B's 47.7% (Meta's GPU-hours are its 380 tokens/s, no time lost) is
+    # among the fastest runs of that regime, so the published ~21 days match the days at the band's high within 10%.
     cluster = training_mfu(a100.generation, "bf16", False, run["accelerator_count"])
     assert cluster.regime == "ampere/16bit/dense/cluster"
     assert days == pytest.approx(training.training_days(flops, run["accelerator_count"], a100.peak_flops("bf16"),
                                                         cluster.base))
-    assert run["wall_clock_days"] == pytest.approx(days * cluster.base / cluster.high, rel=0.05)
+    assert run["wall_clock_days"] == pytest.approx(days * cluster.base / cluster.high, rel=0.10)
     gpus = F["GPUS_FOR_DEADLINE"](flops, run["wall_clock_days"], "a100-80gb")
     default_mfu = training_mfu(a100.generation).base
     assert gpus == training.gpus_for_deadline(flops, run["wall_clock_days"], a100.peak_flops("bf16"), default_mfu)
@@ -113,7 +115,9 @@ def test_train_cost_mpt_7b(published):
     a100 = catalog.get_gpu("a100-40gb")
     mfu = training_mfu(a100.generation).base
     assert cost == training.train_cost(training.gpu_hours(flops, a100.peak_flops(), mfu), 2.0)
-    assert cost == pytest.approx(run["cost_usd_approx"], rel=0.20)
+    # The default MFU is steady state: the published cost of the whole run includes the time lost to restarts,
+    # the goodput fitted on the runs that publish both (about 0.85, docs/validation.md).
+    assert cost / fit_goodput(training_rows()) == pytest.approx(run["cost_usd_approx"], rel=0.20)
     # Without a price: the catalog's median on-demand price, as GPU_PRICE shows it.
     assert F["TRAIN_COST"](flops, "a100-40gb") == pytest.approx(
         training.gpu_hours(flops, a100.peak_flops(), mfu) * F["GPU_PRICE"]("a100-40gb"))

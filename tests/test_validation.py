@@ -10,11 +10,14 @@ from click.testing import CliRunner
 
 from xlcompute.cli import main
 from xlcompute.core.efficiency import DEFAULT_SERVING_EFFICIENCY, TRAINING_MFU_REGIMES, training_mfu
-from xlcompute.core.training_efficiency import REGIMES_CSV
+from xlcompute.core.training import attention_share
+from xlcompute.core.training_efficiency import DEFAULT_ATTENTION_SHARE, DEFAULT_TRAIN_SEQ_LEN, REGIMES_CSV
+from xlcompute.scenario.setups import params_of, resolve_gpu, resolve_model, training_mfu_range
 from xlcompute.validation import (band_summary, out_of_source_table, serving_rows, serving_table, summary,
                                   training_implied_mfu, training_rows, training_table)
 from xlcompute.validation.fit import fit_serving, fit_training_mfu, serving_loss
-from xlcompute.validation.training import regimes_csv_text
+from xlcompute.validation.training import (fit_goodput, goodput_pairs, regimes_csv_text, row_attention_share,
+                                           steady_mfu)
 from xlcompute.core.serving_engines import ENGINES, ENGINES_CSV
 from xlcompute.validation.engines_table import engines_csv_text
 from xlcompute.validation.serving import engine_prior, original_rows, out_of_source, predict_serving, \
@@ -97,16 +100,84 @@ def test_regimes_pick_fp8_moe_blackwell_and_scale():
 
 
 def test_training_out_of_source_accuracy_and_band_coverage():
-    """Leave-one-source-out: each source group predicted by the regimes fitted without it.
-    Issue 14 goal: median |error| of GPU-hours <= 15% and 80% bands holding >= 80%. Reached: about 20% and 81%;
-    the test holds what is reached (median <= 21%, coverage >= 80%), in sample median <= 10%, coverage >= 85%."""
+    """Leave-one-source-out: each source group predicted by the regimes and goodput fitted without it.
+    Issue 14 goal: median |error| of GPU-hours <= 15% and 80% bands holding >= 80%. Reached (docs/validation.md):
+    12.9% and 86% out of source over 63 rows, 6.5% and 90% in sample (20.1% and 81% over 54 rows before the
+    attention share, the goodput and the Megatron-LM rows); the test holds that with a point of tolerance on the
+    medians and one row on the coverage."""
     inside = band_summary(training_table())
     outside = band_summary(out_of_source_table())
-    assert inside["rows"] == outside["rows"] == len(training_rows()) >= 50
-    assert inside["median_abs_error"] <= 0.10 and inside["inside_band"] >= 0.85
-    assert outside["median_abs_error"] <= 0.21
-    assert outside["inside_band"] >= 0.80
+    assert inside["rows"] == outside["rows"] == len(training_rows()) >= 60
+    assert inside["median_abs_error"] <= 0.075 and inside["inside_band"] >= 0.88
+    assert outside["median_abs_error"] <= 0.14
+    assert outside["inside_band"] >= 0.84
     assert len({r["source_group"] for r in training_rows()}) >= 15
+
+
+@pytest.mark.parametrize(("model", "layers", "attn_dim", "seq_len", "tokens_per_s", "model_tflops", "tolerance"), [
+    # Megatron-Bridge performance-summary-archive.md, 25.11 container, DGX-GB200 table @067f987d:
+    # tokens/s/GPU and "Model TFLOP/sec/GPU"; NVIDIA counts causal attention (half the PaLM term).
+    ("llama-3.1-405b", 126, 16384, 8192, 813, 2053, 0.01),
+    ("llama-3-70b", 80, 8192, 8192, 4312, 1937, 0.02),
+    ("deepseek-v3", 61, 20480, 4096, 3139, 782, 0.01),  # MLA: mean of q/k (192) and v (128) head widths
+    ("qwen3-235b-a22b", 94, 8192, 4096, 4916, 728, 0.03),
+])
+def test_attention_share_reproduces_nvidia_model_flops(model, layers, attn_dim, seq_len, tokens_per_s, model_tflops,
+                                                       tolerance):
+    """6·P·(1 + a) per token, a = 2·L·s·d_attn/P halved for causal attention, is NVIDIA's published model FLOPs per
+    token within 1-3%; the widths are the catalog's."""
+    arch = resolve_model(model).arch
+    params = params_of(model, "active")
+    assert (arch.num_layers, arch.attention_width) == (layers, attn_dim)
+    per_token = 6 * params * (1 + attention_share(layers, seq_len, attn_dim, params, causal=True))
+    assert per_token == pytest.approx(model_tflops * 1e12 / tokens_per_s, rel=tolerance)
+
+
+@pytest.mark.parametrize(("run_id", "nominal_params", "published_mfu"), [
+    ("T55", 1.7e9, 0.41), ("T59", 70e9, 0.42), ("T63", 462e9, 0.47),
+])
+def test_megatron_lm_rows_reproduce_the_table(run_id, nominal_params, published_mfu):
+    """NVIDIA/Megatron-LM README model table (images/model_table.png @f2e5db40): the parameters of each row are
+    the table's model size within 3%, and its steady-state model-FLOPs MFU (6·P + 12·L·s·d per token, the same
+    count as Megatron's) is the published MFU within a point, up to the input embedding the 6·P count includes
+    (15% of the 1.7B model's parameters)."""
+    row = next(r for r in training_rows() if r["id"] == run_id)
+    assert "NVIDIA/Megatron-LM" in row["source"]
+    assert float(row["params"]) == pytest.approx(nominal_params, rel=0.03)
+    embedding_share = 131072 * float(row["attn_dim"]) / float(row["params"])
+    assert steady_mfu(row, 1.0) * (1 - embedding_share) == pytest.approx(published_mfu, abs=0.011)
+
+
+def test_goodput_from_runs_that_publish_both():
+    """Llama 3.1 405B: 30.84M GPU-hours imply 37.4% model-FLOPs MFU against the 41% of Table 4 on 16,384 GPUs, a
+    goodput of 0.91; Meta reports 'higher than 90% effective training time' (arXiv:2407.21783 Sec. 3.3.4). PaLM's
+    chip-hours (with restarts and repeated steps) give 0.67 against its 46.2%."""
+    pairs = goodput_pairs(training_rows())
+    assert pairs["Llama 3.1 405B"] == pytest.approx(0.91, abs=0.02)
+    assert pairs["PaLM 540B"] == pytest.approx(0.665, abs=0.02)
+    assert 0.75 <= fit_goodput(training_rows()) <= 0.95
+    assert len(pairs) >= 4
+
+
+def test_default_attention_share_and_sequence_are_the_runs_medians():
+    """The defaults for a budget without a model shape or sequence length are the medians of the published runs."""
+    rows = training_rows()
+    assert DEFAULT_ATTENTION_SHARE == pytest.approx(statistics.median(row_attention_share(r) for r in rows), abs=0.005)
+    assert DEFAULT_TRAIN_SEQ_LEN == statistics.median(float(r["seq_len"]) for r in rows)
+
+
+def test_typical_mfu_takes_the_models_attention_out():
+    """Same regime, counted on 6·P·D: Llama 3 8B (a = 0.13 at 4,096 tokens) gets a lower MFU than Llama 3.1 405B
+    (a = 0.04) by the ratio of (1 + a)."""
+    gpu = resolve_gpu("h100-sxm")
+    small, large = training_mfu_range(gpu, "bf16", "llama-3-8b", 1024), training_mfu_range(gpu, "bf16",
+                                                                                           "llama-3.1-405b", 1024)
+    assert small.regime == large.regime == "hopper/16bit/dense/cluster"
+    assert small.base / large.base == pytest.approx((1 + large.attention_share) / (1 + small.attention_share),
+                                                    abs=0.005)  # both rounded to three decimals
+    assert small.attention_share == pytest.approx(0.134, abs=0.005)
+    assert TRAINING_MFU_REGIMES[small.regime].base == pytest.approx(small.base * (1 + small.attention_share),
+                                                                    abs=0.001)
 
 
 @pytest.mark.parametrize(("run_id", "mfu", "tolerance", "citation"), [
@@ -132,13 +203,14 @@ def test_published_runs_implied_mfu(run_id, mfu, tolerance, citation):
 
 
 def test_published_runs_inside_their_regime_band():
-    """Llama 3.1 405B (30.84M H100 GPU-hours), DeepSeek-V3 (2.664M H800 GPU-hours, FP8 MoE) and the GB200
-    Llama 3.1 405B benchmark fall inside their regime's 80% band and within 30% of its base (DeepSeek-V3: +28%,
-    its regime pairs it with Qwen3-235B at 10.6%)."""
+    """Llama 3.1 405B (30.84M H100 GPU-hours) and the GB200 Llama 3.1 405B benchmark fall inside their regime's 80%
+    band and within 30% of its base; DeepSeek-V3 (2.664M H800 GPU-hours, FP8 MoE) inside its band, +38%: its
+    regime pairs it with NVIDIA's Qwen3-235B FP8 benchmark at 10.6%."""
     rows = {r["id"]: r for r in training_rows()}
     table = {c.id: c for c in training_table()}
     for run_id in ("T14", "T26", "T41"):
         assert table[run_id].inside_band, table[run_id].case
+    for run_id in ("T14", "T41"):
         assert abs(table[run_id].error) <= 0.30, table[run_id].case
     assert "moe" in table["T26"].case and rows["T26"]["peak_precision"] == "fp8"
 

@@ -215,8 +215,8 @@ def mfu(run: str | None, params: float | None, tokens: float | None, gpu: str | 
                   "peak_tflops": float(row["peak_tflops"]), "peak_precision": row["peak_precision"],
                   "default_range": training_mfu(row["generation"], row["peak_precision"],
                                                 row.get("architecture") == "moe",
-                                                float(row["accelerators"]) if row.get("accelerators") else None
-                                                ).to_dict(), "source": row["source"]}
+                                                float(row["accelerators"]) if row.get("accelerators") else None,
+                                                validation.row_attention_share(row)).to_dict(), "source": row["source"]}
     else:
         if gpu is None or (tokens_per_s_per_gpu is None and (tokens is None or (gpu_hours is None and
                                                                                (num_gpus is None or days is None)))):
@@ -240,5 +240,6 @@ def mfu(run: str | None, params: float | None, tokens: float | None, gpu: str | 
     rng = result["default_range"]
     label = result.get("run") or result["gpu"]
     click.echo(f"{label}: implied MFU {result['implied_mfu']:.1%} of {result['peak_tflops']:g} TFLOP/s "
-               f"({result['peak_precision']}); default for its regime ({result['generation']}): "
+               f"({result['peak_precision']}); default for its regime ({result['generation']}, steady state on 6PD at "
+               f"attention share {rng['attention_share']:.2f}): "
                f"{rng['low']:.0%} / {rng['base']:.0%} / {rng['high']:.0%} (low/base/high)")

@@ -81,6 +81,14 @@ class ModelArch:
         return self.kv_lora_rank > 0
 
     @property
+    def attention_width(self) -> float:
+        """Query heads × head dim of the attention scores [-]; for MLA the mean of the query-key and value
+        head widths (QKᵀ runs at qk_nope + qk_rope, attention·V at v_head_dim)."""
+        if self.is_mla:
+            return self.num_attention_heads * (self.qk_nope_head_dim + self.qk_rope_head_dim + self.v_head_dim) / 2
+        return float(self.num_attention_heads * self.head_dim)
+
+    @property
     def num_moe_layers(self) -> int:
         if not self.is_moe:
             return 0

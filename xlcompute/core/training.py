@@ -85,6 +85,28 @@ def train_attention_flops(num_layers: float, seq_len: float, attn_dim: float, to
 
 
 @formula(
+    title="Attention share of training compute",
+    equation="a = C_attn / C = 2 · L · s · d_attn / P  (× ½ if causal)",
+    result=("a", "-", "attention-score compute per 6·P·D compute"),
+    terms={
+        "num_layers": ("L", "layers", "transformer layers"),
+        "seq_len": ("s", "tokens", "training sequence length"),
+        "attn_dim": ("d_attn", "-", "attention width = query heads × head dim"),
+        "params": ("P", "parameters", "trainable (for MoE: active) parameters"),
+        "causal": ("causal", "-", "True halves the term"),
+    },
+    reference="Chowdhery et al. 2022 (PaLM) App. B: model FLOPs per token 6N + 12·L·H·Q·T",
+    assumptions="Both terms at 3 forward-equivalent passes (no recomputation); non-causal by default, as PaLM.",
+)
+def attention_share(num_layers: float, seq_len: float, attn_dim: float, params: float, causal: bool = False) -> float:
+    """Attention compute over 6·P·D compute, a = train_attention_flops / train_flops per token [-].
+
+    MFU counted on 6·P·D (``train_flops``) is the PaLM model-FLOPs MFU divided by (1 + a).
+    """
+    return train_attention_flops(num_layers, seq_len, attn_dim, 1.0, causal) / train_flops(params, 1.0)
+
+
+@formula(
     title="Training time",
     equation="t = C / (n · X · MFU)",
     result=("t", "s", "wall-clock training time"),

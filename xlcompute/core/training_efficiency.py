@@ -1,13 +1,27 @@
 """Training MFU by regime: how far published training runs fall short of the spec sheet.
 
-MFU here is 6·P·D over the dense peak of the precision the GEMMs ran at (P: active parameters for
-a mixture of experts; FP8 runs against the FP8 peak, Chowdhery et al. 2022 App. B). The defaults
-are one row per *regime* in ``data/training_mfu_regimes.csv``, each with the published runs it was
-fitted on; :func:`training_mfu` picks the regime. The table is written by
+The regime table holds *steady-state model-FLOPs MFU*: the throughput of a run while it trains,
+counting the parameter FLOPs 6·P per token and the attention scores 12·L·s·d_attn per token
+(Chowdhery et al. 2022, PaLM, App. B), over the dense peak of the precision the GEMMs ran at (P:
+active parameters for a mixture of experts; FP8 runs against the FP8 peak). Two documented terms
+turn it into what a budget needs:
+
+- attention: a budget counts 6·P·D (:func:`~xlcompute.core.training.train_flops`), so
+  :func:`training_mfu` divides the regime by (1 + a), a = 2·L·s·d_attn/P the attention share
+  (:func:`~xlcompute.core.training.attention_share`): long sequences on narrow models spend more
+  of the GPU on attention (Llama 3 8B at 8,192 tokens: a = 0.27; GPT-3 175B at 2,048: 0.03);
+- goodput: time lost to failures, restarts and stalls is not in the MFU; a whole run's GPU-hours
+  are the steady-state hours divided by the goodput
+  (:func:`~xlcompute.core.program.program_gpu_hours`). The published runs that report both their
+  steady MFU and their GPU-hours give it (docs/validation.md).
+
+The defaults are one row per *regime* in ``data/training_mfu_regimes.csv``, each with the published
+runs it was fitted on; :func:`training_mfu` picks the regime. The table is written by
 :func:`xlcompute.validation.training.fit_regimes` from ``xlcompute/validation/data/training_runs.csv``
 (``xlcompute validate --fit`` prints it; ``tests/test_validation.py`` checks the file is the fit):
 
-- base = median implied MFU of the regime's runs;
+- base = median steady-state model-FLOPs MFU of the regime's runs (a whole run's GPU-hours-implied
+  MFU is divided by the goodput first);
 - low/high = base·exp(∓1.2816·s·sqrt(1 + 1/n)), an 80% prediction band: s shrinks the regime's own
   log scatter (n runs) towards the scatter of runs predicted from sources left out of the fit
   (weight of 3 runs), so a regime of two runs from one lab does not claim a narrow band.
@@ -44,6 +58,12 @@ NODE_SCALE_MAX_GPUS = 128
 #: Generations without runs of their own borrow these.
 BORROWS_FROM = {"blackwell-ultra": "blackwell", "blackwell": "hopper", "hopper": "ampere", "volta": "ampere"}
 EIGHT_BIT = ("fp8", "fp6", "fp4", "int8", "int4")
+#: Training sequence length [tokens] assumed where a budget does not give one: the median of the
+#: published runs in ``xlcompute/validation/data/training_runs.csv``.
+DEFAULT_TRAIN_SEQ_LEN = 4096
+#: Attention share assumed where the model's shape is unknown (a bare parameter count): the median
+#: attention share of the published runs (tests/test_validation.py checks it against them).
+DEFAULT_ATTENTION_SHARE = 0.08
 REGIMES_CSV = Path(__file__).resolve().parent / "data" / "training_mfu_regimes.csv"
 
 
@@ -57,10 +77,17 @@ class MfuRange:
     fitted_on: str
     regime: str = ""
     runs: int = 0
+    attention_share: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return {"regime": self.regime, "low": self.low, "base": self.base, "high": self.high, "runs": self.runs,
-                "fitted_on": self.fitted_on}
+                "attention_share": self.attention_share, "fitted_on": self.fitted_on}
+
+    def per_6pd(self, share: float) -> "MfuRange":
+        """The range counted on 6·P·D: each value ÷ (1 + ``share``), the attention share of the run, to the
+        regime table's three decimals."""
+        return MfuRange(*(round(value / (1.0 + share), 3) for value in (self.low, self.base, self.high)),
+                        self.fitted_on, self.regime, self.runs, share)
 
 
 #: Fallback where no regime has runs: Epoch AI's guidance (30% for LLMs when unreported,
@@ -131,8 +158,10 @@ def _load() -> dict[str, MfuRange]:
 #: The fitted regimes (``data/training_mfu_regimes.csv``), by name, e.g. ``"hopper/fp8/dense/node"``.
 TRAINING_MFU_REGIMES: dict[str, MfuRange] = _load()
 
-#: Typical MFU per generation: its 16-bit dense regime over all scales (what a bare GPU gives).
-TRAINING_MFU: dict[str, MfuRange] = {name.split("/")[0]: rng for name, rng in TRAINING_MFU_REGIMES.items()
+#: Typical MFU per generation on 6·P·D: its 16-bit dense regime over all scales (what a bare GPU gives),
+#: at the default attention share.
+TRAINING_MFU: dict[str, MfuRange] = {name.split("/")[0]: rng.per_6pd(DEFAULT_ATTENTION_SHARE)
+                                     for name, rng in TRAINING_MFU_REGIMES.items()
                                      if name.endswith("/16bit/dense/any") and not name.startswith("any/")}
 
 
@@ -146,17 +175,19 @@ def pick_regime(table: dict[str, MfuRange], generation: str, precision: str | No
 
 
 def training_mfu(generation: str, precision: str | None = "bf16", moe: bool = False,
-                 gpus: float | None = None) -> MfuRange:
-    """Default MFU range of a training run: its regime by GPU generation, precision, MoE and GPU count.
+                 gpus: float | None = None, attention_share: float = DEFAULT_ATTENTION_SHARE) -> MfuRange:
+    """Default MFU range of a training run on 6·P·D: its regime by GPU generation, precision, MoE and GPU
+    count, ÷ (1 + ``attention_share``).
 
     ``generation`` ("ampere", "hopper", "blackwell", ...), ``precision`` of the GEMMs (fp8 is
     measured against the fp8 peak), ``moe`` True for a mixture of experts (MFU on active
-    parameters), ``gpus`` the GPUs training together (None: unknown). Boundaries in the module
-    docstring.
+    parameters), ``gpus`` the GPUs training together (None: unknown), ``attention_share`` a [-]
+    (:func:`~xlcompute.core.training.attention_share`; default :data:`DEFAULT_ATTENTION_SHARE`). Steady state: time
+    lost to failures is the program's goodput. Boundaries in the module docstring.
     """
-    return pick_regime(TRAINING_MFU_REGIMES, generation, precision, moe, gpus)
+    return pick_regime(TRAINING_MFU_REGIMES, generation, precision, moe, gpus).per_6pd(attention_share)
 
 
-__all__ = ["BORROWS_FROM", "DEFAULT_MFU", "MfuRange", "NODE_SCALE_MAX_GPUS", "TRAINING_MFU", "TRAINING_MFU_REGIMES",
-           "parse_regimes", "pick_regime", "precision_class", "regime_chain", "regime_name", "scale_class",
-           "training_mfu"]
+__all__ = ["BORROWS_FROM", "DEFAULT_ATTENTION_SHARE", "DEFAULT_MFU", "DEFAULT_TRAIN_SEQ_LEN", "MfuRange",
+           "NODE_SCALE_MAX_GPUS", "TRAINING_MFU", "TRAINING_MFU_REGIMES", "parse_regimes",
+           "pick_regime", "precision_class", "regime_chain", "regime_name", "scale_class", "training_mfu"]

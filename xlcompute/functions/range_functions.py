@@ -27,7 +27,8 @@ CASE = Argument("case", 'Which value: "low", "base" or "high" (the 80% band) [op
     CASE,
 ])
 def typical_mfu(gpu, precision="bf16", model=None, gpus=None, case="base"):
-    """MFU of published runs like this one [-]: the regime's typical value, or the low/high end of its 80% band."""
+    """Steady-state MFU of published runs like this one on 6PD [-] (the model's attention share taken out; time lost
+    to restarts is PROGRAM_GPU_HOURS' goodput): the regime's typical value, or the low/high end of its 80% band."""
     key = str(case).strip().lower()
     check_choice("case", key, CASES)
     fitted = training_mfu_range(resolve_gpu(gpu), precision, model, gpus)

@@ -33,7 +33,8 @@ from ..core import serving as core_serving
 from ..core import serving_engines
 from ..core.architecture import ModelArch
 from ..core.efficiency import DEFAULT_SERVING_EFFICIENCY, ServingEfficiency, training_mfu
-from ..core.training_efficiency import MfuRange
+from ..core.training import attention_share
+from ..core.training_efficiency import DEFAULT_ATTENTION_SHARE, DEFAULT_TRAIN_SEQ_LEN, MfuRange
 from ..core.errors import XlcomputeError, check_choice
 from ..core.hardware import Accelerator
 from ..core.money import CATALOG_CURRENCY, convert_price
@@ -145,14 +146,26 @@ def training_mfu_for(gpu: Accelerator, mfu: Any = None, precision: Any = "bf16",
     return training_mfu_range(gpu, precision, model, gpus).base
 
 
+def training_attention_share(model: Any = None) -> float:
+    """Attention share of a catalog model's training compute at the default training sequence length;
+    the published runs' median for a bare parameter count (module docstring of
+    :mod:`xlcompute.core.training_efficiency`)."""
+    if model is None or is_number(model):
+        return DEFAULT_ATTENTION_SHARE
+    found = resolve_model(model)
+    return attention_share(found.arch.num_layers, DEFAULT_TRAIN_SEQ_LEN, found.arch.attention_width, found.active_params)
+
+
 def training_mfu_range(gpu: Accelerator, precision: Any = "bf16", model: Any = None, gpus: Any = None) -> MfuRange:
-    """The MFU of the run's regime (generation, precision, MoE, GPU count): low, base and high,
-    the 80% band of the published runs it was fitted on (recorded as a Resolved item)."""
+    """The MFU on 6·P·D of the run's regime (generation, precision, MoE, GPU count) and attention share: low,
+    base and high, the 80% band of the published runs it was fitted on (recorded as a Resolved item)."""
     count = float(gpus) if is_number(gpus) and getattr(gpus, "ndim", 0) == 0 else None  # an array: scale unknown
-    fitted = training_mfu(gpu.generation, precision, is_moe(model), count)
+    fitted = training_mfu(gpu.generation, precision, is_moe(model), count, training_attention_share(model))
     _note(Resolved("mfu", fitted.base, f"typical training MFU of regime {fitted.regime} "
-                                       f"(generation/precision/architecture/scale; 80% band {fitted.low:g}-"
-                                       f"{fitted.high:g}, fitted on {fitted.runs} published runs; docs/validation.md)"))
+                                       f"(generation/precision/architecture/scale; steady state, counted on 6PD "
+                                       f"with the attention share {fitted.attention_share:.2f} taken out; 80% band "
+                                       f"{fitted.low:.3g}-{fitted.high:.3g}, fitted on {fitted.runs} published runs; "
+                                       f"docs/validation.md)"))
     return fitted
 
 
@@ -324,5 +337,5 @@ def serving_setup(model: Any, gpu: Any, precision: Any = "bf16", kv_precision: A
 
 __all__ = ["PRECISIONS", "Resolved", "ServingSetup", "TrainingSetup", "api_price_per_mtok", "engine_for", "grid_intensity", "in_currency",
            "is_moe", "is_number", "kv_precision_for", "params_of", "price_per_gpu_hour", "recording", "resolve_arch",
-           "resolve_gpu", "resolve_model", "resolve_server", "serving_efficiency", "serving_setup", "training_mfu_for",
-           "training_setup", "workbook_text"]
+           "resolve_gpu", "resolve_model", "resolve_server", "serving_efficiency", "serving_setup",
+           "training_attention_share", "training_mfu_for", "training_setup", "workbook_text"]

@@ -26,8 +26,8 @@ from typing import Any, Iterable
 from ..core.efficiency import ServingEfficiency, TRAINING_MFU_REGIMES
 from .records import Comparison
 from .serving import METRICS, predict_serving, serving_rows
-from .training import (band_summary, implied_mfu, out_of_source_table, render_training_markdown, training_implied_mfu,
-                       training_rows, training_table)
+from .training import (band_summary, implied_mfu, out_of_source_table, render_training_markdown,
+                       row_attention_share, training_implied_mfu, training_rows, training_table)
 
 
 
@@ -148,4 +148,4 @@ def mfu_defaults() -> dict[str, dict[str, Any]]:
 
 
 __all__ = ["METRICS", "Comparison", "band_summary", "grouped", "implied_mfu", "mfu_defaults", "out_of_source_table", "predict_serving",
-           "render", "serving_rows", "serving_table", "summary", "training_implied_mfu", "training_rows", "training_table"]
+           "render", "row_attention_share", "serving_rows", "serving_table", "summary", "training_implied_mfu", "training_rows", "training_table"]

@@ -16,7 +16,7 @@ from typing import Any
 from ..core.efficiency import DEFAULT_SERVING_EFFICIENCY, MfuRange, ServingEfficiency
 from . import predict_serving
 from .serving import original_rows
-from .training import fit_regimes
+from .training import fit_goodput, fit_regimes, training_rows
 
 #: Parameters the serving fit moves, with their physical bounds.
 SERVING_BOUNDS: dict[str, tuple[float, float]] = {
@@ -74,4 +74,5 @@ def report() -> dict[str, Any]:
         "serving": {"fitted": fitted.to_dict(), "loss": loss, "default": DEFAULT_SERVING_EFFICIENCY.to_dict(),
                     "default_loss": serving_loss(DEFAULT_SERVING_EFFICIENCY)},
         "training_mfu": {gen: rng.to_dict() for gen, rng in fit_training_mfu().items()},
+        "training_goodput": fit_goodput(training_rows()),
     }

@@ -5,6 +5,13 @@ throughput benchmark (tokens/s per GPU) per row, with the dense peak its MFU is 
 ``architecture`` (dense or moe; ``params`` is the active count), ``accelerators`` (GPUs) and
 ``source_group`` (the publisher and document family: a source left out of the fit is left out whole).
 
+Each row's implied MFU on 6·P·D is brought to the regimes' convention, steady-state model-FLOPs MFU
+(module docstring of :mod:`xlcompute.core.training_efficiency`): × (1 + a), a the attention share
+from its ``layers``, ``attn_dim`` and ``seq_len`` (cited in ``shape_source``), and, for a whole
+run's GPU-hours, ÷ the goodput g. g (:func:`fit_goodput`) is the median, over the runs that publish
+both, of GPU-hours-implied over published steady-state MFU; it is re-fitted with each source left
+out like the regimes.
+
 - :func:`fit_regimes` writes the regime table of :mod:`xlcompute.core.training_efficiency`.
 - :func:`training_table` compares every row with the base of its regime (in sample);
   :func:`out_of_source_table` does the same with the table re-fitted without the row's source.
@@ -21,7 +28,8 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from ..core.errors import XlcomputeError
-from ..core.training import train_flops
+from ..core.program import program_gpu_hours
+from ..core.training import attention_share, train_flops
 from ..core.training_efficiency import (MfuRange, NODE_SCALE_MAX_GPUS, REGIMES_CSV, pick_regime, precision_class,
                                         regime_name, scale_class)
 from ..core.units import SECONDS_PER_HOUR
@@ -71,6 +79,35 @@ def training_implied_mfu(row: dict[str, str]) -> float:
     return train_flops(params, float(row["tokens"])) / (hours * SECONDS_PER_HOUR * peak * 1e12)
 
 
+def row_attention_share(row: dict[str, str]) -> float:
+    """Attention share a = 2·L·s·d_attn/P of a row's model at its sequence length [-]."""
+    return attention_share(float(row["layers"]), float(row["seq_len"]), float(row["attn_dim"]), float(row["params"]))
+
+
+def goodput_pairs(rows: list[dict[str, str]]) -> dict[str, float]:
+    """Goodput of each run that publishes a steady-state MFU: its GPU-hours-implied model-FLOPs MFU over it."""
+    return {r["name"]: training_implied_mfu(r) * (1 + row_attention_share(r)) / float(r["published_mfu"])
+            for r in rows if r["kind"] == "run" and _num(r["published_mfu"])}
+
+
+def fit_goodput(rows: list[dict[str, str]]) -> float:
+    """Median of :func:`goodput_pairs`: the share of a run's GPU-hours that trained at the steady rate."""
+    pairs = goodput_pairs(rows)
+    if not pairs:
+        raise XlcomputeError(f"{TRAINING_CSV.name}: no run publishes both GPU-hours and a steady-state MFU.")
+    return statistics.median(pairs.values())
+
+
+def row_goodput(row: dict[str, str], goodput: float) -> float:
+    """The goodput a row's figure carries: ``goodput`` for a whole run's GPU-hours, 1 for a throughput benchmark."""
+    return goodput if row["kind"] == "run" else 1.0
+
+
+def steady_mfu(row: dict[str, str], goodput: float) -> float:
+    """A row's MFU in the regimes' convention: 6·P·D-implied × (1 + a) ÷ its goodput."""
+    return training_implied_mfu(row) * (1 + row_attention_share(row)) / row_goodput(row, goodput)
+
+
 def row_regime(row: dict[str, str], table: dict[str, MfuRange]) -> MfuRange:
     """The regime the defaults would pick for this run (its GPU, precision, MoE and GPU count)."""
     return pick_regime(table, row["generation"], row["peak_precision"], row["architecture"] == "moe",
@@ -88,10 +125,11 @@ def _cells(row: dict[str, str]) -> list[str]:
 
 
 def _bases(rows: list[dict[str, str]]) -> dict[str, tuple[float, list[float], list[str]]]:
-    """Per regime with at least MIN_RUNS runs: (log of the median MFU, log MFUs, run names)."""
+    """Per regime with at least MIN_RUNS runs: (log of the median steady MFU, log MFUs, run names)."""
+    goodput = fit_goodput(rows)
     members: dict[str, list[tuple[float, str]]] = {}
     for row in rows:
-        value = math.log(training_implied_mfu(row))
+        value = math.log(steady_mfu(row, goodput))
         for cell in _cells(row):
             members.setdefault(cell, []).append((value, f"{row['name']} {math.exp(value):.1%}"))
     return {cell: (statistics.median(v for v, _ in runs), [v for v, _ in runs], [n for _, n in runs])
@@ -106,8 +144,9 @@ def out_of_source_scatter(rows: list[dict[str, str]]) -> float:
     """RMS log error of each run predicted from the regimes fitted without its source group."""
     errors = []
     for group in sorted({r["source_group"] for r in rows}):
-        table = _point_table(_bases([r for r in rows if r["source_group"] != group]))
-        errors += [math.log(training_implied_mfu(r) / row_regime(r, table).base)
+        kept = [r for r in rows if r["source_group"] != group]
+        table, goodput = _point_table(_bases(kept)), fit_goodput(kept)
+        errors += [math.log(steady_mfu(r, goodput) / row_regime(r, table).base)
                    for r in rows if r["source_group"] == group]
     return math.sqrt(statistics.fmean(e * e for e in errors))
 
@@ -150,20 +189,27 @@ def write_regimes(path: Path = REGIMES_CSV) -> dict[str, MfuRange]:
 # ---------------------------------------------------------------------------------------------
 
 
-def _compare(row: dict[str, str], rng: MfuRange, kind: str) -> Comparison:
-    """GPU-hours of a run, or GPU-hours per 10^12 tokens of a benchmark, at the regime's base MFU."""
+def _compare(row: dict[str, str], rng: MfuRange, goodput: float, kind: str) -> Comparison:
+    """GPU-hours of a run, or GPU-hours per 10^12 tokens of a benchmark, at the regime's base MFU: the
+    steady-state hours on 6·P·D at the regime ÷ (1 + a), then ÷ the goodput for a whole run."""
     implied = training_implied_mfu(row)
+    share, carried = row_attention_share(row), row_goodput(row, goodput)
     peak = float(row["peak_tflops"]) * 1e12
     if row["kind"] == "benchmark":
         measured = 1e12 / float(row["tokens_per_s_per_gpu"]) / SECONDS_PER_HOUR
         tokens, metric = 1e12, "gpu_hours_per_T_tokens"
     else:
         measured, tokens, metric = training_gpu_hours(row), float(row["tokens"]), "gpu_hours"
-    predicted = train_flops(float(row["params"]), tokens) / (peak * rng.base * SECONDS_PER_HOUR)
-    inside = rng.low <= implied <= rng.high
+    row_range = rng.per_6pd(share)
+    steady_hours = train_flops(float(row["params"]), tokens) / (peak * row_range.base * SECONDS_PER_HOUR)
+    predicted = program_gpu_hours(steady_hours, goodput=carried)
+    inside = row_range.low * carried <= implied <= row_range.high * carried
     gpus = f" x{row['accelerators']}" if row["accelerators"] else ""
+    run = f", goodput {carried:.2f}" if row["kind"] == "run" else ""
     case = (f"{row['name']} on {row['gpu']}{gpus}: implied MFU {implied:.1%}, {rng.regime} "
-            f"{rng.low:.0%}/{rng.base:.0%}/{rng.high:.0%}{'' if inside else ' (outside)'}")
+            f"{rng.low:.0%}/{rng.base:.0%}/{rng.high:.0%} at attention share {share:.2f}{run}: "
+            f"{row_range.low * carried:.0%}/{row_range.base * carried:.0%}/{row_range.high * carried:.0%}"
+            f"{'' if inside else ' (outside)'}")
     return Comparison(row["id"], kind, case, metric, measured, predicted, row["source"], row["notes"], inside)
 
 
@@ -172,18 +218,21 @@ def training_table(table: dict[str, MfuRange] | None = None) -> list[Comparison]
     from ..core.training_efficiency import TRAINING_MFU_REGIMES
 
     regimes = TRAINING_MFU_REGIMES if table is None else table
-    return [_compare(row, row_regime(row, regimes), "training") for row in training_rows()]
+    rows = training_rows()
+    goodput = fit_goodput(rows)
+    return [_compare(row, row_regime(row, regimes), goodput, "training") for row in rows]
 
 
 def out_of_source_table() -> list[Comparison]:
-    """Each row predicted from the regimes fitted without its source group (leave-one-source-out)."""
+    """Each row predicted from the regimes and goodput fitted without its source group (leave-one-source-out)."""
     rows = training_rows()
     out = {}
     for group in sorted({r["source_group"] for r in rows}):
-        table = fit_regimes([r for r in rows if r["source_group"] != group])
+        kept = [r for r in rows if r["source_group"] != group]
+        table, goodput = fit_regimes(kept), fit_goodput(kept)
         for row in rows:
             if row["source_group"] == group:
-                out[row["id"]] = _compare(row, row_regime(row, table), "training-out-of-source")
+                out[row["id"]] = _compare(row, row_regime(row, table), goodput, "training-out-of-source")
     return [out[row["id"]] for row in rows]
 
 
@@ -199,6 +248,8 @@ def render_training_markdown(in_sample: list[Comparison], out_of_source: list[Co
     from ..core.training_efficiency import TRAINING_MFU_REGIMES
 
     inside, outside = band_summary(in_sample), band_summary(out_of_source)
+    rows = training_rows()
+    pairs = goodput_pairs(rows)
     lines = [f"### Training MFU regimes — {len(TRAINING_MFU_REGIMES)} regimes fitted on {inside['rows']} published runs",
              "", "| regime | low | base | high | runs | fitted on |", "|---|---|---|---|---|---|"]
     lines += [f"| {name} | {r.low:.0%} | {r.base:.0%} | {r.high:.0%} | {r.runs} | {r.fitted_on} |"
@@ -208,6 +259,8 @@ def render_training_markdown(in_sample: list[Comparison], out_of_source: list[Co
               f"{inside['inside_band']:.0%} |",
               f"| out of source (row's source left out of the fit) | {outside['rows']} | "
               f"{outside['median_abs_error']:.1%} | {outside['inside_band']:.0%} |", "",
+              f"Goodput of a whole run (GPU-hours-implied over published steady-state MFU, median): "
+              f"{fit_goodput(rows):.2f} from " + ", ".join(f"{name} {g:.2f}" for name, g in pairs.items()) + ".", "",
               "Out-of-source rows (each predicted by the table fitted without its source group):", "",
               "| id | case | metric | published | predicted | error |", "|---|---|---|---|---|---|"]
     lines += [f"| {c.id} | {c.case} | {c.metric} | {c.measured:,.0f} | {c.predicted:,.0f} | {c.error:+.0%} |"
@@ -215,6 +268,7 @@ def render_training_markdown(in_sample: list[Comparison], out_of_source: list[Co
     return lines
 
 
-__all__ = ["NODE_SCALE_MAX_GPUS", "band_summary", "fit_regimes", "implied_mfu", "out_of_source_scatter",
-           "out_of_source_table", "regimes_csv_text", "render_training_markdown", "row_regime", "training_gpu_hours",
-           "training_implied_mfu", "training_rows", "training_table", "write_regimes"]
+__all__ = ["NODE_SCALE_MAX_GPUS", "band_summary", "fit_goodput", "fit_regimes", "goodput_pairs", "implied_mfu",
+           "out_of_source_scatter", "out_of_source_table", "regimes_csv_text", "render_training_markdown",
+           "row_attention_share", "row_goodput", "row_regime", "steady_mfu", "training_gpu_hours", "training_implied_mfu",
+           "training_rows", "training_table", "write_regimes"]
