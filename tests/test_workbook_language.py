@@ -51,7 +51,7 @@ def test_names_and_catalog_ids_are_never_translated(tmp_path):
         sheet, ref = next(iter(wb.defined_names[name].destinations))
         assert wb[sheet][ref.replace("$", "")].value in ("llama-3.1-70b", "h100-sxm", "fp8", "USD", "华东算力有限公司")
     # The options' catalog ids (SERVE_GPU reads the recommended one) and names stay as they are.
-    assert [wb["Options"][f"{col}5"].value for col in "ABCD"] == ["H100 on-demand (RunPod)", "h100-sxm", "runpod",
+    assert [wb["Options"][f"{col}8"].value for col in "ABCD"] == ["H100 on-demand (RunPod)", "h100-sxm", "runpod",
                                                                   "on_demand"]
 
 

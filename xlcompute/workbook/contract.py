@@ -159,6 +159,9 @@ INPUT_NAMES = (
     _number("TERM_MONTHS", "contract term [months]", 0, 1200),
     _number("HOURS_PER_MONTH", "hours per month", 0, 744),
     _number("SUPPORT_RATE", "support rate per month", 0, 1e8, strict=False),
+    _number("SPOT_INTERRUPTIONS_PER_DAY", "interruptions of spot capacity per GPU-day", 0, 100, strict=False),
+    _number("SERVE_INTERRUPTIONS_PER_DAY", "interruptions of the quoted capacity per GPU-day", 0, 100, strict=False),
+    _number("SPOT_RESTART_MINUTES", "capacity lost per interruption [minutes]", 0, 1440, strict=False),
 )
 
 #: Named cells of the Estimate sheet that the proposal's summary shows.

@@ -73,6 +73,7 @@ class Scenario:
     customer: str
     extra_choices: Callable[[], dict[str, list[str]]] | None = None  # dropdown lists only this kind uses
     extra_sheets: tuple[Callable[[Workbook], None], ...] = ()  # sheets added after the Quote sheet
+    compares_options: bool = False  # an Options sheet (:mod:`.options_sheet`) after those
     ranges: range_block.RangeSpec | None = None  # Estimate rows and Quote block of TOTAL_LOW/TOTAL_HIGH
 
 
@@ -170,6 +171,14 @@ INFERENCE_INPUTS = (
     Row("TPOT target", "TPOT_TARGET_MS", 50, "ms", INT, "Longest acceptable time per output token"),
     Row("Serving pricing", "SERVE_PRICING", options.recommended("Pricing"), "",
         note="Pricing of the recommended option"),
+    Row("Spot interruptions per day", "SPOT_INTERRUPTIONS_PER_DAY", 1.0, "per GPU-day", DEC2,
+        "Options priced spot: times a day the provider takes a GPU back (example, a high end: Google Cloud stops "
+        "preemptible VMs after 24 h at most; AWS's Spot Instance Advisor reports <5% to >20% interrupted a month)"),
+    Row("Restart after an interruption", "SPOT_RESTART_MINUTES", 15, "minutes", INT,
+        "Capacity lost per interruption: provisioning a replacement and loading the model (example; AWS warns "
+        "2 minutes ahead); measure your own"),
+    Row("Serving interruptions per day", "SERVE_INTERRUPTIONS_PER_DAY", options.recommended("Interruptions per day"),
+        "per GPU-day", DEC2, "Interruptions of the recommended option (0 unless spot)"),
 )
 
 INFERENCE_ESTIMATE = (
@@ -195,6 +204,9 @@ INFERENCE_ESTIMATE = (
         "xlcompute: daily users × requests per user / 86,400 s × peak-to-average"),
     Row("GPUs per rental unit", "SERVE_GPUS_PER_NODE", options.recommended("GPUs per node"), "GPUs", INT,
         "GPUs the recommended option's provider rents together (a node)"),
+    Row("Interruption allowance", "SERVE_INTERRUPTION_ALLOWANCE",
+        "=SPOT_HOURS(1,SERVE_INTERRUPTIONS_PER_DAY,0,SPOT_RESTART_MINUTES/60)-1", "of GPU-hours", "0.00%",
+        "xlcompute: hours lost restarting after interruptions, billed on top (Young 1974); 0 unless spot"),
     Row("Time to first token", "SERVE_TTFT_MS",
         "=TTFT_MS(SERVE_MODEL,SERVE_GPU,GPUS_PER_REPLICA,WEIGHT_PRECISION,PROMPT_TOKENS)", "ms", INT,
         "xlcompute: prefill of one prompt"),
@@ -209,7 +221,7 @@ SERVING_UNIT_PRICES = (
 )
 
 INFERENCE_LINE_ITEMS = (
-    LineItem("Serving GPUs", "=GPU_COUNT*TERM_MONTHS*HOURS_PER_MONTH", "GPU-hour", "=SERVE_GPU_HOUR_PRICE"),
+    LineItem("Serving GPUs", range_block.SERVING_GPU_HOURS.format("GPU_COUNT"), "GPU-hour", "=SERVE_GPU_HOUR_PRICE"),
     LineItem("Support and monitoring", "=TERM_MONTHS", "month", "=SUPPORT_RATE"),
 )
 
@@ -290,7 +302,7 @@ TRAINING = Scenario("Training quote", TRAINING_INPUTS + ENERGY_INPUTS + PROGRAM_
 INFERENCE = Scenario("Serving quote", INFERENCE_INPUTS + ENERGY_INPUTS,
                      INFERENCE_ESTIMATE + SERVING_ENERGY + SERVING_VS_API + SERVING_UNIT_PRICES,
                      INFERENCE_LINE_ITEMS, "Q-2025-0143", "Example Retail plc", ranges=range_block.SERVING,
-                     extra_sheets=(options.add_options_sheet,))
+                     compares_options=True)
 # In "both", the inference rows that the cover shows are renamed so the names stay unique.
 BOTH = Scenario(
     "Training and serving quote",
@@ -309,11 +321,12 @@ BOTH = Scenario(
     TRAINING_LINE_ITEMS[:1]
     + (LineItem("Storage for data and checkpoints", "=STORAGE_TB*STORAGE_MONTHS", "TB-month", "=STORAGE_PRICE"),)
     + TRAINING_LINE_ITEMS[2:]
-    + (LineItem("Serving GPUs", "=SERVE_GPU_COUNT*TERM_MONTHS*HOURS_PER_MONTH", "GPU-hour", "=SERVE_GPU_HOUR_PRICE"),
+    + (LineItem("Serving GPUs", range_block.SERVING_GPU_HOURS.format("SERVE_GPU_COUNT"), "GPU-hour",
+                "=SERVE_GPU_HOUR_PRICE"),
        INFERENCE_LINE_ITEMS[1]),
     "Q-2025-0144",
     "Example Industries AG",
-    extra_sheets=(options.add_options_sheet,),
+    compares_options=True,
     ranges=range_block.BOTH,
 )
 OWNERSHIP = Scenario(ownership.TITLE, tuple(Row(*r) for r in ownership.INPUTS), tuple(Row(*r) for r in ownership.ESTIMATE),
@@ -381,14 +394,19 @@ def _rows_sheet(wb: Workbook, ws, title: str, rows: tuple[Row, ...], style: str,
 
 
 def build_workbook(kind: str = "training", *, quote_date: _dt.date | None = None, quote_number: str | None = None,
-                   customer: str | None = None, currency: Currency | None = None) -> Workbook:
+                   customer: str | None = None, currency: Currency | None = None,
+                   compared: tuple[options.Option, ...] | None = None) -> Workbook:
     """A scenario workbook of ``kind`` (see :data:`KINDS`) satisfying the contract. The quote's
     date, number and customer default to the shipped sample's fixed ones (:data:`QUOTE_DATE`),
     so that regenerating a sample changes nothing; ``xlcompute new`` passes today's. ``currency``:
-    the quote's currency and exchange rate (default USD, the catalog's, with no rate)."""
+    the quote's currency and exchange rate (default USD, the catalog's, with no rate); ``compared``:
+    the options of a serving quote's Options sheet (default :data:`.options_sheet.DEFAULT_OPTIONS`)."""
     if kind not in KINDS:
         raise XlcomputeError(f"kind: expected one of {', '.join(KINDS)}, found {kind!r}.", argument="kind")
     scenario = KINDS[kind]
+    if compared is not None and not scenario.compares_options:
+        raise XlcomputeError(f"--option: a {kind} quote compares no serving options (--kind inference and both do).",
+                             argument="option")
     choices = _choices()
     if scenario.extra_choices is not None:
         choices.update(scenario.extra_choices())
@@ -429,6 +447,8 @@ def build_workbook(kind: str = "training", *, quote_date: _dt.date | None = None
     _quote_sheet(wb, quote, scenario, quote_date, quote_number, customer, currency or Currency())
     for add_sheet in scenario.extra_sheets:
         add_sheet(wb)
+    if scenario.compares_options:
+        options.add_options_sheet(wb, options.DEFAULT_OPTIONS if compared is None else compared)
     return wb
 
 
@@ -519,7 +539,7 @@ def _exchange_rate_cells(wb: Workbook, ws, currency: Currency) -> None:
 
 def write_workbook(path: str | Path, kind: str = "training", *, lang: str = DEFAULT_LANGUAGE, **quote: object) -> Path:
     """Write a starter workbook of ``kind`` to ``path`` atomically; returns the path. ``quote``:
-    ``quote_date``, ``quote_number``, ``customer`` and ``currency`` as :func:`build_workbook` takes them;
+    ``quote_date``, ``quote_number``, ``customer``, ``currency`` and ``compared`` as :func:`build_workbook` takes them;
     ``lang``: the language of its labels (:func:`.translate.translate_workbook`)."""
     path = Path(path)
     wb = build_workbook(kind, **quote)

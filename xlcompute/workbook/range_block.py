@@ -67,7 +67,10 @@ ROW_NAMES = frozenset(row[1] for row in TRAINING_ROWS + SERVING_ROWS)
 
 _TRAINING_LINES = {"GPU compute": ("=BILLED_GPU_HOURS_{}",),
                    "Storage for data and checkpoints": ("=STORAGE_TB*STORAGE_MONTHS_{}",)}
-_SERVING_LINES = {"Serving GPUs": ("=SERVE_GPUS_{}*TERM_MONTHS*HOURS_PER_MONTH",)}
+#: GPU-hours a serving quote bills for ``{}`` GPUs: whole GPU-hours a month, a spot option's
+#: interruption allowance included, over the term.
+SERVING_GPU_HOURS = "=ROUNDUP({}*HOURS_PER_MONTH*(1+SERVE_INTERRUPTION_ALLOWANCE),0)*TERM_MONTHS"
+_SERVING_LINES = {"Serving GPUs": (SERVING_GPU_HOURS.format("SERVE_GPUS_{}"),)}
 
 
 @dataclass(frozen=True)
