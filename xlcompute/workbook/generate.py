@@ -29,6 +29,7 @@ from ..locale import DEFAULT_LANGUAGE, check_language
 from . import contract as c
 from . import options_sheet as options
 from . import ownership_scenario as ownership
+from . import program_lines as program
 from . import range_block
 from .print_setup import setup_workbook
 from .recalc import store_cached_values
@@ -59,6 +60,7 @@ class LineItem:
     quantity: str  # a formula or constant
     unit: str
     unit_price: object
+    number_format: str = "#,##0"  # of the quantity
 
 
 @dataclass(frozen=True)
@@ -113,9 +115,12 @@ TRAINING_INPUTS = (
     Row("GPU price", "GPU_HOUR_PRICE", "=ROUND(GPU_PRICE(GPU,PROVIDER,PRICING,CURRENCY,EXCHANGE_RATE),4)",
         "per GPU-hour", PRICE, "Catalog list price (USD) in the quote's currency, to 4 decimals; type a contracted "
                                "price over it"),
-    Row("Contingency", "CONTINGENCY", 0.10, "fraction", PCT, "Extra GPU-hours for restarts and evaluation"),
-    Row("Storage", "STORAGE_TB", 200, "TB", INT, "Dataset and checkpoint storage"),
-    Row("Storage price", "STORAGE_PRICE", 20.0, "per TB-month", MONEY, "Object storage price"),
+    Row("Contingency", "CONTINGENCY", 0.05, "fraction", PCT, "Reserve for the unforeseen, on the program's GPU-hours "
+        "(a line of its own)"),
+    Row("Storage", "STORAGE_TB", 200, "TB", INT, "Dataset storage (checkpoints are a line of their own)"),
+    Row("Storage price", "STORAGE_PRICE", program.STORAGE_PRICE, "per TB-month", PRICE,
+        "Catalog list price (USD) of the object storage, in the quote's currency, to 4 decimals; type a contracted "
+        "price over it"),
     Row("Engineering days", "ENGINEERING_DAYS", 15, "days", INT, "Setup, monitoring and hand-over"),
     Row("Engineering day rate", "ENGINEERING_RATE", 1200.0, "per day", MONEY, "Day rate of an ML engineer"),
 )
@@ -127,8 +132,8 @@ TRAINING_ESTIMATE = (
     Row("GPU-hours", "GPU_HOURS", "=TRAIN_GPU_HOURS(TOTAL_FLOPS,GPU,MFU,PRECISION)", "GPU-hours", INT,
         "xlcompute: compute / (peak FLOP/s · MFU)"),
     Row("Wall-clock time", "TRAIN_TIME_DAYS", "=GPU_HOURS/NUM_GPUS/24", "days", DEC1, "GPU-hours spread over the cluster"),
-    Row("Reserved days", "RESERVED_DAYS", "=ROUNDUP(TRAIN_TIME_DAYS*(1+CONTINGENCY),0)", "days", INT,
-        "Wall-clock time plus contingency, in whole days"),
+    Row("Reserved days", "RESERVED_DAYS", "=ROUNDUP(TRAIN_TIME_DAYS,0)", "days", INT,
+        "The final run's wall-clock time in whole days (restarts and contingency are lines of their own)"),
     Row("Billed GPU-hours", "BILLED_GPU_HOURS", "=NUM_GPUS*RESERVED_DAYS*24", "GPU-hours", INT,
         "The reservation billed: GPUs × reserved days × 24 h"),
     Row("GPUs", "GPU_COUNT", "=NUM_GPUS", "GPUs", INT, "Shown on the cover"),
@@ -136,10 +141,14 @@ TRAINING_ESTIMATE = (
     Row("Storage months", "STORAGE_MONTHS", "=MAX(1,ROUNDUP(DURATION_DAYS/30,0))", "months", INT, "Whole months"),
 )
 
+#: The program's budget: the final run, the program's other GPU lines, storage, engineering, contingency.
 TRAINING_LINE_ITEMS = (
-    LineItem("GPU compute", "=BILLED_GPU_HOURS", "GPU-hour", "=GPU_HOUR_PRICE"),
-    LineItem("Storage for data and checkpoints", "=STORAGE_TB*STORAGE_MONTHS", "TB-month", "=STORAGE_PRICE"),
-    LineItem("Engineering and monitoring", "=ENGINEERING_DAYS", "day", "=ENGINEERING_RATE"),
+    (LineItem("GPU compute, final run", "=BILLED_GPU_HOURS", "GPU-hour", "=GPU_HOUR_PRICE"),)
+    + tuple(LineItem(*line) for line in program.GPU_LINES)
+    + (LineItem("Storage for data", "=STORAGE_TB*STORAGE_MONTHS", "TB-month", "=STORAGE_PRICE"),
+       LineItem(*program.CHECKPOINT_LINE),
+       LineItem("Engineering and monitoring", "=ENGINEERING_DAYS", "day", "=ENGINEERING_RATE"),
+       LineItem(*program.CONTINGENCY_LINE))
 )
 
 INFERENCE_INPUTS = (
@@ -277,24 +286,9 @@ SERVING_VS_API = (
         "xlcompute: monthly tokens above which this quote costs less than the API"),
 )
 
-#: The training program around the quoted run, for the budget (not in the quote's lines): experiments
-#: before it, evaluation, time lost to failures (goodput) and the checkpoints kept.
-PROGRAM_INPUTS = (
-    Row("Experiments and ablations", "EXPERIMENTS_MULTIPLE", 0.25, "× final run", DEC2,
-        "Smaller runs before the final one, as a multiple of it (example)"),
-    Row("Evaluation", "EVALUATION_SHARE", 0.05, "of the final run", PCT, "Evaluation during and after training (example)"),
-    Row("Goodput", "GOODPUT", 0.9, "of reserved time", PCT, "Share of time that advances training; Llama 3 405B: "
-        "above 90% (Llama Team 2024, §3.3.4)"),
-    Row("Checkpoints kept", "CHECKPOINTS_KEPT", 3, "checkpoints", INT, "Full checkpoints with optimizer states"),
-)
-PROGRAM_ESTIMATE = (
-    Row("Program GPU-hours", "PROGRAM_GPU_HOURS_TOTAL",
-        "=PROGRAM_GPU_HOURS(GPU_HOURS,EXPERIMENTS_MULTIPLE,EVALUATION_SHARE,GOODPUT)", "GPU-hours", INT,
-        "xlcompute: the whole program for a budget: final run × (1 + experiments + evaluation) / goodput; "
-        "not in this quote's lines"),
-    Row("Checkpoint storage", "CHECKPOINT_STORAGE_TB", "=CHECKPOINT_TB(MODEL,CHECKPOINTS_KEPT)", "TB", DEC1,
-        "xlcompute: parameters × 16 bytes × checkpoints kept; within the storage quoted?"),
-)
+#: The training program around the quoted run, priced as line items (:mod:`.program_lines`).
+PROGRAM_INPUTS = tuple(Row(*r) for r in program.INPUTS)
+PROGRAM_ESTIMATE = tuple(Row(*r) for r in program.ESTIMATE)
 
 TRAINING = Scenario("Training quote", TRAINING_INPUTS + ENERGY_INPUTS + PROGRAM_INPUTS,
                     TRAINING_ESTIMATE + TRAINING_ENERGY + PROGRAM_ESTIMATE,
@@ -306,7 +300,7 @@ INFERENCE = Scenario("Serving quote", INFERENCE_INPUTS + ENERGY_INPUTS,
 # In "both", the inference rows that the cover shows are renamed so the names stay unique.
 BOTH = Scenario(
     "Training and serving quote",
-    TRAINING_INPUTS + INFERENCE_INPUTS + ENERGY_INPUTS,
+    TRAINING_INPUTS + INFERENCE_INPUTS + ENERGY_INPUTS + PROGRAM_INPUTS,
     tuple(r for r in TRAINING_ESTIMATE if r.name not in ("GPU_COUNT", "DURATION_DAYS"))
     + (Row("Training GPUs", "TRAIN_GPU_COUNT", "=NUM_GPUS", "GPUs", INT, "GPUs reserved for training"),
        Row("Training duration", "TRAIN_DURATION_DAYS", "=RESERVED_DAYS", "days", INT, "The reserved days"),
@@ -317,10 +311,9 @@ BOTH = Scenario(
        Row("GPUs", "GPU_COUNT", "=MAX(TRAIN_GPU_COUNT,SERVE_GPU_COUNT)", "GPUs", INT, "Shown on the cover: the peak"),
        Row("Duration", "DURATION_DAYS", "=TRAIN_DURATION_DAYS+ROUND(TERM_MONTHS*HOURS_PER_MONTH/24,0)", "days", INT,
            "Shown on the cover: training, then serving"))
-    + TRAINING_ENERGY + _energy_rows("serving", "TERM", "SERVE_GPU", "SERVE_GPU_COUNT", "TERM_MONTHS*HOURS_PER_MONTH"),
-    TRAINING_LINE_ITEMS[:1]
-    + (LineItem("Storage for data and checkpoints", "=STORAGE_TB*STORAGE_MONTHS", "TB-month", "=STORAGE_PRICE"),)
-    + TRAINING_LINE_ITEMS[2:]
+    + TRAINING_ENERGY + _energy_rows("serving", "TERM", "SERVE_GPU", "SERVE_GPU_COUNT", "TERM_MONTHS*HOURS_PER_MONTH")
+    + PROGRAM_ESTIMATE,
+    TRAINING_LINE_ITEMS
     + (LineItem("Serving GPUs", range_block.SERVING_GPU_HOURS.format("SERVE_GPU_COUNT"), "GPU-hour",
                 "=SERVE_GPU_HOUR_PRICE"),
        INFERENCE_LINE_ITEMS[1]),
@@ -347,8 +340,9 @@ LISTS_SHEET = "Lists"
 
 
 def _choices() -> dict[str, list[str]]:
-    """Dropdown lists: catalog ids of models, GPUs, providers and grid regions, precision and pricing names."""
-    from ..catalog import list_gpus, list_grid_intensities, list_models, list_prices  # noqa: PLC0415 (catalog loads data files)
+    """Dropdown lists: catalog ids of models, GPUs, providers, grid regions and storage, precision and pricing names."""
+    from ..catalog import (  # noqa: PLC0415 (the catalog loads data files)
+        list_gpus, list_grid_intensities, list_models, list_prices, list_storage_prices)
     from ..core.units import PRECISION_BYTES
 
     prices = list_prices()
@@ -359,6 +353,7 @@ def _choices() -> dict[str, list[str]]:
         "providers": sorted({price.provider for price in prices}),
         "pricings": sorted({price.pricing for price in prices}),
         "regions": sorted(grid.id for grid in list_grid_intensities()),
+        "storages": sorted(storage.id for storage in list_storage_prices()),
     }
 
 
@@ -485,7 +480,7 @@ def _quote_sheet(wb: Workbook, ws, scenario: Scenario, quote_date: _dt.date | No
     first = top + 1
     for r, item in enumerate(scenario.line_items, start=first):
         ws.cell(row=r, column=1, value=item.description)
-        ws.cell(row=r, column=2, value=item.quantity).number_format = INT
+        ws.cell(row=r, column=2, value=item.quantity).number_format = item.number_format
         ws.cell(row=r, column=3, value=item.unit)
         ws.cell(row=r, column=4, value=item.unit_price).number_format = PRICE
         ws.cell(row=r, column=5, value=f"=ROUND(B{r}*D{r},2)").number_format = MONEY
