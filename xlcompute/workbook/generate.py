@@ -188,6 +188,16 @@ INFERENCE_INPUTS = (
         "2 minutes ahead); measure your own"),
     Row("Serving interruptions per day", "SERVE_INTERRUPTIONS_PER_DAY", options.recommended("Interruptions per day"),
         "per GPU-day", DEC2, "Interruptions of the recommended option (0 unless spot)"),
+    Row("Demand basis", "DEMAND_BASIS", "daily_users", "", note="What the demand is stated in: daily_users (users × "
+        "requests a day), concurrent_users (users at once) or tokens_per_month", choices="demand_bases"),
+    Row("Concurrent users", "CONCURRENT_USERS", 1000, "users", INT, "With concurrent_users: users active at once "
+        "(example)"),
+    Row("Think time", "THINK_TIME_S", 30, "s", INT, "With concurrent_users: seconds a user reads and types between "
+        "an answer and the next request (example)"),
+    Row("Response time", "RESPONSE_TIME_S", "=(TTFT_TARGET_MS+OUTPUT_TOKENS*TPOT_TARGET_MS)/1000", "s", DEC2,
+        "With concurrent_users: time to answer a request at the targets (first token + output tokens × TPOT)"),
+    Row("Tokens per month", "TOKENS_PER_MONTH", 3.942e10, "tokens/month", SCI, "With tokens_per_month: prompt and "
+        "output tokens a month (example: the daily users' volume)"),
 )
 
 INFERENCE_ESTIMATE = (
@@ -209,8 +219,12 @@ INFERENCE_ESTIMATE = (
     Row("Duration", "DURATION_DAYS", "=ROUND(TERM_MONTHS*HOURS_PER_MONTH/24,0)", "days", INT, "Shown on the cover"),
 ) + (
     Row("Peak request rate", "REQUESTS_PER_S",
-        "=PEAK_REQUESTS_PER_S(DAILY_ACTIVE_USERS,REQUESTS_PER_USER_PER_DAY,PEAK_TO_AVERAGE)", "requests/s", DEC1,
-        "xlcompute: daily users × requests per user / 86,400 s × peak-to-average"),
+        '=IF(DEMAND_BASIS="concurrent_users",REQUESTS_FROM_USERS(CONCURRENT_USERS,THINK_TIME_S,RESPONSE_TIME_S),'
+        'IF(DEMAND_BASIS="tokens_per_month",'
+        'REQUESTS_FROM_TOKENS(TOKENS_PER_MONTH,SEQUENCE_TOKENS,PEAK_TO_AVERAGE,HOURS_PER_MONTH),'
+        'PEAK_REQUESTS_PER_S(DAILY_ACTIVE_USERS,REQUESTS_PER_USER_PER_DAY,PEAK_TO_AVERAGE)))', "requests/s", DEC1,
+        "xlcompute: by DEMAND_BASIS, daily users × requests / 86,400 s × peak-to-average; users at once / (think + "
+        "response time); or tokens a month / (tokens per request × hours × 3,600 s) × peak-to-average"),
     Row("GPUs per rental unit", "SERVE_GPUS_PER_NODE", options.recommended("GPUs per node"), "GPUs", INT,
         "GPUs the recommended option's provider rents together (a node)"),
     Row("Interruption allowance", "SERVE_INTERRUPTION_ALLOWANCE",
@@ -225,8 +239,11 @@ INFERENCE_ESTIMATE = (
 )
 #: Unit prices of a serving quote: what a month, a user and a million tokens cost the customer.
 SERVING_UNIT_PRICES = (
-    Row("Quote per user", "PRICE_PER_USER", "=ROUND(COST_PER_USER(QUOTE_MONTHLY_COST,DAILY_ACTIVE_USERS),4)",
-        "per user-month", PRICE, "xlcompute: the quote per month / daily active users"),
+    Row("Quote per user", "PRICE_PER_USER",
+        '=IF(DEMAND_BASIS="tokens_per_month","",ROUND(COST_PER_USER(QUOTE_MONTHLY_COST,'
+        'IF(DEMAND_BASIS="concurrent_users",CONCURRENT_USERS,DAILY_ACTIVE_USERS)),4))',
+        "per user-month", PRICE, "xlcompute: the quote per month / the users of the demand basis (daily active "
+        "users, or users at once); blank for a token volume"),
 )
 
 INFERENCE_LINE_ITEMS = (
@@ -263,11 +280,11 @@ SERVING_ENERGY = _energy_rows("serving", "TERM", "SERVE_GPU", "GPU_COUNT", "TERM
 #: the median output price, converted like every catalog price), at the quote's sustained request rate.
 SERVING_VS_API = (
     Row("Input tokens per month", "MONTHLY_INPUT_TOKENS",
-        "=DAILY_ACTIVE_USERS*REQUESTS_PER_USER_PER_DAY*PROMPT_TOKENS*HOURS_PER_MONTH/24", "tokens/month", SCI,
-        "Daily users × requests × prompt tokens × days per month (the average day, not the peak)"),
+        "=REQUESTS_PER_S/PEAK_TO_AVERAGE*3600*HOURS_PER_MONTH*PROMPT_TOKENS", "tokens/month", SCI,
+        "Average request rate (peak / peak-to-average) × seconds per month × prompt tokens"),
     Row("Output tokens per month", "MONTHLY_OUTPUT_TOKENS",
-        "=DAILY_ACTIVE_USERS*REQUESTS_PER_USER_PER_DAY*OUTPUT_TOKENS*HOURS_PER_MONTH/24", "tokens/month", SCI,
-        "Daily users × requests × output tokens × days per month (the average day, not the peak)"),
+        "=REQUESTS_PER_S/PEAK_TO_AVERAGE*3600*HOURS_PER_MONTH*OUTPUT_TOKENS", "tokens/month", SCI,
+        "Average request rate (peak / peak-to-average) × seconds per month × output tokens"),
     Row("Quote per month", "QUOTE_MONTHLY_COST", "=ROUND(TOTAL/TERM_MONTHS,2)", "per month", MONEY,
         "This quote's total over its term"),
     Row("Quote per million tokens", "QUOTE_COST_PER_MTOK",
@@ -354,6 +371,7 @@ def _choices() -> dict[str, list[str]]:
         "pricings": sorted({price.pricing for price in prices}),
         "regions": sorted(grid.id for grid in list_grid_intensities()),
         "storages": sorted(storage.id for storage in list_storage_prices()),
+        "demand_bases": list(c.DEMAND_BASES),
     }
 
 
