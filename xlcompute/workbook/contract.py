@@ -176,6 +176,8 @@ INPUT_NAMES = (
     _number("CONCURRENT_USERS", "users active at once", 0, 1e10, strict=False),
     _number("THINK_TIME_S", "think time between an answer and the next request [s]", 0, 1e6, strict=False),
     _number("TOKENS_PER_MONTH", "prompt and output tokens a month", 0, MAX_TOKENS, strict=False),
+    _number("RESPONSE_TIME_S", "time to answer one request [s]", 0, 1e6, strict=False),
+    _text("STORAGE_SERVICE", "catalog id of the object storage"),
 )
 
 #: Named cells of the Estimate sheet that the proposal's summary shows.
