@@ -304,7 +304,7 @@ def test_a_misnamed_or_missing_directory_or_file_is_an_error(user_dir, tmp_path)
     _write(user_dir, "model.csv", QWEN_MODELS_CSV)
     os.environ[CATALOG_DIR_ENV] = str(user_dir)
     with pytest.raises(XlcomputeError, match=r"expected only models\.csv, gpus\.csv, prices\.csv, servers\.csv, api_prices\.csv, "
-                                              r"grid_intensity\.csv, found model\.csv"):
+                                              r"grid_intensity\.csv, storage_prices\.csv, found model\.csv"):
         get_model("llama-3.1-8b")
     os.environ[CATALOG_DIR_ENV] = str(tmp_path / "nowhere")
     with pytest.raises(XlcomputeError, match=r"XLCOMPUTE_CATALOG_DIR: expected a directory .* cannot be read"):

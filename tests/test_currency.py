@@ -126,14 +126,18 @@ def test_a_cny_quote_with_its_rate_converts_every_line_and_prints_the_rate(tmp_p
     ev, problems = check_workbook(path)
     assert problems == []
     # Lambda's H100 on-demand list price 3.99 USD x 7.1234 = 28.422366 CNY, rounded to 4 decimals
-    # in the workbook: 28.4224; 663,552 GPU-hours x 28.4224 = 18,859,740.3648 -> 18,859,740.36.
-    assert ev.value("GPU_HOUR_PRICE") == 28.4224
+    # in the workbook: 28.4224; the final run's 614,400 GPU-hours x 28.4224 = 17,462,722.56. The storage
+    # price 18.6263 USD x 7.1234 = 132.682585 -> 132.6826 CNY per TB-month: 200 TB = 26,536.52.
+    assert ev.value("GPU_HOUR_PRICE") == 28.4224 and ev.value("STORAGE_PRICE") == 132.6826
     text = pdf_text(report_workbook(path, audience="internal").pdf)
     assert "Unit price [CNY]" in text and "Total [CNY]" in text and "USD 2" not in text
-    assert any(line.split()[-3:] == ["GPU-hour", "28.4224", "18,859,740.36"] for line in text.splitlines())
-    # Subtotal 18,859,740.36 + 4,000.00 + 18,000.00 = 18,881,740.36; margin 15 % = 2,832,261.05;
-    # discount 5 % of 21,714,001.41 = 1,085,700.07; total 21,714,001.41 - 1,085,700.07 = 20,628,301.34.
-    assert "CNY 20,628,301.34" in text and "18,881,740.36" in text and "1,085,700.07" in text
+    assert any(line.split()[-3:] == ["GPU-hour", "28.4224", "17,462,722.56"] for line in text.splitlines())
+    assert any(line.split()[-3:] == ["TB-month", "132.6826", "26,536.52"] for line in text.splitlines())
+    # Subtotal: GPU-hours 614,400 + 153,600 + 30,720 + 88,747 + 44,373 = 931,840 x 28.4224 line by line
+    # (17,462,722.56 + 4,365,680.64 + 873,136.13 + 2,522,402.73 + 1,261,187.16) + storage 26,536.52 +
+    # checkpoints 3.39 x 132.6826 = 449.79 + engineering 18,000.00 = 26,530,115.53; margin 15 % =
+    # 3,979,517.33; discount 5 % of 30,509,632.86 = 1,525,481.64; total 28,984,151.22.
+    assert "CNY 28,984,151.22" in text and "26,530,115.53" in text and "1,525,481.64" in text
     flat = " ".join(text.split())
     assert ("Catalog prices are in USD; they are converted to CNY at 7.1234 CNY per USD (rate of 2025-06-02; "
             "source: Bank of China central parity rate, 2025-06-02; the workbook's Quote!E3)") in flat
@@ -173,7 +177,7 @@ def test_libreoffice_totals_of_a_cny_quote_equal_the_printed_ones(tmp_path):
         sheet, cell = name_cell(wb, name)
         assert f"{lo[sheet][cell].value:,.2f}" in text, name
     sheet, cell = name_cell(wb, "TOTAL")
-    assert round(lo[sheet][cell].value, 2) == 20628301.34  # hand-worked in test_a_cny_quote_with_its_rate_converts_every_line_and_prints_the_rate
+    assert round(lo[sheet][cell].value, 2) == 28984151.22  # hand-worked in test_a_cny_quote_with_its_rate_converts_every_line_and_prints_the_rate
 
 
 def test_server_and_api_prices_convert_too_and_only_prices_need_converting(tmp_path):
@@ -229,8 +233,8 @@ def test_the_customers_cny_quote_prints_sell_prices_in_cny_and_the_rate(tmp_path
     path = _save(build_workbook("training", currency=CNY), tmp_path / "cny.xlsx")
     text = pdf_text(report_workbook(path).pdf)  # the customer's version
     flat = " ".join(text.split())
-    # The same total as the internal version (20,628,301.34 CNY), no margin line, and the rate stated.
-    assert "CNY 20,628,301.34" in flat and "Margin" not in flat
+    # The same total as the internal version (28,984,151.22 CNY), no margin line, and the rate stated.
+    assert "CNY 28,984,151.22" in flat and "Margin" not in flat
     assert "converted to CNY at 7.1234 CNY per USD" in flat and "Quote!E3" not in flat
     # Sell lines (cost x (subtotal + margin) / subtotal) multiply out to the cent and add up.
     price_page = text.split("Description", 1)[1].split("Subtotal", 1)[0]
@@ -241,6 +245,6 @@ def test_the_customers_cny_quote_prints_sell_prices_in_cny_and_the_rate(tmp_path
             quantity, unit_price, amount = (Decimal(v.replace(",", "")) for v in (row[-4], row[-2], row[-1]))
             assert (quantity * unit_price).quantize(Decimal("0.01")) == amount, row
             amounts.append(amount)
-    assert len(amounts) == 3
-    # 18,881,740.36 cost + 2,832,261.05 margin = 21,714,001.41 at sell prices.
-    assert sum(amounts) == Decimal("21714001.41")
+    assert len(amounts) == 8
+    # 26,530,115.53 cost + 3,979,517.33 margin = 30,509,632.86 at sell prices.
+    assert sum(amounts) == Decimal("30509632.86")

@@ -55,12 +55,18 @@ def test_a_gpu_typo_is_reported_at_the_gpu_cell_with_the_closest_ids(tmp_path):
     assert "fix the formula" not in problem.message
     # By hand: Inputs!B13 (price) and Estimate!B6 (GPU-hours) fail on the GPU; from them Estimate B7 (wall
     # clock) B8 (reserved days) B9 (billed GPU-hours) B11 (duration) B12 (storage months) B13 B14 (energy and
-    # emissions: the GPU's board power and the reserved days), Quote B15 D15 E15,
-    # B16 E16 (storage months follow the duration) and E19..E24. Not Estimate!B10 (=NUM_GPUS), Quote!E17
-    # (engineering days x day rate) nor Estimate!B4/B5 (the model's parameters and FLOPs).
+    # emissions: the GPU's board power and the reserved days) B15 (the program's GPU-hours), Quote B15..B18
+    # D15..D18 E15..E18 (the final run, experiments, evaluation, restarts: billed hours x GPU price), B22 D22
+    # E22 (contingency), B19 E19 B20 E20 (storage months follow the duration) and E24..E29. Not Estimate!B10
+    # (=NUM_GPUS), B16 (checkpoint TB), Quote!E21 (engineering days x day rate) nor Estimate!B4/B5 (the
+    # model's parameters and FLOPs).
     expected = {"Inputs!B13", "Estimate!B6", "Estimate!B7", "Estimate!B8", "Estimate!B9", "Estimate!B11",
-                "Estimate!B12", "Estimate!B13", "Estimate!B14", "Quote!B15", "Quote!D15", "Quote!E15", "Quote!B16",
-                "Quote!E16", "Quote!E19", "Quote!E20", "Quote!E21", "Quote!E22", "Quote!E23", "Quote!E24"}
+                "Estimate!B12", "Estimate!B13", "Estimate!B14", "Estimate!B15", "Quote!B19", "Quote!E19",
+                "Quote!B20", "Quote!E20", "Quote!B22", "Quote!D22", "Quote!E22"}
+    expected |= {f"Quote!{col}{row}" for col in "BDE" for row in range(15, 19)}
+    expected |= {f"Quote!E{row}" for row in range(24, 30)}
+    assert not {"Estimate!B10", "Estimate!B16", "Quote!E21", "Estimate!B4", "Estimate!B5"} & _other_error_cells(
+        ev, "Inputs!B5")
     # ... and the Range block's low/high rows (MFU band, reserved days, billed hours, TOTAL_LOW/HIGH).
     others = _other_error_cells(ev, "Inputs!B5")
     assert expected < others and _dependents(problem.message) == len(others)
@@ -191,7 +197,7 @@ def test_a_sound_workbook_still_checks_ok(tmp_path):
 
 def test_an_error_typed_into_an_input_is_the_cause_of_what_uses_it(tmp_path):
     """#N/A pasted as a value into the storage size: the storage input is the one line, and the
-    native formula using it (Quote!B16 = STORAGE_TB * STORAGE_MONTHS) is counted under it."""
+    native formula using it (Quote!B19 = STORAGE_TB * STORAGE_MONTHS) is counted under it."""
     wb = build_workbook("training")
     wb["Inputs"]["B15"] = "#N/A"
     wb["Inputs"]["B15"].data_type = "e"
@@ -200,17 +206,17 @@ def test_an_error_typed_into_an_input_is_the_cause_of_what_uses_it(tmp_path):
     ev, problems = check_workbook(path)
     assert [(p.sheet, p.cell) for p in problems] == [("Inputs", "B15")], problems
     assert problems[0].message.startswith("STORAGE_TB") and "#N/A" in problems[0].message
-    others = _other_error_cells(ev, "Inputs!B15")  # Quote B16 E16 E19..E24 and the Range block's repricing
-    assert {"Quote!B16", "Quote!E16", "Quote!E24"} <= others and _dependents(problems[0].message) == len(others)
+    others = _other_error_cells(ev, "Inputs!B15")  # Quote B19 E19 E24..E29 and the Range block's repricing
+    assert {"Quote!B19", "Quote!E19", "Quote!E29"} <= others and _dependents(problems[0].message) == len(others)
 
 
 def test_structured_references_carry_the_cause(tmp_path):
     """Totals written with the table's column names (=SUM(LineItems[Amount]), =[@Quantity]*...)
     still fold under the one cause: the grouping reads structured references too."""
     path = _training(tmp_path, {"Inputs!B5": "h100-sxn", "Quote!E15": "=[@Quantity]*[@[Unit price]]",
-                                "Quote!E19": "=SUM(LineItems[Amount])"})
+                                "Quote!E24": "=SUM(LineItems[Amount])"})
     ev, problems = check_workbook(path)
-    assert ev is not None and str(ev.values[("Quote", "E19")]).startswith("#VALUE!")  # the engine followed them
+    assert ev is not None and str(ev.values[("Quote", "E24")]).startswith("#VALUE!")  # the engine followed them
     assert [(p.sheet, p.cell) for p in problems] == [("Inputs", "B5")], problems
     assert _dependents(problems[0].message) == len(_other_error_cells(ev, "Inputs!B5"))  # as with plain references
 

@@ -22,7 +22,8 @@ from xlcompute.report.render import report_workbook
 from xlcompute.workbook.check import check_workbook
 from xlcompute.workbook.evaluate import evaluate
 from xlcompute.workbook.generate import build_workbook
-from xlcompute.workbook.options_check import options_problems
+from xlcompute.functions.excel_values import address
+from xlcompute.workbook.options_check import find_table, options_problems
 
 REPO = Path(__file__).resolve().parents[1]
 SERVING = REPO / "workbooks" / "serving_quote.xlsx"
@@ -40,10 +41,11 @@ def _save(tmp_path: Path, kind: str = "inference", **names) -> Path:
 
 
 def _options(ev) -> dict[str, dict[str, object]]:
-    """The Options table as {option name: {header: value}}."""
-    sheet, ref = ev.tables["Options"]
-    rows = [[ev.values.get((sheet, f"{chr(c)}{r}")) for c in range(ord("A"), ord("P") + 1)] for r in range(4, 8)]
-    return {row[0]: dict(zip(rows[0], row)) for row in rows[1:]}
+    """The Options table as {option name: {header: value}}, however many rows its ref spans."""
+    table = find_table(ev)
+    headers = {col: ev.values.get((table.sheet, address(col, table.header_row))) for col in table.columns.values()}
+    return {table.value(ev, "Option", row): {header: ev.values.get((table.sheet, address(col, row)))
+                                             for col, header in headers.items()} for row in table.rows}
 
 
 @pytest.fixture(scope="module")
@@ -92,10 +94,18 @@ def test_whole_nodes_round_gpus_up_where_the_provider_rents_8_gpu_nodes(shipped,
 def test_the_cheapest_option_misses_ttft_so_the_cheapest_that_meets_it_is_quoted(shipped):
     options = _options(shipped)
     assert list(options) == [H100, H200_SPOT, GCP]
-    # H200 spot: one 141 GB GPU per replica, 11 replicas = 11 GPUs x 3.59 x 730 h = 28,827.70 a month,
-    # cheaper than the H100s' 18 x 2.69 x 730 = 35,346.60 and GCP's 24 x 7.673 x 730 = 134,430.96;
+    # H200 spot: one 141 GB GPU per replica, 11 replicas = 11 GPUs x 730 h = 8,030 GPU-hours a month,
+    # plus the interruption allowance (1 interruption a day losing a 15-minute restart: 1 / (1 - 0.25/24)
+    # = 96/95, Young 1974): 8,114.53 -> 8,115 whole GPU-hours x 3.59 = 29,132.85 a month, still cheaper
+    # than the H100s' 18 x 2.69 x 730 = 35,346.60 and GCP's 24 x 7.673 x 730 = 134,430.96;
     # its prefill of 1,500 tokens takes about 200 ms, above the 150 ms TTFT target.
-    assert options[H200_SPOT]["Monthly cost"] == 28_827.70
+    assert options[H200_SPOT]["Interruptions per day"] == 1
+    assert options[H200_SPOT]["Interruption allowance"] == pytest.approx(1 / 95, rel=1e-12)
+    assert options[H200_SPOT]["GPU-hours per month"] == 8_115
+    assert options[H200_SPOT]["Monthly cost"] == 29_132.85
+    # On-demand and committed rows are not interrupted: no allowance, the bare GPU-hours.
+    assert options[H100]["Interruption allowance"] == 0 == options[GCP]["Interruption allowance"]
+    assert options[H100]["GPU-hours per month"] == 18 * 730
     assert options[H100]["Monthly cost"] == 35_346.60
     assert options[GCP]["Monthly cost"] == 134_430.96
     assert options[H200_SPOT]["TTFT [ms]"] > 150 and options[H200_SPOT]["Meets SLA"] is False
@@ -119,8 +129,11 @@ def test_a_looser_ttft_target_recommends_the_cheaper_h200_and_the_line_items_fol
     wb = openpyxl.load_workbook(path)
     sheet, _ = ev.tables["LineItems"]
     first = {ev.values[(sheet, f"A{r}")]: r for r in range(15, 17)}["Serving GPUs"]
-    # 11 GPUs x 12 months x 730 h = 96,360 GPU-hours x 3.59 = 345,932.40.
-    assert ev.values[(sheet, f"B{first}")] == 96_360 and ev.values[(sheet, f"E{first}")] == 345_932.40
+    # 11 GPUs x 730 h x 96/95 (the spot allowance, as in the Options table) = 8,115 whole GPU-hours a
+    # month x 12 months = 97,380 GPU-hours x 3.59 = 349,594.20: the option's term total.
+    assert ev.value("SERVE_INTERRUPTION_ALLOWANCE") == pytest.approx(1 / 95, rel=1e-12)
+    assert ev.values[(sheet, f"B{first}")] == 97_380 and ev.values[(sheet, f"E{first}")] == 349_594.20
+    assert _options(ev)[H200_SPOT]["Term total"] == 349_594.20
     assert wb[sheet][f"D{first}"].value == "=SERVE_GPU_HOUR_PRICE"
     scope = build_context(ev)["scope"]  # the cover names the recommended option's provider and pricing
     assert (scope["provider"], scope["pricing"], scope["gpu_count"]) == ("runpod", "spot", 11)
@@ -132,7 +145,7 @@ def test_an_option_changed_in_the_table_is_compared_too(tmp_path):
     # replaces GCP; with TTFT <= 250 ms all meet it and the spot H200 is still the cheapest.
     wb = build_workbook("inference")
     ws = wb["Options"]
-    ws["A7"], ws["B7"], ws["C7"], ws["D7"], ws["E7"] = "H200 on-demand (CoreWeave)", "h200", "coreweave", "on_demand", 8
+    ws["A10"], ws["B10"], ws["C10"], ws["D10"], ws["E10"] = "H200 on-demand (CoreWeave)", "h200", "coreweave", "on_demand", 8
     sheet, cell = name_cell(wb, "TTFT_TARGET_MS")
     wb[sheet][cell] = 250
     path = tmp_path / "three.xlsx"
@@ -152,7 +165,7 @@ def test_no_option_meeting_the_targets_is_a_problem_at_recommended(tmp_path):
     # cause comes first, at RECOMMENDED_ROW; the #N/A it spreads to the quoted GPU and prices comes after.
     ev, problems = check_workbook(_save(tmp_path, TPOT_TARGET_MS=10))
     first = problems[0]
-    assert (first.sheet, first.cell) == ev.names["RECOMMENDED_ROW"] == ("Options", "B9")
+    assert (first.sheet, first.cell) == ev.names["RECOMMENDED_ROW"] == ("Options", "B4")
     assert "no option meets the service level" in first.message and "TPOT_TARGET_MS" in first.message
     # The quoted GPU, provider, pricing and price read the recommended row: the errors it caused are
     # listed on the same line, not as problems of their own.
@@ -161,12 +174,12 @@ def test_no_option_meeting_the_targets_is_a_problem_at_recommended(tmp_path):
 
 def test_an_options_table_without_a_required_column_is_named(tmp_path):
     wb = build_workbook("inference")
-    wb["Options"]["N4"] = "SLA ok"
+    wb["Options"]["Q7"] = "SLA ok"
     path = tmp_path / "renamed.xlsx"
     wb.save(path)
     problems = options_problems(evaluate(path))
     assert [(p.sheet, p.cell, p.message) for p in problems] == [
-        ("Options", "A4", "table Options has no column 'Meets SLA'")]
+        ("Options", "A7", "table Options has no column 'Meets SLA'")]
 
 
 def test_a_workbook_without_options_has_none_to_check_or_print():
@@ -191,17 +204,20 @@ def test_the_customer_proposal_compares_the_options_at_sell_prices_and_says_why(
     assert (f"{H100} is recommended: the cheapest option that meets TTFT ≤ 150 ms and TPOT ≤ 50 ms. "
             f"{H200_SPOT} is cheaper but misses TTFT.") in text
     # Sell prices: cost x (1 + 15 %) x (1 - 5 %): 35,346.60 -> 38,616.16 a month, 424,159.20 -> 463,393.93
-    # the term; 28,827.70 -> 31,494.26; no supplier price per GPU-hour.
-    for amount in ("38,616.16", "463,393.93", "31,494.26"):
+    # the term; 29,132.85 -> 31,827.64; no supplier price per GPU-hour.
+    for amount in ("38,616.16", "463,393.93", "31,827.64"):
         assert amount in text
     assert "35,346.60" not in text and "GPU-hour [USD]" not in text
+    # The spot row says what its allowance assumes: 1 / (1 - 1 x 0.25 h / 24 h) - 1 = 1/95 = 1.053 %.
+    assert (f"{H200_SPOT}: its GPU-hours include an interruption allowance of 1.053 %, the capacity lost restarting "
+            "(provisioning and model load, 15 minutes each time) at an interruption rate of 1 per GPU-day") in text
     assert "misses TTFT" in text and "meets" in text
 
 
 def test_the_internal_proposal_shows_costs_and_supplier_prices(proposals):
     text = proposals["internal", "en"]
     assert "Options compared" in text and f"{H100} is recommended" in text
-    for figure in ("35,346.60", "28,827.70", "134,430.96", "1,613,171.52", "7.673"):
+    for figure in ("35,346.60", "29,132.85", "134,430.96", "1,613,171.52", "7.673"):
         assert figure in text
     assert f"{H200_SPOT}: TTFT [ms]" in text  # the option's cells in the formula breakdown, by name
 
@@ -211,11 +227,12 @@ def test_the_chinese_proposal_compares_the_options_too(proposals):
     compact = text.replace(" ", "")  # lines of Chinese text wrap anywhere
     assert "方案比较" in compact and "推荐H100on-demand(RunPod)：满足TTFT≤150毫秒且TPOT≤50毫秒的方案中最便宜的一个" in compact
     assert "H200spot(RunPod)更便宜，但未达到TTFT目标" in compact and "未满足" in compact  # the table's cell
+    assert "H200spot(RunPod)：其GPU时数含1.053%的中断余量" in compact
 
 
 def test_an_option_name_is_text_in_the_proposal_never_markup(tmp_path):
     wb = build_workbook("inference")
-    wb["Options"]["A5"] = '<img src="file:///etc/passwd">H100 {{ 7*7 }} %(option)s'
+    wb["Options"]["A8"] = '<img src="file:///etc/passwd">H100 {{ 7*7 }} %(option)s'
     wb.save(tmp_path / "hostile.xlsx")
     html = report_workbook(tmp_path / "hostile.xlsx", tmp_path / "hostile.pdf", html=True).html.read_text(encoding="utf-8")
     assert "<img src=\"file:" not in html

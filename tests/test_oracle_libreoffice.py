@@ -146,3 +146,34 @@ def test_a_saved_total_its_line_items_do_not_add_up_to_is_refused(tmp_path):
             dst.writestr(item, data)
     _, problems = check_workbook(tampered)
     assert any(p.cell == cell and "saved value" in p.message and "recalculate" in p.message for p in problems)
+
+
+@pytest.mark.parametrize("count", [1, 2, 5])
+def test_the_options_tables_structured_references_follow_it_in_libreoffice(count, tmp_path):
+    """Issue 13: the recommendation and the Inputs that price it read the Options table by structured
+    reference (``Options[GPU]``); LibreOffice, knowing nothing of xlcompute, picks the same row and
+    computes the same quote whether the table holds 1, 2 or 5 options."""
+    from xlcompute.workbook.generate import build_workbook
+    from xlcompute.workbook.options_sheet import DEFAULT_OPTIONS, Option
+
+    extra = (Option("H200 on-demand (CoreWeave)", "h200", "coreweave", "on_demand", 8),
+             Option("H100 on-demand (Lambda)", "h100-sxm", "lambda", "on_demand", 8))
+    options = (DEFAULT_OPTIONS + extra)[-count:] if count < 5 else DEFAULT_OPTIONS + extra
+    path = tmp_path / f"options-{count}.xlsx"
+    build_workbook("inference", compared=options).save(path)
+    ev = evaluate(path)
+    assert ev.issues == []
+    wb = openpyxl.load_workbook(path)
+    for cell in ev.xlcompute_cells:
+        wb[cell.sheet][cell.cell] = cell.value
+    wb.save(path)
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    (saved,) = libreoffice_recalculate([path], tmp_path / "out", tmp_path / f"profile-{worker}")
+    lo = openpyxl.load_workbook(saved, data_only=True)
+    for name in ("RECOMMENDED_ROW", "RECOMMENDED", "SERVE_GPU", "SERVE_PROVIDER", "SERVE_PRICING", "GPU_COUNT", "TOTAL"):
+        sheet, cell = ev.names[name]
+        ours, theirs = ev.values[(sheet, cell)], _as_number(lo[sheet][cell].value)
+        if isinstance(ours, float):
+            assert theirs == pytest.approx(ours, abs=0.005), name
+        else:
+            assert theirs == ours, name

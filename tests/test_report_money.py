@@ -144,14 +144,14 @@ def test_training_quote_bills_the_reservation_the_cover_states(tmp_path):
     path = tmp_path / "training.xlsx"
     build_workbook("training").save(path)
     ev = evaluate(path)
-    # 1,024 GPUs reserved for 27 days (the cover) = 1,024 x 27 x 24 = 663,552 GPU-hours billed
-    # (the issue: 653,700 billed against a 663,552 GPU-hour reservation).
-    assert (ev.value("GPU_COUNT"), ev.value("DURATION_DAYS")) == (1024, 27)
-    assert ev.value("BILLED_GPU_HOURS") == 1024 * 27 * 24 == 663552
-    assert ev.value("BILLED_GPU_HOURS") >= ev.value("GPU_HOURS") * (1 + ev.value("CONTINGENCY"))
+    # 1,024 GPUs reserved for 25 days (the cover: 24.18 days of the final run in whole days) = 1,024 x 25 x
+    # 24 = 614,400 GPU-hours billed (the issue: fewer billed than the reservation the cover states).
+    assert (ev.value("GPU_COUNT"), ev.value("DURATION_DAYS")) == (1024, 25)
+    assert ev.value("BILLED_GPU_HOURS") == 1024 * 25 * 24 == 614_400
+    assert ev.value("BILLED_GPU_HOURS") >= ev.value("GPU_HOURS")
     lines = _price_lines(pdf_text(report_workbook(path, audience="internal").pdf))
-    # 663,552 x 3.99 (Lambda's H100 on-demand list price) = 2,647,572.48
-    assert lines["GPU compute"] == [Decimal("663552"), Decimal("3.99"), Decimal("2647572.48")]
+    # 614,400 x 3.99 (Lambda's H100 on-demand list price) = 2,451,456.00
+    assert lines["GPU compute, final run"] == [Decimal("614400"), Decimal("3.99"), Decimal("2451456.00")]
 
 
 # --------------------------------------------------------------------------------------------

@@ -55,11 +55,13 @@ def test_validated_bar_ends_are_the_workbook_low_and_high_totals(evaluations, na
 
 
 def test_tornado_hand_worked_training_tokens_bar(evaluations):
-    """Training tokens +20%: 2.4e12 tokens -> GPU-hours x1.2 = 713,023.8 -> /1024/24 x1.1 = 31.9 -> 32
-    reserved days: 786,432 GPU-hours x 3.99 = 3,137,863.68, storage 2 months 8,000, engineering
-    18,000; subtotal 3,163,863.68, margin 474,579.55, discount 181,922.16 -> 3,456,521.07."""
+    """Training tokens +20%: 2.4e12 tokens -> GPU-hours x1.2 = 713,023.8 -> /1024/24 = 29.01 -> 30
+    reserved days = 737,280 GPU-hours; the program's lines: experiments x0.25 = 184,320, evaluation
+    x0.05 = 36,864, restarts 958,464 x 0.1/0.9 = 106,496, contingency 5% of 958,464/0.9 = 53,248: 1,118,208
+    GPU-hours x 3.99 = 4,461,649.92; storage one month 3,725.26 + checkpoints 63.14, engineering 18,000;
+    subtotal 4,483,438.32, margin 672,515.75, discount 257,797.70 -> 4,898,156.37."""
     bars = {b["label"]: b for b in tornado_bars(evaluations["training_quote"])}
-    assert round(bars["Training tokens (±20%)"]["at_high"], 2) == 3456521.07
+    assert round(bars["Training tokens (±20%)"]["at_high"], 2) == 4898156.37
 
 
 def test_customer_tornado_has_no_supplier_price_bar(evaluations):
@@ -149,7 +151,7 @@ def test_training_proposal_states_the_mfu_band_and_its_coverage(tmp_path):
     shutil.copy(WORKBOOKS / "training_quote.xlsx", source)
     text = _pdf_text(report_workbook(source, tmp_path / "t.pdf").pdf)
     flat = " ".join(text.split())
-    assert "Range 2,273,736.17 to 3,670,778.32" in flat
+    assert "Range 3,273,372.18 to 5,064,775.16" in flat
     assert "from 31.4% to 50.8%" in flat and "14 published runs" in flat
     assert "85.7% of 63 published runs from 16 sources" in flat
     assert "MFU (validated band)" in text and "Monthly schedule" not in text
@@ -190,4 +192,4 @@ def test_no_tornado_when_the_workbook_arithmetic_differs(tmp_path):
     wb.save(path)
     ev = evaluate(path, cached_values=False)
     assert tornado_bars(ev) == []
-    assert range_context(ev, None, "internal", "USD")["low"] == Decimal("2273736.17")
+    assert range_context(ev, None, "internal", "USD")["low"] == Decimal("3273372.18")

@@ -533,7 +533,7 @@ SAMPLES = {
     "PEAK_REQUESTS_PER_S": (1e6, 20, 3), "REQUESTS_FROM_TOKENS": (5e9, 1800, 2), "REQUESTS_FROM_USERS": (500, 30, 10),
     "REPLICAS_FOR_LOAD": (694.44, 100, 0.2, 1), "WHOLE_NODES": (10,), "COST_PER_USER": (23000, 10000),
     "COST_PER_MILLION_TOKENS": (23000, 5e9), "PROGRAM_GPU_HOURS": (594187, 0.5, 0.05, 0.9),
-    "CHECKPOINT_TB": ("llama-3.1-70b", 3), "SPOT_HOURS": (1000, 2, 1, 0.25),
+    "CHECKPOINT_TB": ("llama-3.1-70b", 3), "SPOT_HOURS": (1000, 2, 1, 0.25), "RESTART_GPU_HOURS": (1000, 0.9),
 }
 
 
@@ -548,7 +548,7 @@ def test_explain_gives_the_breakdown_of_every_computing_function(name):
 
 def test_every_function_has_an_explain_sample_or_is_a_lookup():
     lookups = {"MODEL_INFO", "GPU_SPEC", "GPU_PRICE", "XLCOMPUTE_VERSION", "SERVER_PRICE", "API_PRICE", "GRID_INTENSITY",
-               "TYPICAL_MFU", "SPEED_BAND"}
+               "TYPICAL_MFU", "SPEED_BAND", "STORAGE_TB_PRICE"}
     assert set(SAMPLES) | lookups == set(F)
 
 

@@ -51,7 +51,7 @@ def test_names_and_catalog_ids_are_never_translated(tmp_path):
         sheet, ref = next(iter(wb.defined_names[name].destinations))
         assert wb[sheet][ref.replace("$", "")].value in ("llama-3.1-70b", "h100-sxm", "fp8", "USD", "华东算力有限公司")
     # The options' catalog ids (SERVE_GPU reads the recommended one) and names stay as they are.
-    assert [wb["Options"][f"{col}5"].value for col in "ABCD"] == ["H100 on-demand (RunPod)", "h100-sxm", "runpod",
+    assert [wb["Options"][f"{col}8"].value for col in "ABCD"] == ["H100 on-demand (RunPod)", "h100-sxm", "runpod",
                                                                   "on_demand"]
 
 
@@ -61,7 +61,7 @@ def test_a_chinese_workbook_renders_a_chinese_proposal(tmp_path):
     pdf = report_workbook(path, tmp_path / "zh.pdf", lang="zh-CN").pdf
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
     flat = "".join(text.split())
-    for chinese in ("华东算力有限公司", "GPU算力", "数据和检查点存储", "训练中处理的token数", "总计[USD]"):
+    for chinese in ("华东算力有限公司", "GPU算力，最终训练", "失败运行与重启", "检查点存储", "训练中处理的token数", "总计[USD]"):
         assert chinese in flat, chinese
     assert "lambda" in flat and "目录ID" not in flat  # the provider in the scope; no unit on catalog names
     assert "xlcompute：" not in text  # the workbook's own remarks are left out of the customer's notes

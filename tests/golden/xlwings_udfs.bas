@@ -417,6 +417,19 @@ failed:
     REQUESTS_FROM_USERS = Err.Description
 End Function
 
+Function RESTART_GPU_HOURS(work_gpu_hours, Optional goodput)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        RESTART_GPU_HOURS = XLPy.CallUDF("xlcompute.udfs", "RESTART_GPU_HOURS", Array(work_gpu_hours, goodput, Nothing), ThisWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        RESTART_GPU_HOURS = XLPy.CallUDF("xlcompute.udfs", "RESTART_GPU_HOURS", Array(work_gpu_hours, goodput, Nothing))
+        Exit Function
+    #End If
+failed:
+    RESTART_GPU_HOURS = Err.Description
+End Function
+
 Function SERVER_PRICE(server, Optional field, Optional currency, Optional exchange_rate)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
@@ -454,6 +467,19 @@ Function SPOT_HOURS(hours, interruptions_per_day, Optional checkpoint_interval_h
     #End If
 failed:
     SPOT_HOURS = Err.Description
+End Function
+
+Function STORAGE_TB_PRICE(storage, Optional currency, Optional exchange_rate)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        STORAGE_TB_PRICE = XLPy.CallUDF("xlcompute.udfs", "STORAGE_TB_PRICE", Array(storage, currency, exchange_rate, Nothing), ThisWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        STORAGE_TB_PRICE = XLPy.CallUDF("xlcompute.udfs", "STORAGE_TB_PRICE", Array(storage, currency, exchange_rate, Nothing))
+        Exit Function
+    #End If
+failed:
+    STORAGE_TB_PRICE = Err.Description
 End Function
 
 Function TOKENS_PER_S(model, gpu, Optional gpus, Optional precision, Optional input_tokens, Optional output_tokens, Optional batch, Optional engine)

@@ -1,4 +1,4 @@
-"""Catalogs of models, accelerators, prices, servers, API prices and grid intensities (CSV files in ``data/``).
+"""Catalogs of models, accelerators, prices, servers, API prices, grid intensities and storage prices (CSV files in ``data/``).
 
 One row per item, each with its source and date. Imports only :mod:`xlcompute.core` and
 the standard library, so it runs in xlwings Lite's Pyodide too. Extra rows, or replacements
@@ -14,11 +14,12 @@ from .models import Model, get_arch, get_model, list_models, model_ids, workbook
 from .prices import PRICES_ENV, Price, get_price, list_prices
 from .release import catalog_date
 from .servers import Server, get_server, list_servers, server_ids
+from .storage import StoragePrice, get_storage_price, list_storage_prices
 from .user_dir import CATALOG_DIR_ENV, catalog_dir, use_catalog_dir
 
 __all__ = [
-    "CATALOG_DIR_ENV", "ApiPrice", "GridIntensity", "Model", "PRICES_ENV", "Price", "Server", "arch_from_config",
+    "CATALOG_DIR_ENV", "ApiPrice", "GridIntensity", "Model", "PRICES_ENV", "Price", "Server", "StoragePrice", "arch_from_config",
     "arch_from_config_file", "catalog_date", "catalog_dir", "get_api_price", "get_arch", "get_gpu", "get_grid_intensity", "get_model",
-    "get_price", "get_server", "gpu_ids", "list_api_prices", "list_gpus", "list_grid_intensities", "list_models",
-    "list_prices", "list_servers", "model_ids", "server_ids", "use_catalog_dir", "workbook_text",
+    "get_price", "get_server", "get_storage_price", "gpu_ids", "list_api_prices", "list_gpus", "list_grid_intensities", "list_models",
+    "list_prices", "list_servers", "list_storage_prices", "model_ids", "server_ids", "use_catalog_dir", "workbook_text",
 ]

@@ -2,8 +2,8 @@
 
 The directory is named by the environment variable ``XLCOMPUTE_CATALOG_DIR`` (or, the same
 thing, :func:`use_catalog_dir`; on the command line ``xlcompute --catalog-dir DIR``). It may
-hold ``models.csv``, ``gpus.csv``, ``prices.csv``, ``servers.csv``, ``api_prices.csv`` and
-``grid_intensity.csv`` with the columns of the shipped files
+hold ``models.csv``, ``gpus.csv``, ``prices.csv``, ``servers.csv``, ``api_prices.csv``,
+``grid_intensity.csv`` and ``storage_prices.csv`` with the columns of the shipped files
 (any subset of the optional ones). Each row is read and checked exactly as a shipped row is:
 
 * a row whose id is new adds an item; a row with a shipped id replaces that row entirely
@@ -30,7 +30,8 @@ from ..core.errors import XlcomputeError
 from ._data import data_columns, read_user_csv
 
 CATALOG_DIR_ENV = "XLCOMPUTE_CATALOG_DIR"
-CATALOG_FILES = ("models.csv", "gpus.csv", "prices.csv", "servers.csv", "api_prices.csv", "grid_intensity.csv")
+CATALOG_FILES = ("models.csv", "gpus.csv", "prices.csv", "servers.csv", "api_prices.csv", "grid_intensity.csv",
+                 "storage_prices.csv")
 
 FileKey = tuple[str, int, int]  # path, modification time [ns], size [bytes]
 
@@ -46,10 +47,11 @@ def use_catalog_dir(path: str | os.PathLike[str] | None) -> str | None:
         return previous
     os.environ[CATALOG_DIR_ENV] = str(Path(path).expanduser())
     try:
-        from . import api_prices, gpus, grid, models, prices, servers  # noqa: PLC0415 - they import this module
+        from . import api_prices, gpus, grid, models, prices, servers, storage  # noqa: PLC0415 - they import this module
 
         models.list_models(), gpus.list_gpus(), prices.list_prices()
         servers.list_servers(), api_prices.list_api_prices(), grid.list_grid_intensities()
+        storage.list_storage_prices()
     except BaseException:
         if previous is None:
             os.environ.pop(CATALOG_DIR_ENV, None)

@@ -1,11 +1,12 @@
-"""``xlcompute servers``, ``xlcompute api-prices`` and ``xlcompute regions``: the rent-or-buy catalogs."""
+"""``xlcompute servers``, ``xlcompute api-prices``, ``xlcompute regions`` and ``xlcompute storages``: the rent-or-buy
+and program catalogs."""
 
 from __future__ import annotations
 
 import click
 
 from . import main
-from ..catalog import list_api_prices, list_grid_intensities, list_servers
+from ..catalog import list_api_prices, list_grid_intensities, list_servers, list_storage_prices
 from .catalog_commands import _echo_json, _mark, _table
 
 
@@ -49,3 +50,16 @@ def regions_command(as_json: bool) -> None:
     rows = [(g.id, g.location, f"{g.kg_co2e_per_kwh:.4f}", g.year or "-", g.date, _mark(g.origin)) for g in regions]
     click.echo(_table(["id", "location", "kg CO2e/kWh", "year", "date", ""], rows))
     click.echo(f"\n{len(regions)} regions.")
+
+
+@main.command("storages")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def storages_command(as_json: bool) -> None:
+    """List object storage list prices per TB-month (STORAGE_TB_PRICE)."""
+    prices = list_storage_prices()
+    if as_json:
+        _echo_json([p.to_dict() for p in prices])
+        return
+    rows = [(p.id, p.provider, p.region, f"{p.usd_per_tb_month:g}", p.date, _mark(p.origin)) for p in prices]
+    click.echo(_table(["id", "provider", "region", "usd/TB-month", "date", ""], rows))
+    click.echo(f"\n{len(prices)} storage prices. Sources and conversions: --json, or docs/catalog.md.")

@@ -18,8 +18,9 @@ from .outputs import report_targets
 
 
 @main.command()
-@click.option("--kind", type=click.Choice(["training", "inference", "both", "ownership"]), default="training",
-              show_default=True, help="What the quote covers (ownership: buy GPU servers or rent the GPUs).")
+@click.option("--kind", type=click.Choice(["training", "inference", "serving", "both", "ownership"]), default="training",
+              show_default=True, help="What the quote covers (serving = inference; ownership: buy GPU servers or rent "
+                                      "the GPUs).")
 @click.option("--customer", help="Customer the quote is addressed to [default: a placeholder that `check` flags].")
 @click.option("--number", "quote_number", help="Quote number [default: Q-YYYYMMDD-XXXX, today and 4 random hex digits].")
 @click.option("--currency", default="USD", show_default=True,
@@ -29,14 +30,19 @@ from .outputs import report_targets
 @click.option("--rate-source", help="Where the exchange rate comes from (e.g. ECB euro reference rate).")
 @click.option("--lang", type=click.Choice(list(LANGUAGES)), default=DEFAULT_LANGUAGE, show_default=True,
               help="Language of the workbook's labels, units and notes (names and formulas stay as they are).")
+@click.option("--option", "options", multiple=True, metavar="GPU:PROVIDER:PRICING[:GPUS_PER_NODE]",
+              help="A serving option to compare (repeat it; any number): catalog GPU, provider and pricing, and the "
+                   "GPUs the provider rents together [default: the catalog instance's]. Default: three examples.")
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 @click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
 def new(kind: str, customer: str | None, quote_number: str | None, currency: str, exchange_rate: float | None,
-        rate_date: datetime | None, rate_source: str | None, lang: str, force: bool, output: Path) -> None:
+        rate_date: datetime | None, rate_source: str | None, lang: str, options: tuple[str, ...], force: bool,
+        output: Path) -> None:
     """Write a starter scenario workbook OUTPUT.xlsx (inputs, estimate, quote), dated today."""
     import re  # noqa: PLC0415
 
     from ..workbook.generate import Currency, write_workbook  # noqa: PLC0415
+    from ..workbook.options_sheet import parse_option  # noqa: PLC0415
     from ..workbook.quote_checks import PLACEHOLDER_CUSTOMER, new_quote_number  # noqa: PLC0415
 
     if output.suffix.lower() != ".xlsx":
@@ -50,10 +56,12 @@ def new(kind: str, customer: str | None, quote_number: str | None, currency: str
     if exchange_rate is not None and not exchange_rate > 0:
         raise XlcomputeError(f"--exchange-rate: expected a positive number of {code} per USD, found {exchange_rate:g}.",
                              argument="exchange_rate")
+    kind = "inference" if kind == "serving" else kind
+    compared = tuple(parse_option(text) for text in options) or None
     today = datetime.now().date()
     number = quote_number or new_quote_number(today)
     write_workbook(output, kind, quote_date=today, quote_number=number, customer=customer or PLACEHOLDER_CUSTOMER,
-                   currency=Currency(code, exchange_rate, rate_date, rate_source), lang=lang)
+                   currency=Currency(code, exchange_rate, rate_date, rate_source), lang=lang, compared=compared)
     click.echo(f"Wrote {output} ({kind}, quote {number} dated {today.isoformat()}, in {code}). Edit the orange input "
                f"cells on the Inputs and Quote sheets, then run: xlcompute report {output}")
     if code != "USD" and None in (exchange_rate, rate_date, rate_source):

@@ -49,6 +49,27 @@ def program_gpu_hours(final_run_gpu_hours: float, experiments_multiple: float = 
 
 
 @formula(
+    title="GPU-hours lost to failures and restarts",
+    equation="H_lost = W · (1 − g) / g",
+    result=("H_lost", "GPU-hours", "GPU-hours reserved on top of the work for the time failures and restarts take"),
+    terms={
+        "work_gpu_hours": ("W", "GPU-hours", "GPU-hours of work that advances training (runs, experiments, evaluation)"),
+        "goodput": ("g", "-", "share of reserved time that advances training"),
+    },
+    reference="Llama Team 2024, arXiv:2407.21783, §3.3.4 (466 interruptions in 54 days; >90% effective "
+              "training time on 16,384 H100s)",
+    assumptions="Time lost is billed like the work; W / g is reserved in all (PROGRAM_GPU_HOURS with the "
+                "work as its final run).",
+)
+def restart_gpu_hours(work_gpu_hours: float, goodput: float = 1.0) -> float:
+    """GPU-hours lost to failures and restarts H_lost = W·(1 − g)/g [GPU-hours] for ``work_gpu_hours``
+    W of work at ``goodput`` g [-] (1 = nothing lost; Meta's Llama 3 run: above 0.9)."""
+    check_number("work_gpu_hours", work_gpu_hours)
+    check_number("goodput", goodput, minimum=0.0, strict=True, maximum=1.0)
+    return work_gpu_hours * (1.0 - goodput) / goodput
+
+
+@formula(
     title="Checkpoint storage",
     equation="S = P · b · n / 10¹²",
     result=("S", "TB", "storage for the checkpoints kept"),

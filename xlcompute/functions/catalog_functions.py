@@ -1,4 +1,4 @@
-"""Excel functions that read the catalogs: parameter counts, model facts, GPU specs, prices, version."""
+"""Excel functions that read the catalogs: parameter counts, model facts, GPU specs, GPU and storage prices, version."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from .. import __version__
 from ..core.errors import XlcomputeError, check_choice, unknown_id
-from ..scenario.setups import in_currency, price_per_gpu_hour, resolve_gpu, resolve_model
+from ..scenario.setups import in_currency, price_per_gpu_hour, resolve_gpu, resolve_model, storage_price_per_tb_month
 from .arguments import CURRENCY, EXCHANGE_RATE, GPU, PRICING, PROVIDER
 from .spec import Argument, excel_function
 
@@ -100,6 +100,16 @@ def gpu_price(gpu, provider=None, pricing="on_demand", currency=None, exchange_r
     """Price of one GPU-hour from the price catalog (or the file named by XLCOMPUTE_PRICES), in USD or
     converted at the exchange rate given."""
     return in_currency(price_per_gpu_hour(resolve_gpu(gpu), None, provider, pricing), currency, exchange_rate)
+
+
+@excel_function("STORAGE_TB_PRICE", [
+    Argument("storage", "Object storage: catalog id or alias, e.g. gcs-standard-us-central1 or gcp. Cell or range."),
+    CURRENCY, EXCHANGE_RATE,
+])
+def storage_tb_price(storage, currency=None, exchange_rate=None):
+    """List price of one TB-month of object storage (10^12 bytes) from the storage catalog, in USD or
+    converted at the exchange rate given."""
+    return in_currency(storage_price_per_tb_month(storage), currency, exchange_rate)
 
 
 @excel_function("XLCOMPUTE_VERSION", [], returns="text")

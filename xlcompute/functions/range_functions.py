@@ -64,6 +64,17 @@ def program_gpu_hours(final_run_gpu_hours, experiments_multiple=0.0, evaluation_
     return program.program_gpu_hours(final_run_gpu_hours, experiments_multiple, evaluation_share, goodput)
 
 
+@excel_function("RESTART_GPU_HOURS", [
+    Argument("work_gpu_hours", "GPU-hours of work that advances training (final run, experiments, evaluation). Cell "
+                               "or range.", "GPU-hours"),
+    Argument("goodput", "Share of reserved time that advances training [optional, default 1; Meta's Llama 3 run: "
+                        "above 0.9].", "-"),
+], vectorised=True)
+def restart_gpu_hours(work_gpu_hours, goodput=1.0):
+    """GPU-hours lost to failures and restarts [GPU-hours] = work x (1 - goodput) / goodput."""
+    return program.restart_gpu_hours(work_gpu_hours, goodput)
+
+
 @excel_function("CHECKPOINT_TB", [
     Argument("model", "Model: catalog id or a parameter count. Cell or range.", "", ("params",)),
     Argument("checkpoints_kept", "Checkpoints kept at once [optional, default 1].", "-"),

@@ -22,6 +22,7 @@ from typing import Any
 from ..core.errors import XlcomputeError
 from ..core.money import cents, exact
 from ..locale import LANGUAGES, N_, translations
+from ..workbook.contract import DEMAND_BASIS_INPUTS
 
 AUDIENCES = ("customer", "internal")
 DEFAULT_AUDIENCE = "customer"
@@ -148,11 +149,16 @@ def _catalog_id_units() -> frozenset[str]:
 
 
 def customer_inputs(inputs: list[dict[str, Any]], names: dict[str, str]) -> list[dict[str, Any]]:
-    """The workload inputs a customer sees (cost rates and prices left out), catalog ids shown
-    by their catalog names (``names``: id -> name)."""
+    """The workload inputs a customer sees (cost rates and prices left out, and the inputs of the
+    demand bases DEMAND_BASIS did not choose), catalog ids shown by their catalog names (``names``:
+    id -> name)."""
+    basis = next((str(row["value"]).strip().lower() for row in inputs if row.get("name") == "DEMAND_BASIS"), None)
+    unused = {name for key, names_of in DEMAND_BASIS_INPUTS.items() if basis and key != basis for name in names_of}
     out = []
     for row in inputs:
         if _COST_INPUT.search(row.get("name") or "") or "GPU_PRICE(" in (row.get("formula") or "").upper():
+            continue
+        if row.get("name") in unused:
             continue
         value = row["value"]
         if str(row.get("unit") or "").strip() in _catalog_id_units():

@@ -3,7 +3,9 @@
 Read from the workbook's Options table (:mod:`~xlcompute.workbook.options_sheet`): each option's
 GPU, provider, pricing, GPUs, replicas, speed, monthly and term cost and whether it meets the
 service level, the recommended option (the named cell RECOMMENDED) and the targets it was chosen
-against (TTFT_TARGET_MS, TPOT_TARGET_MS). Nothing is recomputed here but the customer's sell
+against (TTFT_TARGET_MS, TPOT_TARGET_MS); a spot row's interruptions a day and the allowance they
+add (SPOT_RESTART_MINUTES lost each), which its monthly cost includes. Every row of the table is
+read, however many the customer kept or added. Nothing is recomputed here but the customer's sell
 prices: each cost times the workbook's margin factor (1 + MARGIN) and (1 - DISCOUNT), to the
 cent, the way its price table applies them; the customer never sees a supplier price per GPU-hour.
 """
@@ -69,15 +71,18 @@ def options_context(ev: Evaluation, internal: bool, names: dict[str, str] | None
         name = get("Option", row)
         if name in (None, ""):
             continue
-        pricing = str(get("Pricing", row) or "")
+        pricing, gpu = str(get("Pricing", row) or ""), str(get("GPU", row) or "")
         ttft, tpot = _number(get("TTFT [ms]", row)), _number(get("TPOT [ms]", row))
         rows.append({
-            "name": str(name), "gpu": str(get("GPU", row) or "") if internal else (names or {}).get(str(get("GPU", row)), str(get("GPU", row) or "")), "provider": str(get("Provider", row) or ""),
+            "name": str(name), "gpu": gpu if internal else (names or {}).get(gpu, gpu),
+            "provider": str(get("Provider", row) or ""),
             "pricing": PRICING_WORDS.get(pricing, pricing), "pricing_known": pricing in PRICING_WORDS,
             "gpus": _number(get("GPUs", row)), "replicas": _number(get("Replicas", row)),
             "tokens_per_s": _number(get("Tokens/s per replica", row)), "ttft_ms": ttft, "tpot_ms": tpot,
             "price_per_gpu_hour": _number(get("Price per GPU-hour", row)) if internal else None,
             "monthly": amount(get("Monthly cost", row)), "term_total": amount(get("Term total", row)),
+            "interruptions_per_day": _number(get("Interruptions per day", row)),
+            "allowance": _number(get("Interruption allowance", row)),
             "meets": get("Meets SLA", row) is True,
             "misses": _misses(ttft, tpot, ttft_target, tpot_target),
             "recommended": recommended is not None and str(name) == recommended,
@@ -87,7 +92,9 @@ def options_context(ev: Evaluation, internal: bool, names: dict[str, str] | None
     cheaper = [r for r in rows if chosen is not None and not r["meets"] and r["monthly"] is not None
                and chosen["monthly"] is not None and r["monthly"] < chosen["monthly"]]
     return {"rows": rows, "recommended": chosen, "cheaper_failing": cheaper, "ttft_target": ttft_target,
-            "tpot_target": tpot_target, "sell": not internal}
+            "tpot_target": tpot_target, "sell": not internal,
+            "interrupted": [r for r in rows if r["allowance"] and r["interruptions_per_day"]],
+            "restart_minutes": _number(ev.value("SPOT_RESTART_MINUTES"))}
 
 
 def option_cell_labels(ev: Evaluation) -> dict[str, str]:

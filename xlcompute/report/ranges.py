@@ -20,13 +20,15 @@ the remainder cents on the first months, so the months add up exactly.
 from __future__ import annotations
 
 import math
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Callable
 
-from ..core.money import cents, exact
+from ..core import program
+from ..core.money import CENT, cents, exact
 from ..functions import REGISTRY
 from ..locale import N_
 from ..workbook.evaluate import Evaluation
+from ..workbook.program_lines import TRAINING_QUANTITIES
 from ..workbook.quote_checks import line_items
 from .formatting import number
 
@@ -115,22 +117,45 @@ def _price_span(ev: Evaluation, price_name: str) -> tuple[float, float] | None:
     return (min(prices), max(prices)) if len(prices) >= 2 else None
 
 
+def _whole_round(value: Any) -> Decimal:
+    """Excel's ROUND(value, 0): halves away from zero, on the decimal the number stands for."""
+    return exact(value).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+
+
+def _quoted_line(ev: Evaluation, quantity: str) -> Decimal | None:
+    """The printed amount of the line whose quantity formula is ``quantity``, None when none is."""
+    for item in line_items(ev):
+        formula = ev.formulas.get((item.sheet, item.cells["Quantity"]), "")
+        if formula.replace(" ", "").upper() == quantity.upper() and _number(item.values.get("Amount")):
+            return cents(item.values["Amount"])
+    return None
+
+
 def _training_model(ev: Evaluation) -> Callable[..., Decimal] | None:
     names = ("TRAIN_TOKENS", "MFU", "NUM_GPUS", "CONTINGENCY", "GPU_HOUR_PRICE", "STORAGE_TB", "STORAGE_PRICE",
-             "SUBTOTAL")
+             "SUBTOTAL", "EXPERIMENTS_MULTIPLE", "EVALUATION_SHARE", "GOODPUT", "CHECKPOINT_STORAGE_TB")
     flops_call, hours_call = _call(ev, "TRAIN_FLOPS", "TOTAL_FLOPS"), _call(ev, "TRAIN_GPU_HOURS", "GPU_HOURS")
-    gpu_line, storage_line = _line_amount(ev, "BILLED_GPU_HOURS"), _line_amount(ev, "STORAGE_MONTHS")
-    if None in (flops_call, hours_call, gpu_line, storage_line) or not all(_number(ev.value(n)) for n in names):
+    quoted = [_quoted_line(ev, q) for q in ("=BILLED_GPU_HOURS", "=STORAGE_TB*STORAGE_MONTHS", *TRAINING_QUANTITIES)]
+    if None in (flops_call, hours_call, *quoted) or not all(_number(ev.value(n)) for n in names):
         return None
     v = {n: ev.value(n) for n in names}
+    m, e, g = v["EXPERIMENTS_MULTIPLE"], v["EVALUATION_SHARE"], v["GOODPUT"]
 
     def total(tokens=v["TRAIN_TOKENS"], mfu=v["MFU"], price=v["GPU_HOUR_PRICE"], contingency=v["CONTINGENCY"]):
+        # The generated quote's lines (workbook.program_lines): whole reserved days, then the program's GPU-hours.
         flops = vary(flops_call, tokens=tokens)
         hours = vary(hours_call, flops=flops, mfu=mfu)
-        days = _whole(hours / v["NUM_GPUS"] / 24 * (1 + contingency))
-        gpu = cents(exact(v["NUM_GPUS"] * days * 24) * exact(price))
-        storage = cents(exact(v["STORAGE_TB"]) * max(1, _whole(days / 30)) * exact(v["STORAGE_PRICE"]))
-        return _total(ev, exact(v["SUBTOTAL"]) - gpu_line - storage_line + gpu + storage)
+        days = _whole(hours / v["NUM_GPUS"] / 24)
+        billed = v["NUM_GPUS"] * days * 24
+        months = max(1, _whole(days / 30))
+        gpu_hours = (billed, _whole_round(billed * m), _whole_round(billed * e),
+                     _whole_round(program.restart_gpu_hours(billed * (1 + m + e), g)),
+                     _whole_round(contingency * program.program_gpu_hours(billed, m, e, g)))
+        checkpoints = exact(v["CHECKPOINT_STORAGE_TB"] * months).quantize(CENT, rounding=ROUND_HALF_UP)
+        amounts = [cents(exact(q) * exact(price)) for q in gpu_hours]
+        amounts += [cents(exact(v["STORAGE_TB"]) * months * exact(v["STORAGE_PRICE"])),
+                    cents(checkpoints * exact(v["STORAGE_PRICE"]))]
+        return _total(ev, exact(v["SUBTOTAL"]) - sum(quoted) + sum(amounts))
     return total
 
 
@@ -138,8 +163,10 @@ def _serving_model(ev: Evaluation) -> Callable[..., Decimal] | None:
     names = ("REQUESTS_PER_S", "OUTPUT_TOKENS", "BATCH", "GPUS_PER_REPLICA", "TERM_MONTHS", "HOURS_PER_MONTH",
              "SERVE_GPU_HOUR_PRICE", "SUBTOTAL")
     # Demand in business terms (headroom, N+1 spares, whole rental units), where the quote has them.
-    headroom, spares, unit = (ev.value(n) if _number(ev.value(n)) else d
-                              for n, d in (("HEADROOM", 0.0), ("SPARE_REPLICAS", 0.0), ("SERVE_GPUS_PER_NODE", 1.0)))
+    headroom, spares, unit, allowance = (
+        ev.value(n) if _number(ev.value(n)) else d for n, d in (
+            ("HEADROOM", 0.0), ("SPARE_REPLICAS", 0.0), ("SERVE_GPUS_PER_NODE", 1.0),
+            ("SERVE_INTERRUPTION_ALLOWANCE", 0.0)))
     speed_call, gpus_call = _call(ev, "TOKENS_PER_S", "REPLICA_TOKENS_PER_S"), _call(ev, "GPUS_NEEDED", "GPUS_PER_REPLICA")
     gpu_line = _line_amount(ev, "GPU_COUNT")
     if None in (speed_call, gpus_call, gpu_line) or not all(_number(ev.value(n)) for n in names):
@@ -151,7 +178,7 @@ def _serving_model(ev: Evaluation) -> Callable[..., Decimal] | None:
         tokens_per_s = vary(speed_call, gpus=per_replica, batch=batch)
         replicas = _whole(requests * v["OUTPUT_TOKENS"] / (tokens_per_s * speed * (1 - headroom))) + spares
         gpus = _whole(replicas * per_replica / unit) * unit
-        hours = exact(gpus * v["TERM_MONTHS"] * v["HOURS_PER_MONTH"])
+        hours = exact(_whole(gpus * v["HOURS_PER_MONTH"] * (1 + allowance)) * v["TERM_MONTHS"])  # a spot allowance
         return _total(ev, exact(v["SUBTOTAL"]) - gpu_line + cents(hours * exact(price)))
     return total
 

@@ -231,6 +231,14 @@ def grid_intensity(region: Any) -> float:
     return found.kg_co2e_per_kwh
 
 
+def storage_price_per_tb_month(storage: Any) -> float:
+    """The catalog's object storage list price of ``storage`` [USD per TB-month]."""
+    found = catalog.get_storage_price(storage)
+    _note(Resolved("storage_price", found.usd_per_tb_month, f"{found.id} ({found.service}, {found.region}): "
+                                                            f"{found.source}", found.date))
+    return found.usd_per_tb_month
+
+
 # --------------------------------------------------------------------------------------------
 # Training
 # --------------------------------------------------------------------------------------------
@@ -338,4 +346,4 @@ def serving_setup(model: Any, gpu: Any, precision: Any = "bf16", kv_precision: A
 __all__ = ["PRECISIONS", "Resolved", "ServingSetup", "TrainingSetup", "api_price_per_mtok", "engine_for", "grid_intensity", "in_currency",
            "is_moe", "is_number", "kv_precision_for", "params_of", "price_per_gpu_hour", "recording", "resolve_arch",
            "resolve_gpu", "resolve_model", "resolve_server", "serving_efficiency", "serving_setup",
-           "training_attention_share", "training_mfu_for", "training_setup", "workbook_text"]
+           "storage_price_per_tb_month", "training_attention_share", "training_mfu_for", "training_setup", "workbook_text"]

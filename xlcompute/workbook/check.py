@@ -131,7 +131,8 @@ def _issue(specs: list[c.NamedCell], error: WorkbookError) -> CellIssue:
 def _read_input(wb: Any, spec: c.NamedCell, file: str) -> None:
     """Read one named input with :func:`read_number`/:func:`read_text`; raise WorkbookError if bad."""
     if spec.kind == "text":
-        read_text(wb, spec.name, file=file, label=spec.description, max_length=spec.max_length)
+        read_text(wb, spec.name, file=file, label=spec.description, max_length=spec.max_length,
+                  choices=spec.choices or None)
         return
     read_number(wb, spec.name, file=file, label=spec.description, minimum=spec.minimum, strict=spec.strict,
                 maximum=spec.maximum, integer=spec.integer)

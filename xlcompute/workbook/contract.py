@@ -58,6 +58,7 @@ class NamedCell:
     strict: bool = True
     integer: bool = False
     max_length: int = 255
+    choices: tuple[str, ...] = ()  # the texts a "text" input may hold (any when empty)
 
 
 #: Named cells of the Quote sheet: metadata, pricing terms and totals.
@@ -110,6 +111,15 @@ MAX_LINE_ITEMS = 1_000
 MAX_LINE_ITEM_TEXT = 1_000
 
 
+#: What a serving quote's demand may be stated in (DEMAND_BASIS): daily users x requests a day
+#: (PEAK_REQUESTS_PER_S), users at once (REQUESTS_FROM_USERS) or tokens a month (REQUESTS_FROM_TOKENS).
+DEMAND_BASES = ("daily_users", "concurrent_users", "tokens_per_month")
+#: The inputs each demand basis reads (a customer's proposal leaves out those of the other bases).
+DEMAND_BASIS_INPUTS = {"daily_users": ("DAILY_ACTIVE_USERS", "REQUESTS_PER_USER_PER_DAY"),
+                       "concurrent_users": ("CONCURRENT_USERS", "THINK_TIME_S", "RESPONSE_TIME_S"),
+                       "tokens_per_month": ("TOKENS_PER_MONTH",)}
+
+
 def _text(name: str, description: str) -> NamedCell:
     return NamedCell(name, INPUTS_SHEET, "text", description)
 
@@ -159,6 +169,15 @@ INPUT_NAMES = (
     _number("TERM_MONTHS", "contract term [months]", 0, 1200),
     _number("HOURS_PER_MONTH", "hours per month", 0, 744),
     _number("SUPPORT_RATE", "support rate per month", 0, 1e8, strict=False),
+    _number("SPOT_INTERRUPTIONS_PER_DAY", "interruptions of spot capacity per GPU-day", 0, 100, strict=False),
+    _number("SERVE_INTERRUPTIONS_PER_DAY", "interruptions of the quoted capacity per GPU-day", 0, 100, strict=False),
+    _number("SPOT_RESTART_MINUTES", "capacity lost per interruption [minutes]", 0, 1440, strict=False),
+    NamedCell("DEMAND_BASIS", INPUTS_SHEET, "text", "what the serving demand is stated in", choices=DEMAND_BASES),
+    _number("CONCURRENT_USERS", "users active at once", 0, 1e10, strict=False),
+    _number("THINK_TIME_S", "think time between an answer and the next request [s]", 0, 1e6, strict=False),
+    _number("TOKENS_PER_MONTH", "prompt and output tokens a month", 0, MAX_TOKENS, strict=False),
+    _number("RESPONSE_TIME_S", "time to answer one request [s]", 0, 1e6, strict=False),
+    _text("STORAGE_SERVICE", "catalog id of the object storage"),
 )
 
 #: Named cells of the Estimate sheet that the proposal's summary shows.

@@ -151,6 +151,8 @@ CALLS: tuple[tuple[str, str, str], ...] = (
      "the program: half a run of experiments, 5% evaluation, 90% goodput"),
     ("=CHECKPOINT_TB(Model,3)", "TB", "three checkpoints with Adam states"),
     ("=SPOT_HOURS(1000,2)", "h", "1,000 h of work on spot capacity interrupted twice a day"),
+    ("=RESTART_GPU_HOURS(1000,0.9)", "GPU-hours", "GPU-hours failures and restarts add to 1,000 at 90% goodput"),
+    ('=STORAGE_TB_PRICE("gcp")', "per TB-month", "object storage list price (catalog, dated)"),
 )
 
 #: Arrays sheet: scenario inputs (model size, tokens) for the column example.

@@ -29,6 +29,7 @@ from ..locale import DEFAULT_LANGUAGE, check_language
 from . import contract as c
 from . import options_sheet as options
 from . import ownership_scenario as ownership
+from . import program_lines as program
 from . import range_block
 from .print_setup import setup_workbook
 from .recalc import store_cached_values
@@ -59,6 +60,7 @@ class LineItem:
     quantity: str  # a formula or constant
     unit: str
     unit_price: object
+    number_format: str = "#,##0"  # of the quantity
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ class Scenario:
     customer: str
     extra_choices: Callable[[], dict[str, list[str]]] | None = None  # dropdown lists only this kind uses
     extra_sheets: tuple[Callable[[Workbook], None], ...] = ()  # sheets added after the Quote sheet
+    compares_options: bool = False  # an Options sheet (:mod:`.options_sheet`) after those
     ranges: range_block.RangeSpec | None = None  # Estimate rows and Quote block of TOTAL_LOW/TOTAL_HIGH
 
 
@@ -112,9 +115,12 @@ TRAINING_INPUTS = (
     Row("GPU price", "GPU_HOUR_PRICE", "=ROUND(GPU_PRICE(GPU,PROVIDER,PRICING,CURRENCY,EXCHANGE_RATE),4)",
         "per GPU-hour", PRICE, "Catalog list price (USD) in the quote's currency, to 4 decimals; type a contracted "
                                "price over it"),
-    Row("Contingency", "CONTINGENCY", 0.10, "fraction", PCT, "Extra GPU-hours for restarts and evaluation"),
-    Row("Storage", "STORAGE_TB", 200, "TB", INT, "Dataset and checkpoint storage"),
-    Row("Storage price", "STORAGE_PRICE", 20.0, "per TB-month", MONEY, "Object storage price"),
+    Row("Contingency", "CONTINGENCY", 0.05, "fraction", PCT, "Reserve for the unforeseen, on the program's GPU-hours "
+        "(a line of its own)"),
+    Row("Storage", "STORAGE_TB", 200, "TB", INT, "Dataset storage (checkpoints are a line of their own)"),
+    Row("Storage price", "STORAGE_PRICE", program.STORAGE_PRICE, "per TB-month", PRICE,
+        "Catalog list price (USD) of the object storage, in the quote's currency, to 4 decimals; type a contracted "
+        "price over it"),
     Row("Engineering days", "ENGINEERING_DAYS", 15, "days", INT, "Setup, monitoring and hand-over"),
     Row("Engineering day rate", "ENGINEERING_RATE", 1200.0, "per day", MONEY, "Day rate of an ML engineer"),
 )
@@ -126,8 +132,8 @@ TRAINING_ESTIMATE = (
     Row("GPU-hours", "GPU_HOURS", "=TRAIN_GPU_HOURS(TOTAL_FLOPS,GPU,MFU,PRECISION)", "GPU-hours", INT,
         "xlcompute: compute / (peak FLOP/s · MFU)"),
     Row("Wall-clock time", "TRAIN_TIME_DAYS", "=GPU_HOURS/NUM_GPUS/24", "days", DEC1, "GPU-hours spread over the cluster"),
-    Row("Reserved days", "RESERVED_DAYS", "=ROUNDUP(TRAIN_TIME_DAYS*(1+CONTINGENCY),0)", "days", INT,
-        "Wall-clock time plus contingency, in whole days"),
+    Row("Reserved days", "RESERVED_DAYS", "=ROUNDUP(TRAIN_TIME_DAYS,0)", "days", INT,
+        "The final run's wall-clock time in whole days (restarts and contingency are lines of their own)"),
     Row("Billed GPU-hours", "BILLED_GPU_HOURS", "=NUM_GPUS*RESERVED_DAYS*24", "GPU-hours", INT,
         "The reservation billed: GPUs × reserved days × 24 h"),
     Row("GPUs", "GPU_COUNT", "=NUM_GPUS", "GPUs", INT, "Shown on the cover"),
@@ -135,10 +141,14 @@ TRAINING_ESTIMATE = (
     Row("Storage months", "STORAGE_MONTHS", "=MAX(1,ROUNDUP(DURATION_DAYS/30,0))", "months", INT, "Whole months"),
 )
 
+#: The program's budget: the final run, the program's other GPU lines, storage, engineering, contingency.
 TRAINING_LINE_ITEMS = (
-    LineItem("GPU compute", "=BILLED_GPU_HOURS", "GPU-hour", "=GPU_HOUR_PRICE"),
-    LineItem("Storage for data and checkpoints", "=STORAGE_TB*STORAGE_MONTHS", "TB-month", "=STORAGE_PRICE"),
-    LineItem("Engineering and monitoring", "=ENGINEERING_DAYS", "day", "=ENGINEERING_RATE"),
+    (LineItem("GPU compute, final run", "=BILLED_GPU_HOURS", "GPU-hour", "=GPU_HOUR_PRICE"),)
+    + tuple(LineItem(*line) for line in program.GPU_LINES)
+    + (LineItem("Storage for data", "=STORAGE_TB*STORAGE_MONTHS", "TB-month", "=STORAGE_PRICE"),
+       LineItem(*program.CHECKPOINT_LINE),
+       LineItem("Engineering and monitoring", "=ENGINEERING_DAYS", "day", "=ENGINEERING_RATE"),
+       LineItem(*program.CONTINGENCY_LINE))
 )
 
 INFERENCE_INPUTS = (
@@ -170,6 +180,24 @@ INFERENCE_INPUTS = (
     Row("TPOT target", "TPOT_TARGET_MS", 50, "ms", INT, "Longest acceptable time per output token"),
     Row("Serving pricing", "SERVE_PRICING", options.recommended("Pricing"), "",
         note="Pricing of the recommended option"),
+    Row("Spot interruptions per day", "SPOT_INTERRUPTIONS_PER_DAY", 1.0, "per GPU-day", DEC2,
+        "Options priced spot: times a day the provider takes a GPU back (example, a high end: Google Cloud stops "
+        "preemptible VMs after 24 h at most; AWS's Spot Instance Advisor reports <5% to >20% interrupted a month)"),
+    Row("Restart after an interruption", "SPOT_RESTART_MINUTES", 15, "minutes", INT,
+        "Capacity lost per interruption: provisioning a replacement and loading the model (example; AWS warns "
+        "2 minutes ahead); measure your own"),
+    Row("Serving interruptions per day", "SERVE_INTERRUPTIONS_PER_DAY", options.recommended("Interruptions per day"),
+        "per GPU-day", DEC2, "Interruptions of the recommended option (0 unless spot)"),
+    Row("Demand basis", "DEMAND_BASIS", "daily_users", "", note="What the demand is stated in: daily_users (users × "
+        "requests a day), concurrent_users (users at once) or tokens_per_month", choices="demand_bases"),
+    Row("Concurrent users", "CONCURRENT_USERS", 1000, "users", INT, "With concurrent_users: users active at once "
+        "(example)"),
+    Row("Think time", "THINK_TIME_S", 30, "s", INT, "With concurrent_users: seconds a user reads and types between "
+        "an answer and the next request (example)"),
+    Row("Response time", "RESPONSE_TIME_S", "=(TTFT_TARGET_MS+OUTPUT_TOKENS*TPOT_TARGET_MS)/1000", "s", DEC2,
+        "With concurrent_users: time to answer a request at the targets (first token + output tokens × TPOT)"),
+    Row("Tokens per month", "TOKENS_PER_MONTH", 3.942e10, "tokens/month", SCI, "With tokens_per_month: prompt and "
+        "output tokens a month (example: the daily users' volume)"),
 )
 
 INFERENCE_ESTIMATE = (
@@ -191,10 +219,17 @@ INFERENCE_ESTIMATE = (
     Row("Duration", "DURATION_DAYS", "=ROUND(TERM_MONTHS*HOURS_PER_MONTH/24,0)", "days", INT, "Shown on the cover"),
 ) + (
     Row("Peak request rate", "REQUESTS_PER_S",
-        "=PEAK_REQUESTS_PER_S(DAILY_ACTIVE_USERS,REQUESTS_PER_USER_PER_DAY,PEAK_TO_AVERAGE)", "requests/s", DEC1,
-        "xlcompute: daily users × requests per user / 86,400 s × peak-to-average"),
+        '=IF(DEMAND_BASIS="concurrent_users",REQUESTS_FROM_USERS(CONCURRENT_USERS,THINK_TIME_S,RESPONSE_TIME_S),'
+        'IF(DEMAND_BASIS="tokens_per_month",'
+        'REQUESTS_FROM_TOKENS(TOKENS_PER_MONTH,SEQUENCE_TOKENS,PEAK_TO_AVERAGE,HOURS_PER_MONTH),'
+        'PEAK_REQUESTS_PER_S(DAILY_ACTIVE_USERS,REQUESTS_PER_USER_PER_DAY,PEAK_TO_AVERAGE)))', "requests/s", DEC1,
+        "xlcompute: by DEMAND_BASIS, daily users × requests / 86,400 s × peak-to-average; users at once / (think + "
+        "response time); or tokens a month / (tokens per request × hours × 3,600 s) × peak-to-average"),
     Row("GPUs per rental unit", "SERVE_GPUS_PER_NODE", options.recommended("GPUs per node"), "GPUs", INT,
         "GPUs the recommended option's provider rents together (a node)"),
+    Row("Interruption allowance", "SERVE_INTERRUPTION_ALLOWANCE",
+        "=SPOT_HOURS(1,SERVE_INTERRUPTIONS_PER_DAY,0,SPOT_RESTART_MINUTES/60)-1", "of GPU-hours", "0.00%",
+        "xlcompute: hours lost restarting after interruptions, billed on top (Young 1974); 0 unless spot"),
     Row("Time to first token", "SERVE_TTFT_MS",
         "=TTFT_MS(SERVE_MODEL,SERVE_GPU,GPUS_PER_REPLICA,WEIGHT_PRECISION,PROMPT_TOKENS)", "ms", INT,
         "xlcompute: prefill of one prompt"),
@@ -204,12 +239,15 @@ INFERENCE_ESTIMATE = (
 )
 #: Unit prices of a serving quote: what a month, a user and a million tokens cost the customer.
 SERVING_UNIT_PRICES = (
-    Row("Quote per user", "PRICE_PER_USER", "=ROUND(COST_PER_USER(QUOTE_MONTHLY_COST,DAILY_ACTIVE_USERS),4)",
-        "per user-month", PRICE, "xlcompute: the quote per month / daily active users"),
+    Row("Quote per user", "PRICE_PER_USER",
+        '=IF(DEMAND_BASIS="tokens_per_month","",ROUND(COST_PER_USER(QUOTE_MONTHLY_COST,'
+        'IF(DEMAND_BASIS="concurrent_users",CONCURRENT_USERS,DAILY_ACTIVE_USERS)),4))',
+        "per user-month", PRICE, "xlcompute: the quote per month / the users of the demand basis (daily active "
+        "users, or users at once); blank for a token volume"),
 )
 
 INFERENCE_LINE_ITEMS = (
-    LineItem("Serving GPUs", "=GPU_COUNT*TERM_MONTHS*HOURS_PER_MONTH", "GPU-hour", "=SERVE_GPU_HOUR_PRICE"),
+    LineItem("Serving GPUs", range_block.SERVING_GPU_HOURS.format("GPU_COUNT"), "GPU-hour", "=SERVE_GPU_HOUR_PRICE"),
     LineItem("Support and monitoring", "=TERM_MONTHS", "month", "=SUPPORT_RATE"),
 )
 
@@ -242,11 +280,11 @@ SERVING_ENERGY = _energy_rows("serving", "TERM", "SERVE_GPU", "GPU_COUNT", "TERM
 #: the median output price, converted like every catalog price), at the quote's sustained request rate.
 SERVING_VS_API = (
     Row("Input tokens per month", "MONTHLY_INPUT_TOKENS",
-        "=DAILY_ACTIVE_USERS*REQUESTS_PER_USER_PER_DAY*PROMPT_TOKENS*HOURS_PER_MONTH/24", "tokens/month", SCI,
-        "Daily users × requests × prompt tokens × days per month (the average day, not the peak)"),
+        "=REQUESTS_PER_S/PEAK_TO_AVERAGE*3600*HOURS_PER_MONTH*PROMPT_TOKENS", "tokens/month", SCI,
+        "Average request rate (peak / peak-to-average) × seconds per month × prompt tokens"),
     Row("Output tokens per month", "MONTHLY_OUTPUT_TOKENS",
-        "=DAILY_ACTIVE_USERS*REQUESTS_PER_USER_PER_DAY*OUTPUT_TOKENS*HOURS_PER_MONTH/24", "tokens/month", SCI,
-        "Daily users × requests × output tokens × days per month (the average day, not the peak)"),
+        "=REQUESTS_PER_S/PEAK_TO_AVERAGE*3600*HOURS_PER_MONTH*OUTPUT_TOKENS", "tokens/month", SCI,
+        "Average request rate (peak / peak-to-average) × seconds per month × output tokens"),
     Row("Quote per month", "QUOTE_MONTHLY_COST", "=ROUND(TOTAL/TERM_MONTHS,2)", "per month", MONEY,
         "This quote's total over its term"),
     Row("Quote per million tokens", "QUOTE_COST_PER_MTOK",
@@ -265,24 +303,9 @@ SERVING_VS_API = (
         "xlcompute: monthly tokens above which this quote costs less than the API"),
 )
 
-#: The training program around the quoted run, for the budget (not in the quote's lines): experiments
-#: before it, evaluation, time lost to failures (goodput) and the checkpoints kept.
-PROGRAM_INPUTS = (
-    Row("Experiments and ablations", "EXPERIMENTS_MULTIPLE", 0.25, "× final run", DEC2,
-        "Smaller runs before the final one, as a multiple of it (example)"),
-    Row("Evaluation", "EVALUATION_SHARE", 0.05, "of the final run", PCT, "Evaluation during and after training (example)"),
-    Row("Goodput", "GOODPUT", 0.9, "of reserved time", PCT, "Share of time that advances training; Llama 3 405B: "
-        "above 90% (Llama Team 2024, §3.3.4)"),
-    Row("Checkpoints kept", "CHECKPOINTS_KEPT", 3, "checkpoints", INT, "Full checkpoints with optimizer states"),
-)
-PROGRAM_ESTIMATE = (
-    Row("Program GPU-hours", "PROGRAM_GPU_HOURS_TOTAL",
-        "=PROGRAM_GPU_HOURS(GPU_HOURS,EXPERIMENTS_MULTIPLE,EVALUATION_SHARE,GOODPUT)", "GPU-hours", INT,
-        "xlcompute: the whole program for a budget: final run × (1 + experiments + evaluation) / goodput; "
-        "not in this quote's lines"),
-    Row("Checkpoint storage", "CHECKPOINT_STORAGE_TB", "=CHECKPOINT_TB(MODEL,CHECKPOINTS_KEPT)", "TB", DEC1,
-        "xlcompute: parameters × 16 bytes × checkpoints kept; within the storage quoted?"),
-)
+#: The training program around the quoted run, priced as line items (:mod:`.program_lines`).
+PROGRAM_INPUTS = tuple(Row(*r) for r in program.INPUTS)
+PROGRAM_ESTIMATE = tuple(Row(*r) for r in program.ESTIMATE)
 
 TRAINING = Scenario("Training quote", TRAINING_INPUTS + ENERGY_INPUTS + PROGRAM_INPUTS,
                     TRAINING_ESTIMATE + TRAINING_ENERGY + PROGRAM_ESTIMATE,
@@ -290,11 +313,11 @@ TRAINING = Scenario("Training quote", TRAINING_INPUTS + ENERGY_INPUTS + PROGRAM_
 INFERENCE = Scenario("Serving quote", INFERENCE_INPUTS + ENERGY_INPUTS,
                      INFERENCE_ESTIMATE + SERVING_ENERGY + SERVING_VS_API + SERVING_UNIT_PRICES,
                      INFERENCE_LINE_ITEMS, "Q-2025-0143", "Example Retail plc", ranges=range_block.SERVING,
-                     extra_sheets=(options.add_options_sheet,))
+                     compares_options=True)
 # In "both", the inference rows that the cover shows are renamed so the names stay unique.
 BOTH = Scenario(
     "Training and serving quote",
-    TRAINING_INPUTS + INFERENCE_INPUTS + ENERGY_INPUTS,
+    TRAINING_INPUTS + INFERENCE_INPUTS + ENERGY_INPUTS + PROGRAM_INPUTS,
     tuple(r for r in TRAINING_ESTIMATE if r.name not in ("GPU_COUNT", "DURATION_DAYS"))
     + (Row("Training GPUs", "TRAIN_GPU_COUNT", "=NUM_GPUS", "GPUs", INT, "GPUs reserved for training"),
        Row("Training duration", "TRAIN_DURATION_DAYS", "=RESERVED_DAYS", "days", INT, "The reserved days"),
@@ -305,15 +328,15 @@ BOTH = Scenario(
        Row("GPUs", "GPU_COUNT", "=MAX(TRAIN_GPU_COUNT,SERVE_GPU_COUNT)", "GPUs", INT, "Shown on the cover: the peak"),
        Row("Duration", "DURATION_DAYS", "=TRAIN_DURATION_DAYS+ROUND(TERM_MONTHS*HOURS_PER_MONTH/24,0)", "days", INT,
            "Shown on the cover: training, then serving"))
-    + TRAINING_ENERGY + _energy_rows("serving", "TERM", "SERVE_GPU", "SERVE_GPU_COUNT", "TERM_MONTHS*HOURS_PER_MONTH"),
-    TRAINING_LINE_ITEMS[:1]
-    + (LineItem("Storage for data and checkpoints", "=STORAGE_TB*STORAGE_MONTHS", "TB-month", "=STORAGE_PRICE"),)
-    + TRAINING_LINE_ITEMS[2:]
-    + (LineItem("Serving GPUs", "=SERVE_GPU_COUNT*TERM_MONTHS*HOURS_PER_MONTH", "GPU-hour", "=SERVE_GPU_HOUR_PRICE"),
+    + TRAINING_ENERGY + _energy_rows("serving", "TERM", "SERVE_GPU", "SERVE_GPU_COUNT", "TERM_MONTHS*HOURS_PER_MONTH")
+    + PROGRAM_ESTIMATE,
+    TRAINING_LINE_ITEMS
+    + (LineItem("Serving GPUs", range_block.SERVING_GPU_HOURS.format("SERVE_GPU_COUNT"), "GPU-hour",
+                "=SERVE_GPU_HOUR_PRICE"),
        INFERENCE_LINE_ITEMS[1]),
     "Q-2025-0144",
     "Example Industries AG",
-    extra_sheets=(options.add_options_sheet,),
+    compares_options=True,
     ranges=range_block.BOTH,
 )
 OWNERSHIP = Scenario(ownership.TITLE, tuple(Row(*r) for r in ownership.INPUTS), tuple(Row(*r) for r in ownership.ESTIMATE),
@@ -334,8 +357,9 @@ LISTS_SHEET = "Lists"
 
 
 def _choices() -> dict[str, list[str]]:
-    """Dropdown lists: catalog ids of models, GPUs, providers and grid regions, precision and pricing names."""
-    from ..catalog import list_gpus, list_grid_intensities, list_models, list_prices  # noqa: PLC0415 (catalog loads data files)
+    """Dropdown lists: catalog ids of models, GPUs, providers, grid regions and storage, precision and pricing names."""
+    from ..catalog import (  # noqa: PLC0415 (the catalog loads data files)
+        list_gpus, list_grid_intensities, list_models, list_prices, list_storage_prices)
     from ..core.units import PRECISION_BYTES
 
     prices = list_prices()
@@ -346,6 +370,8 @@ def _choices() -> dict[str, list[str]]:
         "providers": sorted({price.provider for price in prices}),
         "pricings": sorted({price.pricing for price in prices}),
         "regions": sorted(grid.id for grid in list_grid_intensities()),
+        "storages": sorted(storage.id for storage in list_storage_prices()),
+        "demand_bases": list(c.DEMAND_BASES),
     }
 
 
@@ -381,14 +407,19 @@ def _rows_sheet(wb: Workbook, ws, title: str, rows: tuple[Row, ...], style: str,
 
 
 def build_workbook(kind: str = "training", *, quote_date: _dt.date | None = None, quote_number: str | None = None,
-                   customer: str | None = None, currency: Currency | None = None) -> Workbook:
+                   customer: str | None = None, currency: Currency | None = None,
+                   compared: tuple[options.Option, ...] | None = None) -> Workbook:
     """A scenario workbook of ``kind`` (see :data:`KINDS`) satisfying the contract. The quote's
     date, number and customer default to the shipped sample's fixed ones (:data:`QUOTE_DATE`),
     so that regenerating a sample changes nothing; ``xlcompute new`` passes today's. ``currency``:
-    the quote's currency and exchange rate (default USD, the catalog's, with no rate)."""
+    the quote's currency and exchange rate (default USD, the catalog's, with no rate); ``compared``:
+    the options of a serving quote's Options sheet (default :data:`.options_sheet.DEFAULT_OPTIONS`)."""
     if kind not in KINDS:
         raise XlcomputeError(f"kind: expected one of {', '.join(KINDS)}, found {kind!r}.", argument="kind")
     scenario = KINDS[kind]
+    if compared is not None and not scenario.compares_options:
+        raise XlcomputeError(f"--option: a {kind} quote compares no serving options (--kind inference and both do).",
+                             argument="option")
     choices = _choices()
     if scenario.extra_choices is not None:
         choices.update(scenario.extra_choices())
@@ -429,6 +460,8 @@ def build_workbook(kind: str = "training", *, quote_date: _dt.date | None = None
     _quote_sheet(wb, quote, scenario, quote_date, quote_number, customer, currency or Currency())
     for add_sheet in scenario.extra_sheets:
         add_sheet(wb)
+    if scenario.compares_options:
+        options.add_options_sheet(wb, options.DEFAULT_OPTIONS if compared is None else compared)
     return wb
 
 
@@ -465,7 +498,7 @@ def _quote_sheet(wb: Workbook, ws, scenario: Scenario, quote_date: _dt.date | No
     first = top + 1
     for r, item in enumerate(scenario.line_items, start=first):
         ws.cell(row=r, column=1, value=item.description)
-        ws.cell(row=r, column=2, value=item.quantity).number_format = INT
+        ws.cell(row=r, column=2, value=item.quantity).number_format = item.number_format
         ws.cell(row=r, column=3, value=item.unit)
         ws.cell(row=r, column=4, value=item.unit_price).number_format = PRICE
         ws.cell(row=r, column=5, value=f"=ROUND(B{r}*D{r},2)").number_format = MONEY
@@ -519,7 +552,7 @@ def _exchange_rate_cells(wb: Workbook, ws, currency: Currency) -> None:
 
 def write_workbook(path: str | Path, kind: str = "training", *, lang: str = DEFAULT_LANGUAGE, **quote: object) -> Path:
     """Write a starter workbook of ``kind`` to ``path`` atomically; returns the path. ``quote``:
-    ``quote_date``, ``quote_number``, ``customer`` and ``currency`` as :func:`build_workbook` takes them;
+    ``quote_date``, ``quote_number``, ``customer``, ``currency`` and ``compared`` as :func:`build_workbook` takes them;
     ``lang``: the language of its labels (:func:`.translate.translate_workbook`)."""
     path = Path(path)
     wb = build_workbook(kind, **quote)

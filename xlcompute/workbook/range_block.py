@@ -21,12 +21,13 @@ from typing import Any
 from openpyxl.styles import Font
 
 from . import contract as c
+from . import program_lines
 from .evaluate import CellIssue, Evaluation
 
 PCT, INT = "0.0%", "#,##0"
 MONEY = "#,##0.00"
 _TYPICAL = 'TYPICAL_MFU(GPU,PRECISION,MODEL,NUM_GPUS,"{}")'
-_DAYS = "=ROUNDUP(TRAIN_GPU_HOURS(TOTAL_FLOPS,GPU,{},PRECISION)/NUM_GPUS/24*(1+CONTINGENCY),0)"
+_DAYS = "=ROUNDUP(TRAIN_GPU_HOURS(TOTAL_FLOPS,GPU,{},PRECISION)/NUM_GPUS/24,0)"
 _REPLICAS = ('=REPLICAS_FOR_LOAD(REQUIRED_TOKENS_PER_S,REPLICA_TOKENS_PER_S*SPEED_BAND(SERVE_GPU,,"{}"),'
              'HEADROOM,SPARE_REPLICAS)')
 
@@ -65,9 +66,12 @@ SERVING_ROWS = (
 #: Names of every range row (the customer's version shows the range in its own section instead).
 ROW_NAMES = frozenset(row[1] for row in TRAINING_ROWS + SERVING_ROWS)
 
-_TRAINING_LINES = {"GPU compute": ("=BILLED_GPU_HOURS_{}",),
-                   "Storage for data and checkpoints": ("=STORAGE_TB*STORAGE_MONTHS_{}",)}
-_SERVING_LINES = {"Serving GPUs": ("=SERVE_GPUS_{}*TERM_MONTHS*HOURS_PER_MONTH",)}
+_TRAINING_LINES = {"GPU compute, final run": ("=BILLED_GPU_HOURS_{}",),
+                   "Storage for data": ("=STORAGE_TB*STORAGE_MONTHS_{}",), **program_lines.RANGE_LINES}
+#: GPU-hours a serving quote bills for ``{}`` GPUs: whole GPU-hours a month, a spot option's
+#: interruption allowance included, over the term.
+SERVING_GPU_HOURS = "=ROUNDUP({}*HOURS_PER_MONTH*(1+SERVE_INTERRUPTION_ALLOWANCE),0)*TERM_MONTHS"
+_SERVING_LINES = {"Serving GPUs": (SERVING_GPU_HOURS.format("SERVE_GPUS_{}"),)}
 
 
 @dataclass(frozen=True)
