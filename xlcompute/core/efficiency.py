@@ -75,6 +75,11 @@ class ServingEfficiency:
     - ``layer_split`` [-]: 0 = the N GPUs of a replica split every layer's tensors and work at once
       (tensor parallelism); 1 = the engine places whole layers on each GPU and runs them in turn
       (accelerate ``device_map="auto"`` in eager Transformers): one GPU works at a time.
+    - ``blackwell_bandwidth_fraction`` [-]: share of ``bandwidth_fraction`` and ``kv_bandwidth_fraction``
+      (fitted on Hopper and Ampere) that decode reaches on Blackwell GPUs (B200/GB200, 8 TB/s HBM3e).
+      TensorRT-LLM 0.19 and 1.0 decode Llama 3.3 70B / 3.1 405B on B200 and GB200 at about a third of
+      the spec bandwidth where H200 reaches about half; fitted on those tables (1 = as on Hopper). It
+      lumps the chip's achievable bandwidth with the maturity of the Blackwell decode kernels.
     """
 
     flops_fraction_16bit: float = 0.54
@@ -97,6 +102,7 @@ class ServingEfficiency:
     alltoall_fraction: float = 0.85
     quantized_bandwidth_fraction: float = 1.0
     layer_split: float = 0.0
+    blackwell_bandwidth_fraction: float = 1.0
 
     def flops_fraction(self, compute_precision: str) -> float:
         """Achieved share of peak for GEMMs run at ``compute_precision``."""
@@ -113,6 +119,11 @@ class ServingEfficiency:
         if name in ("int4", "int8"):
             return self.bandwidth_fraction * self.quantized_bandwidth_fraction
         return self.bandwidth_fraction
+
+    def generation_bandwidth_share(self, generation: str) -> float:
+        """Share of the (Hopper-fitted) bandwidth fractions a GPU of ``generation`` reaches [-]:
+        ``blackwell_bandwidth_fraction`` on Blackwell parts, 1 elsewhere."""
+        return self.blackwell_bandwidth_fraction if str(generation).strip().lower().startswith("blackwell") else 1.0
 
     def with_changes(self, **changes: Any) -> "ServingEfficiency":
         known = {f.name for f in fields(self)}

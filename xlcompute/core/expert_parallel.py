@@ -25,6 +25,7 @@ from .hardware import Accelerator
 from .inference import compute_time_s, inference_flops_per_token, memory_time_s
 from .memory import activation_memory_bytes
 from .serving import (GIB, PREFILL_CHUNK_TOKENS, ServingShape, _effective_context, _max, _min, _peak,
+                      achieved_bandwidth_bytes_per_s,
                       fixed_time_s, moe_unique_experts)
 from .units import bytes_per_element
 
@@ -127,8 +128,9 @@ def ep_decode_step_time_s(shape: ServingShape, gpu: Accelerator, gpus: Any = 8, 
     dense = (shape.dense_params - shape.unread_params) * w / rank_gpus
     replication = _max(rank_gpus, shape.kv_shards) / shape.kv_shards
     kv = (batch / attention_dp) * context * shape.kv_elements_per_token * bytes_per_element(kv_precision, "kv_precision")
-    t_mem = (memory_time_s(dense + experts, gpu.bandwidth_bytes_per_s, efficiency.bandwidth_fraction)
-             + memory_time_s(kv * replication / rank_gpus, gpu.bandwidth_bytes_per_s, efficiency.kv_bandwidth_fraction))
+    bandwidth = achieved_bandwidth_bytes_per_s(gpu, efficiency)
+    t_mem = (memory_time_s(dense + experts, bandwidth, efficiency.bandwidth_fraction)
+             + memory_time_s(kv * replication / rank_gpus, bandwidth, efficiency.kv_bandwidth_fraction))
     t_net = shape.moe_layers * alltoall_time_s(shape, gpu, gpus, batch / gpus, shape.experts_per_token, efficiency)
     return _max(t_arith, t_mem) + t_net + fixed_time_s(shape.num_layers, efficiency)
 
@@ -166,7 +168,7 @@ def ep_prefill_time_s(shape: ServingShape, gpu: Accelerator, gpus: Any = 8, atte
     w = bytes_per_element(weight_precision, "weight_precision")
     resident = (_resident_dense(shape) * w * attention_dp / gpus
                 + shape.moe_layers * _local_experts(shape, gpus, redundant_experts) * shape.expert_params * w)
-    t_mem = memory_time_s(resident, gpu.bandwidth_bytes_per_s, efficiency.bandwidth_fraction)
+    t_mem = memory_time_s(resident, achieved_bandwidth_bytes_per_s(gpu, efficiency), efficiency.bandwidth_fraction)
     copies = _min(shape.experts_per_token, PREFILL_NODES_PER_TOKEN)
     t_net = shape.moe_layers * alltoall_time_s(shape, gpu, gpus, batch * prompt_tokens / gpus, copies, efficiency)
     return (_max(t_arith, t_mem) + t_net + fixed_time_s(shape.num_layers, efficiency)

@@ -159,6 +159,12 @@ def _peak(gpu: Accelerator, compute_precision: str) -> float:
     return gpu.peak_flops(normalise_precision(compute_precision, "compute_precision"))
 
 
+def achieved_bandwidth_bytes_per_s(gpu: Accelerator, efficiency: ServingEfficiency) -> float:
+    """BW_gen = BW_spec · g(generation) [B/s]: the spec bandwidth of one GPU scaled by its generation's share
+    (:meth:`ServingEfficiency.generation_bandwidth_share`; the bandwidth fractions apply on top)."""
+    return gpu.bandwidth_bytes_per_s * efficiency.generation_bandwidth_share(gpu.generation)
+
+
 def _effective_context(shape: ServingShape, context_tokens: Any) -> Any:
     """Mean tokens attended per layer: sliding-window layers see at most the window."""
     if not shape.sliding_window or not shape.sliding_window_layers:
@@ -286,6 +292,7 @@ def fixed_time_s(num_layers: Any, efficiency: ServingEfficiency) -> Any:
     },
     reference=REFERENCE + "; Kaplan et al. 2020 Table 1 (2·P + 2·L·n_ctx·d_attn forward FLOPs per token, ×2 for QKᵀ and AV)",
     assumptions=("K = KV bytes per token; r = max(N, KV heads)/KV heads (KV heads are replicated when N exceeds them). "
+                 "BW = spec bandwidth × the generation's share (achieved_bandwidth_bytes_per_s). "
                  "Weights and KV shard evenly over N GPUs. Arithmetic and memory traffic overlap; "
                  "network and fixed latency do not. An engine that splits layers rather than tensors "
                  "(layer_split = 1: eager Transformers with accelerate device_map) runs its N GPUs one after "
@@ -305,7 +312,7 @@ def decode_step_time_s(shape: ServingShape, gpu: Accelerator, tp: Any = 1, batch
     replication = _max(width, shape.kv_shards) / shape.kv_shards
     kv_read = batch * context * shape.kv_elements_per_token * bytes_per_element(kv_precision, "kv_precision") * replication
     weights = weight_bytes_read(shape, tokens, bytes_per_element(weight_precision, "weight_precision"))
-    bandwidth = width * gpu.bandwidth_bytes_per_s
+    bandwidth = width * achieved_bandwidth_bytes_per_s(gpu, efficiency)
     t_mem = (memory_time_s(weights, bandwidth, efficiency.weight_bandwidth_fraction(weight_precision))
              + memory_time_s(kv_read, bandwidth, efficiency.kv_bandwidth_fraction))
     t_net = 2 * shape.num_layers * allreduce_time_s(tokens * shape.hidden_size * ACTIVATION_BYTES, width, gpu,
@@ -346,7 +353,7 @@ def prefill_time_s(shape: ServingShape, gpu: Accelerator, tp: Any = 1, batch: An
     t_arith = compute_time_s(batch * per_sequence, width * _peak(gpu, compute_precision),
                              efficiency.flops_fraction(compute_precision))
     weights = weight_bytes_read(shape, batch * prompt_tokens, bytes_per_element(weight_precision, "weight_precision"))
-    t_mem = memory_time_s(weights, width * gpu.bandwidth_bytes_per_s,
+    t_mem = memory_time_s(weights, width * achieved_bandwidth_bytes_per_s(gpu, efficiency),
                           efficiency.weight_bandwidth_fraction(weight_precision))
     message = batch * prompt_tokens * shape.hidden_size * ACTIVATION_BYTES
     t_net = 2 * shape.num_layers * allreduce_time_s(message, width, gpu, efficiency) + hops
@@ -566,7 +573,8 @@ def pipeline_max_batch(shape: ServingShape, gpu: Accelerator, tp: Any, stages: A
 
 
 __all__ = [
-    "MAX_GPUS_SEARCHED", "PREFILL_CHUNK_TOKENS", "ServingShape", "allreduce_time_s", "compute_precision_for",
+    "MAX_GPUS_SEARCHED", "PREFILL_CHUNK_TOKENS", "ServingShape", "achieved_bandwidth_bytes_per_s", "allreduce_time_s",
+    "compute_precision_for",
     "decode_step_time_s", "default_kv_precision", "fixed_time_s", "gpus_for_batch", "kv_batch_capacity",
     "max_batch_size", "moe_unique_experts", "pipeline_max_batch", "pipeline_time_per_token_s", "prefill_time_s",
     "serving_shape", "speculative_time_per_token_s", "speculative_tokens_per_step", "throughput_tokens_per_s",

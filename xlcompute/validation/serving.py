@@ -52,6 +52,7 @@ ENGINE_BOUNDS: dict[str, tuple[float, float]] = {
     "step_overhead_s": (0.0, 50e-3),
     "prefill_overhead_s": (0.0, 50e-3),
     "quantized_bandwidth_fraction": (0.1, 1.0),
+    "blackwell_bandwidth_fraction": (0.3, 1.0),
 }
 BAND_QUANTILES = (0.1, 0.9)
 MIN_BAND_ROWS = 20  # an engine with fewer out-of-source rows borrows the band of all engines
@@ -168,11 +169,12 @@ def engine_loss(efficiency: ServingEfficiency, rows: list[dict[str, str]]) -> fl
 
 
 #: TensorRT-LLM keeps the GEMM and bandwidth shares of the global fit of :mod:`xlcompute.core.efficiency`;
-#: its fp4 share (Blackwell rows) and its launch overheads are fitted on its own rows (the global fit's
+#: its fp4 share and Blackwell's bandwidth share (B200/GB200 rows) and its launch overheads are fitted on its own rows (the global fit's
 #: ~2.3 ms step overhead is pulled up by the vLLM 0.6.3 rows among the 414; TensorRT-LLM's own is ~1 ms).
 #: Eager Transformers runs the same cuBLAS GEMMs and FlashAttention kernels: only its launch overheads,
 #: KV reads (no paged kernels) and weight-only int kernels are its own.
-FITTED_SETTINGS = {"tensorrt-llm": ("flops_fraction_4bit", "layer_overhead_s", "step_overhead_s", "prefill_overhead_s"),
+FITTED_SETTINGS = {"tensorrt-llm": ("blackwell_bandwidth_fraction", "flops_fraction_4bit", "layer_overhead_s",
+                                    "step_overhead_s", "prefill_overhead_s"),
                    "transformers": ("layer_overhead_s", "step_overhead_s", "prefill_overhead_s", "kv_bandwidth_fraction",
                                     "quantized_bandwidth_fraction")}
 
