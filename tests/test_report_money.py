@@ -23,6 +23,8 @@ from xlcompute.workbook.check import check_workbook
 from xlcompute.workbook.evaluate import evaluate
 from xlcompute.workbook.generate import build_workbook
 
+SHIPPED = Path(__file__).resolve().parents[1] / "workbooks"
+
 MINUS = "\u2212"
 
 
@@ -238,3 +240,17 @@ def test_shipped_workbooks_round_every_amount_in_excel():
     for name in ("MARGIN_AMOUNT", "DISCOUNT_AMOUNT", "TAX_AMOUNT"):
         sheet, cell = name_cell(wb, name)
         assert str(wb[sheet][cell].value).startswith("=ROUND("), name
+
+
+def test_lines_that_cost_the_same_per_unit_show_one_sell_unit_price():
+    """Data (200 TB-months) and checkpoints (3.39 TB-months) are stored at one catalog price, 18.6263 a
+    TB-month (storage_prices.csv); with the 15 % margin it sells at 18.6263 x 1.15 = 21.420245, so
+    21.42025 makes both lines multiply out (200 x 21.42025 = 4,284.05; 3.39 x 21.42025 = 72.61): one price,
+    not 21.42025 on one line and 21.42 on the other."""
+    from xlcompute.report.context import build_context
+
+    lines = {line["description"]: line for line in build_context(evaluate(SHIPPED / "training_quote.xlsx"))["price"]["lines"]}
+    data, checkpoints = lines["Storage for data"], lines["Checkpoint storage"]
+    assert data["unit_price"] == checkpoints["unit_price"] == Decimal("21.42025")
+    for line, quantity in ((data, Decimal(200)), (checkpoints, Decimal("3.39"))):
+        assert cents(line["unit_price"] * quantity) == line["amount"]

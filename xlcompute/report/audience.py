@@ -67,6 +67,20 @@ def _unit_price(amount: Decimal, quantity: Decimal) -> Decimal:
     return ideal.quantize(Decimal(1).scaleb(-MAX_UNIT_PRICE_DECIMALS), rounding=ROUND_HALF_UP)
 
 
+def _same_price_alike(lines: list[dict[str, Any]], items: list[dict[str, Any]], quantities: list[Any]) -> None:
+    """Lines that cost the same per unit (data and checkpoints at one storage price) show one sell
+    unit price: the longest of theirs, where it multiplies out to every line's amount."""
+    groups: dict[Any, list[int]] = {}
+    for i, (line, item) in enumerate(zip(lines, items)):
+        if line["unit_price"] is not None and isinstance(item.get("unit_price"), (int, float, Decimal)):
+            groups.setdefault((str(item["unit_price"]), str(item["unit"])), []).append(i)
+    for members in groups.values():
+        longest = max((lines[i]["unit_price"] for i in members), key=lambda p: -p.as_tuple().exponent)
+        if all(cents(longest * exact(quantities[i])) == lines[i]["amount"] for i in members):
+            for i in members:
+                lines[i]["unit_price"] = longest
+
+
 def customer_price(items: list[dict[str, Any]], totals: dict[str, Any]) -> dict[str, Any] | None:
     """The price table at sell prices: each line's amount with its share of the workbook's
     margin, rounded to the cent, the rounding remainder on the largest line so the lines add
@@ -91,6 +105,7 @@ def customer_price(items: list[dict[str, Any]], totals: dict[str, Any]) -> dict[
             unit_price = _unit_price(sell, exact(quantity))
         lines.append({"description": item["description"], "quantity": item["quantity"], "unit": item["unit"],
                       "unit_price": unit_price, "amount": sell})
+    _same_price_alike(lines, items, quantities)
     sell_subtotal = sum(sells, Decimal("0.00"))
     discount = to_cents(totals.get("discount_amount")) or Decimal("0.00")
     tax = to_cents(totals.get("tax_amount")) or Decimal("0.00")
