@@ -77,6 +77,6 @@ def test_a_basis_outside_the_three_is_refused_at_its_cell(tmp_path):
 def test_the_customer_reads_only_the_chosen_basis_inputs(tmp_path):
     path, _ = _quote(tmp_path, DEMAND_BASIS="tokens_per_month")
     text = "".join(pdf_text(report_workbook(path, tmp_path / "customer.pdf").pdf).split())  # labels wrap
-    assert "39.4billion" in text and "tokens_per_month" in text
+    assert "39.4billion" in text and "Demandbasistokenspermonth" in text  # the basis in words, not its id
     for other in ("Dailyactiveusers", "Requestsperuserperday", "Thinktime", "Responsetime", "Concurrentusers"):
         assert other not in text, other

@@ -327,7 +327,7 @@ def build_context(ev: Evaluation, audience: str = DEFAULT_AUDIENCE) -> dict[str,
         "scope": scope(named_values, items, _sources(ev, skip_sheet=c.OPTIONS_SHEET)),
         "requirement": customer_rows([r for r in estimate if r["name"] not in RANGE_ROWS]),  # the range has its section
         # Conventions are stated once, in the assumptions table: not among the workload inputs too.
-        "workload": customer_rows([r for r in customer_inputs(inputs, catalog_names)
+        "workload": customer_rows([r for r in customer_inputs(inputs, catalog_names | c.DEMAND_BASIS_NAMES)
                                    if r["name"] not in c.CONVENTION_INPUTS]),
         "citations": citations(references),
         "customer_sources": customer_sources(sources),

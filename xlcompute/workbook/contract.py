@@ -114,6 +114,9 @@ MAX_LINE_ITEM_TEXT = 1_000
 #: What a serving quote's demand may be stated in (DEMAND_BASIS): daily users x requests a day
 #: (PEAK_REQUESTS_PER_S), users at once (REQUESTS_FROM_USERS) or tokens a month (REQUESTS_FROM_TOKENS).
 DEMAND_BASES = ("daily_users", "concurrent_users", "tokens_per_month")
+#: How a reader is told each demand basis (the customer's proposal shows these, never the ids).
+DEMAND_BASIS_NAMES = {"daily_users": N_("daily active users × requests per user"),
+                      "concurrent_users": N_("users at once"), "tokens_per_month": N_("tokens per month")}
 #: The inputs each demand basis reads (a customer's proposal leaves out those of the other bases).
 DEMAND_BASIS_INPUTS = {"daily_users": ("DAILY_ACTIVE_USERS", "REQUESTS_PER_USER_PER_DAY"),
                        "concurrent_users": ("CONCURRENT_USERS", "THINK_TIME_S", "RESPONSE_TIME_S"),
