@@ -252,7 +252,7 @@ INFERENCE_LINE_ITEMS = (
 )
 
 #: Energy and emissions of every quote (Patterson et al. 2021): the inputs, then the results of
-#: training (the reservation) and of serving (the GPUs over the term).
+#: the GPU-hours each quote bills.
 ENERGY_INPUTS = (
     Row("Average GPU draw", "POWER_FRACTION", 0.75, "of board power", PCT, "Average power as a share of the GPUs' TDP"),
     Row("PUE", "PUE", 1.2, "facility / IT", DEC2, "Power usage effectiveness of the data centre; cloud sites report "
@@ -264,17 +264,21 @@ ENERGY_INPUTS = (
 )
 
 
-def _energy_rows(label: str, prefix: str, gpu: str, gpus: str, hours: str) -> tuple[Row, ...]:
+def _energy_rows(label: str, prefix: str, gpu: str, gpus: str, gpu_hours: str) -> tuple[Row, ...]:
+    """Energy and emissions of the ``gpu_hours`` the quote bills on ``gpus`` GPUs."""
     return (
-        Row(f"Energy, {label}", f"{prefix}_KWH", f"=ENERGY_KWH({gpu},{gpus},{hours},POWER_FRACTION,PUE)", "kWh", INT,
-            "xlcompute: GPUs × hours × board power × draw × PUE (host CPUs and network not included)"),
+        Row(f"Energy, {label}", f"{prefix}_KWH", f"=ENERGY_KWH({gpu},{gpus},({gpu_hours})/{gpus},POWER_FRACTION,PUE)",
+            "kWh", INT, "xlcompute: the GPU-hours billed × board power × draw × PUE (host CPUs and network not "
+                        "included)"),
         Row(f"Emissions, {label}", f"{prefix}_CO2E_KG", f"=CO2E_KG({prefix}_KWH,GRID_KG_PER_KWH)", "kg CO2e", INT,
             "xlcompute: energy × grid intensity (location-based, operational only)"),
     )
 
 
-TRAINING_ENERGY = _energy_rows("training", "RUN", "GPU", "NUM_GPUS", "RESERVED_DAYS*24")
-SERVING_ENERGY = _energy_rows("serving", "TERM", "SERVE_GPU", "GPU_COUNT", "TERM_MONTHS*HOURS_PER_MONTH")
+#: Training: every GPU-hour of the program's lines; serving: its GPU line's, spot allowance included.
+TRAINING_ENERGY = _energy_rows("training program", "PROGRAM", "GPU", "NUM_GPUS", "PROGRAM_BILLED_GPU_HOURS")
+SERVING_ENERGY = _energy_rows("serving", "TERM", "SERVE_GPU", "GPU_COUNT",
+                              range_block.SERVING_GPU_HOURS.format("GPU_COUNT")[1:])
 
 #: Self-host or pay per token: this quote against the model's API list prices (the provider with
 #: the median output price, converted like every catalog price), at the quote's sustained request rate.
@@ -328,7 +332,8 @@ BOTH = Scenario(
        Row("GPUs", "GPU_COUNT", "=MAX(TRAIN_GPU_COUNT,SERVE_GPU_COUNT)", "GPUs", INT, "Shown on the cover: the peak"),
        Row("Duration", "DURATION_DAYS", "=TRAIN_DURATION_DAYS+ROUND(TERM_MONTHS*HOURS_PER_MONTH/24,0)", "days", INT,
            "Shown on the cover: training, then serving"))
-    + TRAINING_ENERGY + _energy_rows("serving", "TERM", "SERVE_GPU", "SERVE_GPU_COUNT", "TERM_MONTHS*HOURS_PER_MONTH")
+    + TRAINING_ENERGY + _energy_rows("serving", "TERM", "SERVE_GPU", "SERVE_GPU_COUNT",
+                                    range_block.SERVING_GPU_HOURS.format("SERVE_GPU_COUNT")[1:])
     + PROGRAM_ESTIMATE,
     TRAINING_LINE_ITEMS
     + (LineItem("Serving GPUs", range_block.SERVING_GPU_HOURS.format("SERVE_GPU_COUNT"), "GPU-hour",
