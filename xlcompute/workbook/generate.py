@@ -33,6 +33,7 @@ from . import program_lines as program
 from . import range_block
 from .print_setup import setup_workbook
 from .recalc import store_cached_values
+from .table_columns import set_columns, this_row
 from .translate import translate_workbook
 from .write import pin_dates, write_text
 
@@ -141,6 +142,8 @@ TRAINING_ESTIMATE = (
     Row("Storage months", "STORAGE_MONTHS", "=MAX(1,ROUNDUP(DURATION_DAYS/30,0))", "months", INT, "Whole months"),
 )
 
+#: A line's amount: quantity × unit price to the cent, a calculated column of the LineItems table.
+LINE_AMOUNT = "=ROUND({quantity}*{price},2)"
 #: The program's budget: the final run, the program's other GPU lines, storage, engineering, contingency.
 TRAINING_LINE_ITEMS = (
     (LineItem("GPU compute, final run", "=BILLED_GPU_HOURS", "GPU-hour", "=GPU_HOUR_PRICE"),)
@@ -506,10 +509,13 @@ def _quote_sheet(wb: Workbook, ws, scenario: Scenario, quote_date: _dt.date | No
         ws.cell(row=r, column=2, value=item.quantity).number_format = item.number_format
         ws.cell(row=r, column=3, value=item.unit)
         ws.cell(row=r, column=4, value=item.unit_price).number_format = PRICE
-        ws.cell(row=r, column=5, value=f"=ROUND(B{r}*D{r},2)").number_format = MONEY
+        ws.cell(row=r, column=5, value=LINE_AMOUNT.format(quantity=f"B{r}", price=f"D{r}")).number_format = MONEY
     last = first + len(scenario.line_items) - 1
     table = Table(displayName=c.LINE_ITEMS_TABLE, ref=f"A{top}:E{last}")
     table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
+    own_row = {key: this_row(c.LINE_ITEMS_TABLE, header) for key, header in (("quantity", "Quantity"),
+                                                                              ("price", "Unit price"))}
+    set_columns(table, c.LINE_ITEM_COLUMNS, {"Amount": LINE_AMOUNT.format(**own_row)})
     ws.add_table(table)
 
     totals = (
