@@ -55,17 +55,18 @@ def test_a_gpu_typo_is_reported_at_the_gpu_cell_with_the_closest_ids(tmp_path):
     assert "fix the formula" not in problem.message
     # By hand: Inputs!B13 (price) and Estimate!B6 (GPU-hours) fail on the GPU; from them Estimate B7 (wall
     # clock) B8 (reserved days) B9 (billed GPU-hours) B11 (duration) B12 (storage months) B13 B14 (energy and
-    # emissions: the GPU's board power and the reserved days) B15 (the program's GPU-hours), Quote B15..B18
-    # D15..D18 E15..E18 (the final run, experiments, evaluation, restarts: billed hours x GPU price), B22 D22
-    # E22 (contingency), B19 E19 B20 E20 (storage months follow the duration) and E24..E29. Not Estimate!B10
-    # (=NUM_GPUS), B16 (checkpoint TB), Quote!E21 (engineering days x day rate) nor Estimate!B4/B5 (the
-    # model's parameters and FLOPs).
+    # emissions: the GPU's board power and the program's billed GPU-hours) B15 B16 (the program's GPU-hours,
+    # before contingency and billed), Quote B15..B18 D15..D18 E15..E18 (the final run, experiments,
+    # evaluation, restarts: billed hours x GPU price), B22 D22 E22 (contingency), B19 E19 B20 E20 (storage
+    # months follow the duration) and E24..E29. Not Estimate!B10 (=NUM_GPUS), B17 (checkpoint TB),
+    # Quote!E21 (engineering days x day rate) nor Estimate!B4/B5 (the model's parameters and FLOPs).
     expected = {"Inputs!B13", "Estimate!B6", "Estimate!B7", "Estimate!B8", "Estimate!B9", "Estimate!B11",
-                "Estimate!B12", "Estimate!B13", "Estimate!B14", "Estimate!B15", "Quote!B19", "Quote!E19",
+                "Estimate!B12", "Estimate!B13", "Estimate!B14", "Estimate!B15", "Estimate!B16", "Quote!B19",
+                "Quote!E19",
                 "Quote!B20", "Quote!E20", "Quote!B22", "Quote!D22", "Quote!E22"}
     expected |= {f"Quote!{col}{row}" for col in "BDE" for row in range(15, 19)}
     expected |= {f"Quote!E{row}" for row in range(24, 30)}
-    assert not {"Estimate!B10", "Estimate!B16", "Quote!E21", "Estimate!B4", "Estimate!B5"} & _other_error_cells(
+    assert not {"Estimate!B10", "Estimate!B17", "Quote!E21", "Estimate!B4", "Estimate!B5"} & _other_error_cells(
         ev, "Inputs!B5")
     # ... and the Range block's low/high rows (MFU band, reserved days, billed hours, TOTAL_LOW/HIGH).
     others = _other_error_cells(ev, "Inputs!B5")

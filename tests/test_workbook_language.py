@@ -50,9 +50,30 @@ def test_names_and_catalog_ids_are_never_translated(tmp_path):
     for name in ("SERVE_MODEL", "WEIGHT_PRECISION", "CURRENCY", "CUSTOMER"):
         sheet, ref = next(iter(wb.defined_names[name].destinations))
         assert wb[sheet][ref.replace("$", "")].value in ("llama-3.1-70b", "h100-sxm", "fp8", "USD", "华东算力有限公司")
-    # The options' catalog ids (SERVE_GPU reads the recommended one) and names stay as they are.
-    assert [wb["Options"][f"{col}8"].value for col in "ABCD"] == ["H100 on-demand (RunPod)", "h100-sxm", "runpod",
+    # The options' catalog ids (SERVE_GPU reads the recommended one) and the table's header stay; only
+    # the names a reader sees are translated.
+    assert [wb["Options"][f"{col}8"].value for col in "ABCD"] == ["H100 按需（RunPod）", "h100-sxm", "runpod",
                                                                   "on_demand"]
+    assert [wb["Options"][f"{col}7"].value for col in "AB"] == ["Option", "GPU"]
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is not installed")
+def test_chinese_option_names_are_recommended_and_printed_as_the_english_ones_are(tmp_path):
+    english, chinese = _new(tmp_path, "inference", "en"), _new(tmp_path, "inference", "zh-CN")
+    (ev_en, problems_en), (ev_zh, problems_zh) = check_workbook(english), check_workbook(chinese)
+    assert problems_en == problems_zh == []
+    # RECOMMENDED is the name in the recommended row: it follows the translation, and the same option
+    # (row, GPU, provider, pricing) is quoted for the same total.
+    assert (ev_en.value("RECOMMENDED"), ev_zh.value("RECOMMENDED")) == ("H100 on-demand (RunPod)", "H100 按需（RunPod）")
+    for name in ("RECOMMENDED_ROW", "SERVE_GPU", "SERVE_PROVIDER", "SERVE_PRICING", "TOTAL"):
+        assert ev_zh.value(name) == ev_en.value(name), name
+    wb = openpyxl.load_workbook(chinese)
+    names = [wb["Options"][f"A{row}"].value for row in range(8, 11)]
+    assert names == ["H100 按需（RunPod）", "H200 竞价实例（RunPod）", "H100 1 年承诺使用（GCP）"]  # still distinct
+    pdf = report_workbook(chinese, tmp_path / "zh.pdf", lang="zh-CN").pdf
+    flat = "".join(subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True).stdout.split())
+    assert "推荐H100按需（RunPod）：" in flat and "H200竞价实例（RunPod）" in flat  # the recommendation says why
+    assert "on-demand(RunPod)" not in flat
 
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is not installed")

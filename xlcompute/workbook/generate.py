@@ -33,6 +33,7 @@ from . import program_lines as program
 from . import range_block
 from .print_setup import setup_workbook
 from .recalc import store_cached_values
+from .table_columns import set_columns, this_row
 from .translate import translate_workbook
 from .write import pin_dates, write_text
 
@@ -141,6 +142,8 @@ TRAINING_ESTIMATE = (
     Row("Storage months", "STORAGE_MONTHS", "=MAX(1,ROUNDUP(DURATION_DAYS/30,0))", "months", INT, "Whole months"),
 )
 
+#: A line's amount: quantity × unit price to the cent, a calculated column of the LineItems table.
+LINE_AMOUNT = "=ROUND({quantity}*{price},2)"
 #: The program's budget: the final run, the program's other GPU lines, storage, engineering, contingency.
 TRAINING_LINE_ITEMS = (
     (LineItem("GPU compute, final run", "=BILLED_GPU_HOURS", "GPU-hour", "=GPU_HOUR_PRICE"),)
@@ -252,7 +255,7 @@ INFERENCE_LINE_ITEMS = (
 )
 
 #: Energy and emissions of every quote (Patterson et al. 2021): the inputs, then the results of
-#: training (the reservation) and of serving (the GPUs over the term).
+#: the GPU-hours each quote bills.
 ENERGY_INPUTS = (
     Row("Average GPU draw", "POWER_FRACTION", 0.75, "of board power", PCT, "Average power as a share of the GPUs' TDP"),
     Row("PUE", "PUE", 1.2, "facility / IT", DEC2, "Power usage effectiveness of the data centre; cloud sites report "
@@ -264,17 +267,21 @@ ENERGY_INPUTS = (
 )
 
 
-def _energy_rows(label: str, prefix: str, gpu: str, gpus: str, hours: str) -> tuple[Row, ...]:
+def _energy_rows(label: str, prefix: str, gpu: str, gpus: str, gpu_hours: str) -> tuple[Row, ...]:
+    """Energy and emissions of the ``gpu_hours`` the quote bills on ``gpus`` GPUs."""
     return (
-        Row(f"Energy, {label}", f"{prefix}_KWH", f"=ENERGY_KWH({gpu},{gpus},{hours},POWER_FRACTION,PUE)", "kWh", INT,
-            "xlcompute: GPUs × hours × board power × draw × PUE (host CPUs and network not included)"),
+        Row(f"Energy, {label}", f"{prefix}_KWH", f"=ENERGY_KWH({gpu},{gpus},({gpu_hours})/{gpus},POWER_FRACTION,PUE)",
+            "kWh", INT, "xlcompute: the GPU-hours billed × board power × draw × PUE (host CPUs and network not "
+                        "included)"),
         Row(f"Emissions, {label}", f"{prefix}_CO2E_KG", f"=CO2E_KG({prefix}_KWH,GRID_KG_PER_KWH)", "kg CO2e", INT,
             "xlcompute: energy × grid intensity (location-based, operational only)"),
     )
 
 
-TRAINING_ENERGY = _energy_rows("training", "RUN", "GPU", "NUM_GPUS", "RESERVED_DAYS*24")
-SERVING_ENERGY = _energy_rows("serving", "TERM", "SERVE_GPU", "GPU_COUNT", "TERM_MONTHS*HOURS_PER_MONTH")
+#: Training: every GPU-hour of the program's lines; serving: its GPU line's, spot allowance included.
+TRAINING_ENERGY = _energy_rows("training program", "PROGRAM", "GPU", "NUM_GPUS", "PROGRAM_BILLED_GPU_HOURS")
+SERVING_ENERGY = _energy_rows("serving", "TERM", "SERVE_GPU", "GPU_COUNT",
+                              range_block.SERVING_GPU_HOURS.format("GPU_COUNT")[1:])
 
 #: Self-host or pay per token: this quote against the model's API list prices (the provider with
 #: the median output price, converted like every catalog price), at the quote's sustained request rate.
@@ -328,7 +335,8 @@ BOTH = Scenario(
        Row("GPUs", "GPU_COUNT", "=MAX(TRAIN_GPU_COUNT,SERVE_GPU_COUNT)", "GPUs", INT, "Shown on the cover: the peak"),
        Row("Duration", "DURATION_DAYS", "=TRAIN_DURATION_DAYS+ROUND(TERM_MONTHS*HOURS_PER_MONTH/24,0)", "days", INT,
            "Shown on the cover: training, then serving"))
-    + TRAINING_ENERGY + _energy_rows("serving", "TERM", "SERVE_GPU", "SERVE_GPU_COUNT", "TERM_MONTHS*HOURS_PER_MONTH")
+    + TRAINING_ENERGY + _energy_rows("serving", "TERM", "SERVE_GPU", "SERVE_GPU_COUNT",
+                                    range_block.SERVING_GPU_HOURS.format("SERVE_GPU_COUNT")[1:])
     + PROGRAM_ESTIMATE,
     TRAINING_LINE_ITEMS
     + (LineItem("Serving GPUs", range_block.SERVING_GPU_HOURS.format("SERVE_GPU_COUNT"), "GPU-hour",
@@ -501,10 +509,13 @@ def _quote_sheet(wb: Workbook, ws, scenario: Scenario, quote_date: _dt.date | No
         ws.cell(row=r, column=2, value=item.quantity).number_format = item.number_format
         ws.cell(row=r, column=3, value=item.unit)
         ws.cell(row=r, column=4, value=item.unit_price).number_format = PRICE
-        ws.cell(row=r, column=5, value=f"=ROUND(B{r}*D{r},2)").number_format = MONEY
+        ws.cell(row=r, column=5, value=LINE_AMOUNT.format(quantity=f"B{r}", price=f"D{r}")).number_format = MONEY
     last = first + len(scenario.line_items) - 1
     table = Table(displayName=c.LINE_ITEMS_TABLE, ref=f"A{top}:E{last}")
     table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
+    own_row = {key: this_row(c.LINE_ITEMS_TABLE, header) for key, header in (("quantity", "Quantity"),
+                                                                              ("price", "Unit price"))}
+    set_columns(table, c.LINE_ITEM_COLUMNS, {"Amount": LINE_AMOUNT.format(**own_row)})
     ws.add_table(table)
 
     totals = (

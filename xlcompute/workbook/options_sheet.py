@@ -12,7 +12,8 @@ the GPU-hours billed a month, the monthly and term cost, and whether TTFT and TP
 targets (``TTFT_TARGET_MS``, ``TPOT_TARGET_MS``).
 
 The table may hold any number of rows: every formula outside it reads it by structured
-reference (``Options[GPU]``), which Excel and LibreOffice grow and shrink with the table.
+reference (``Options[GPU]``), which Excel and LibreOffice grow and shrink with the table; each
+computed column is a calculated column (:mod:`.table_columns`), which Excel fills into an added row.
 ``RECOMMENDED_ROW``, above the table so that a row added below it moves nothing, is plain Excel:
 the position of the lowest monthly cost among the rows that meet the service level (MIN and
 MATCH over the column "Cost if meets SLA", blank for a row that misses), ``#N/A`` when none
@@ -36,6 +37,7 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 from ..core.errors import XlcomputeError
 from ..functions.excel_values import column_letters
 from . import contract as c
+from .table_columns import set_columns, this_row
 
 INT, DEC1, DEC2, PCT, PRICE, MONEY = "#,##0", "#,##0.0", "#,##0.00", "0.00%", "#,##0.00##", "#,##0.00"
 
@@ -121,7 +123,16 @@ def recommended(header: str) -> str:
 
 def row_formulas(row: int) -> dict[str, str]:
     """The formula of each computed column in table row ``row``."""
-    cells = {column.key: f"{_letter(column.header)}{row}" for column in COLUMNS}
+    return _formulas({column.key: f"{_letter(column.header)}{row}" for column in COLUMNS})
+
+
+def calculated_formulas() -> dict[str, str]:
+    """The formula of each computed column with structured references to its own row
+    (``Options[[#This Row],[GPU]]``): the calculated column formula Excel fills into an added row."""
+    return _formulas({column.key: this_row(c.OPTIONS_TABLE, column.header) for column in COLUMNS})
+
+
+def _formulas(cells: dict[str, str]) -> dict[str, str]:
     return {column.header: column.formula.format(**cells) for column in COLUMNS if column.formula}
 
 
@@ -192,6 +203,7 @@ def add_options_sheet(wb: Any, options: tuple[Option, ...] = DEFAULT_OPTIONS) ->
             cell.number_format = column.number_format  # after the style, which sets its own
     table = Table(displayName=c.OPTIONS_TABLE, ref=f"A{HEADER_ROW}:{column_letters(len(COLUMNS))}{last}")
     table.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=True)
+    set_columns(table, HEADERS, calculated_formulas())
     ws.add_table(table)
     for key, header in (("gpus", "GPU"), ("providers", "Provider"), ("pricings", "Pricing")):
         dv = DataValidation(type="list", formula1=f"LIST_{key.upper()}", allow_blank=False, showErrorMessage=True,

@@ -40,14 +40,6 @@ INPUTS: tuple[tuple[Any, ...], ...] = (
 #: The storage price: the catalog's, in the quote's currency, unless a contracted one is typed over it.
 STORAGE_PRICE = "=ROUND(STORAGE_TB_PRICE(STORAGE_SERVICE,CURRENCY,EXCHANGE_RATE),4)"
 
-ESTIMATE: tuple[tuple[Any, ...], ...] = (
-    ("Program GPU-hours", "PROGRAM_GPU_HOURS_TOTAL",
-     "=PROGRAM_GPU_HOURS(BILLED_GPU_HOURS,EXPERIMENTS_MULTIPLE,EVALUATION_SHARE,GOODPUT)", "GPU-hours", INT,
-     "xlcompute: final run × (1 + experiments + evaluation) / goodput: the quote's GPU lines before contingency", ""),
-    ("Checkpoint storage", "CHECKPOINT_STORAGE_TB", "=CHECKPOINT_TB(MODEL,CHECKPOINTS_KEPT)", "TB", DEC1,
-     "xlcompute: parameters × 16 bytes × checkpoints kept; a line of the quote", ""),
-)
-
 #: Quantity of each program line; ``{}`` is "" in the quote and "_{}" (then LOW or HIGH) in its range.
 _QUANTITIES = {
     "Experiments and ablations": "=ROUND(BILLED_GPU_HOURS{}*EXPERIMENTS_MULTIPLE,0)",
@@ -71,6 +63,22 @@ def _line(description: str) -> tuple[str, str, str, str, str]:
 GPU_LINES = tuple(_line(d) for d in ("Experiments and ablations", "Evaluation", "Failed runs and restarts"))
 CHECKPOINT_LINE = _line("Checkpoint storage")
 CONTINGENCY_LINE = _line("Contingency")
+
+#: The GPU-hours of the quote's GPU lines, summed from the same quantity formulas the lines use.
+BILLED_HOURS_FORMULA = "=BILLED_GPU_HOURS+" + "+".join(
+    _QUANTITIES[d].format("")[1:] for d in ("Experiments and ablations", "Evaluation", "Failed runs and restarts",
+                                            "Contingency"))
+
+ESTIMATE: tuple[tuple[Any, ...], ...] = (
+    ("Program GPU-hours", "PROGRAM_GPU_HOURS_TOTAL",
+     "=PROGRAM_GPU_HOURS(BILLED_GPU_HOURS,EXPERIMENTS_MULTIPLE,EVALUATION_SHARE,GOODPUT)", "GPU-hours", INT,
+     "xlcompute: final run × (1 + experiments + evaluation) / goodput: the quote's GPU lines before contingency", ""),
+    ("Program GPU-hours billed", "PROGRAM_BILLED_GPU_HOURS", BILLED_HOURS_FORMULA, "GPU-hours", INT,
+     "The quote's GPU lines: final run, experiments, evaluation, restarts and contingency (the energy counts "
+     "these)", ""),
+    ("Checkpoint storage", "CHECKPOINT_STORAGE_TB", "=CHECKPOINT_TB(MODEL,CHECKPOINTS_KEPT)", "TB", DEC1,
+     "xlcompute: parameters × 16 bytes × checkpoints kept; a line of the quote", ""),
+)
 
 RANGE_LINES = {description: (quantity.format("_{}"),) for description, quantity in _QUANTITIES.items()}
 #: The quote's quantity formulas of the program's GPU lines (experiments, evaluation, restarts,

@@ -4,7 +4,10 @@ A generated workbook is built in English, then every text a reader sees (titles,
 notes, line-item descriptions) is looked up in the language's message catalog, the same gettext
 catalog the proposal uses. What the contract or the formulas read stays as it is: sheet names,
 defined names and the values of named cells (catalog ids, precisions, the customer), the
-line-item table's header row, the hidden dropdown lists and every formula.
+line-item table's header row, the hidden dropdown lists and every formula. Of the Options table
+only the options' names (its first column) are translated: ``RECOMMENDED`` is the name in the
+recommended row (``INDEX(Options[Option],RECOMMENDED_ROW)``), so it follows, and nothing else reads
+a name; its header row and the catalog ids the formulas read stay.
 
 :func:`extract_texts` is the Babel extractor that lists those texts (``make messages``): it builds
 every kind of workbook and yields what :func:`translate_workbook` would look up, so the catalog
@@ -33,8 +36,8 @@ def _texts(wb: Workbook) -> Iterator[Any]:
             first, _, last = table.ref.partition(":")
             row = "".join(ch for ch in first if ch.isdigit())
             headers.update(cell.coordinate for cell in ws[f"{first}:{''.join(ch for ch in last if ch.isalpha())}{row}"][0])
-            if table.displayName == OPTIONS_TABLE:  # options: catalog ids the formulas read, and their names
-                headers.update(cell.coordinate for line in ws[table.ref] for cell in line)
+            if table.displayName == OPTIONS_TABLE:  # options: catalog ids the formulas read; only names shown
+                headers.update(cell.coordinate for line in ws[table.ref] for cell in line[1:])
         for row in ws.iter_rows():
             for cell in row:
                 value = cell.value
