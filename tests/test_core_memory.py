@@ -44,6 +44,33 @@ def test_weights_bytes_by_precision(precision, expected):
     assert weights_bytes(1e9, precision) == pytest.approx(expected * 1e9)
 
 
+def test_block_scaled_fp4_formats_count_their_scales():
+    """NVFP4 (NVIDIA technical blog "Introducing NVFP4 for efficient and accurate low-precision inference", 2025):
+    E2M1 values with one FP8 E4M3 scale per 16-value block, 4 + 8/16 = 4.5 bits per weight. MXFP4 (OCP Microscaling
+    Formats (MX) Specification v1.0, 2023, section 5: one E8M0 scale per 32-value block); the gpt-oss model card
+    (OpenAI, 2025-08-05) states its MXFP4 MoE weights take 4.25 bits per parameter. Exact: storage widths."""
+    assert weights_bytes(1e9, "nvfp4") == pytest.approx(4.5 / 8 * 1e9)
+    assert weights_bytes(1e9, "NVFP4") == weights_bytes(1e9, 4.5)
+    assert weights_bytes(1e9, "mxfp4") == pytest.approx(4.25 / 8 * 1e9)
+    assert weights_bytes(1e9, "fp4") == pytest.approx(0.5e9)  # bare E2M1 elements, no scales
+
+
+def test_block_scaled_formats_run_on_fp4_units():
+    from xlcompute.catalog import get_gpu
+    from xlcompute.core.efficiency import DEFAULT_SERVING_EFFICIENCY
+    from xlcompute.core.serving import compute_precision_for, default_kv_precision
+    from xlcompute.core.training_efficiency import precision_class
+
+    b200, h100 = get_gpu("b200"), get_gpu("h100-sxm")
+    for name in ("nvfp4", "mxfp4"):
+        assert b200.peak_flops(name) == b200.peak_flops("fp4")
+        assert h100.peak_flops(name) == h100.peak_flops("fp8")  # no fp4 units: the next wider float units
+        assert compute_precision_for(name, b200) == name and compute_precision_for(name, h100) == "bf16"
+        assert default_kv_precision(name) == "fp8"
+        assert DEFAULT_SERVING_EFFICIENCY.flops_fraction(name) == DEFAULT_SERVING_EFFICIENCY.flops_fraction_4bit
+        assert precision_class(name) == "fp8"
+
+
 def test_weights_vectorised():
     assert weights_bytes(np.array([1e9, 7e9]), "int4").tolist() == [0.5e9, 3.5e9]
 

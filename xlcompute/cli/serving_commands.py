@@ -162,7 +162,8 @@ def validate(fmt: str, as_json: bool, fit: bool, output: str | None) -> None:
         text = json.dumps(payload, indent=2, default=str)
     else:
         title = ("Serving by engine: in sample (shipped settings) and out of source (each source predicted by a fit "
-                 "without it); 80% band = 10th-90th percentile of out-of-source measured/predicted speed")
+                 "without it); 80% band = 10th-90th percentile of out-of-source measured/predicted speed, each source "
+                 "weighted equally, levels corrected for the sample's size")
         text = (("### " if fmt == "markdown" else "") + title + "\n\n" + render_engines(engines, fmt) + "\n\n"
                 + validation.render(serving, training, fmt))
         if fit:

@@ -32,7 +32,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from .errors import XlcomputeError, check_fraction, check_number
-from .units import normalise_precision
+from .units import element_precision, normalise_precision
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ class ServingEfficiency:
 
     def flops_fraction(self, compute_precision: str) -> float:
         """Achieved share of peak for GEMMs run at ``compute_precision``."""
-        name = normalise_precision(compute_precision, "compute_precision")
+        name = element_precision(compute_precision, "compute_precision")
         if name in ("fp4", "int4"):
             return self.flops_fraction_4bit
         if name in ("fp8", "int8", "fp6"):

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from .errors import XlcomputeError
-from .units import GIB, normalise_precision
+from .units import GIB, element_precision
 
 _FLOAT_CHAIN = ["bf16", "fp16", "tf32", "fp32"]
 # Units to try, in order, for each precision (see Accelerator.peak_flops).
@@ -60,7 +60,7 @@ class Accelerator:
         else at bf16). Integer and float units are never mixed up: fp8 never falls back to
         int8 TOPS.
         """
-        name = normalise_precision(precision)
+        name = element_precision(precision)
         if name.endswith("bit") or name == "nf4":
             name = "int4"
         for candidate in _FALLBACK.get(name, _FALLBACK["bf16"]):

@@ -28,7 +28,7 @@ from .hardware import Accelerator
 from .inference import compute_time_s, inference_flops_per_token, memory_time_s
 from .memory import activation_memory_bytes, kv_elements_per_token
 from .params import params_active, params_embedding, params_mlp, params_output_head, params_total
-from .units import bytes_per_element, normalise_precision
+from .units import bytes_per_element, element_precision, normalise_precision
 
 REFERENCE = ("Seed 002 (推理经济学); Erdil 2025, 'Inference economics of language models', arXiv:2506.04645 §2 "
              "(time = max(arithmetic, memory) + network + fixed latency)")
@@ -136,7 +136,7 @@ def default_kv_precision(weight_precision: str) -> str:
     TTFT_MS & co., the planner, GPUS_NEEDED and INFER_MEMORY_GB (KV_CACHE_GB alone takes the cache
     precision directly, default bf16).
     """
-    name = normalise_precision(weight_precision)
+    name = element_precision(weight_precision)
     return {"fp8": "fp8", "fp16": "fp16", "fp4": "fp8"}.get(name, "bf16")
 
 
@@ -148,7 +148,7 @@ def compute_precision_for(precision: str, gpu: Accelerator) -> str:
     (A100) dequantise to bf16 (vLLM's Marlin kernels do this).
     """
     name = normalise_precision(precision)
-    if name in ("fp8", "int8", "fp4") and gpu.dense_tflops.get(name):
+    if name in ("fp8", "int8", "fp4", "nvfp4", "mxfp4") and gpu.dense_tflops.get(element_precision(name)):
         return name
     if name in ("fp16",):
         return "fp16"

@@ -14,7 +14,9 @@ row key ``vllm@amd`` holds vLLM on AMD Instinct (ROCm), used whenever vLLM runs 
 
 Error band: ``band_low`` and ``band_high`` are the 10th and 90th percentiles of the engine's
 out-of-source speed ratios (measured / predicted, each source predicted by a fit without it),
-so an 80% band is meant to hold 80% of measurements from a source the fit has not seen.
+each source weighted equally and the levels corrected for the sample's size
+(``xlcompute.validation.serving.source_balanced_band``), so an 80% band is meant to hold 80%
+of measurements from a source the fit has not seen.
 Standard library only.
 """
 

@@ -51,7 +51,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .units import normalise_precision
+from .units import element_precision
 
 #: GPUs at or below which a dense run counts as ``node`` scale (16 HGX nodes).
 NODE_SCALE_MAX_GPUS = 128
@@ -102,7 +102,7 @@ def generation_key(generation: str) -> str:
 
 def precision_class(precision: str | None) -> str:
     """``fp8`` for 8-bit and narrower GEMMs, ``16bit`` otherwise."""
-    name = normalise_precision("bf16" if precision is None else precision)
+    name = element_precision("bf16" if precision is None else precision)
     if name.endswith("bit"):  # bits per weight given as a number
         return "fp8" if float(name[:-3]) <= 8 else "16bit"
     return "fp8" if name in EIGHT_BIT else "16bit"

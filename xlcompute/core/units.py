@@ -35,13 +35,21 @@ PRECISION_BYTES: dict[str, float] = {
     "int8": 1.0,
     "fp6": 0.75,
     "int4": 0.5,
-    "fp4": 0.5,
+    "fp4": 0.5,  # bare E2M1 elements; the block-scaled formats below add their scales
+    "nvfp4": 4.5 / 8,  # one FP8 (E4M3) scale per 16 FP4 values: 4 + 8/16 bits
+    "mxfp4": 4.25 / 8,  # one E8M0 scale per 32 FP4 values: 4 + 8/32 bits
     "nf4": 0.5,
 }
+#: Block-scaled formats and the element type their matrix multiplications run on: NVIDIA's
+#: NVFP4 (NVIDIA technical blog "Introducing NVFP4 for efficient and accurate low-precision
+#: inference", 2025: E2M1 values, one E4M3 scale per 16-value block, plus one FP32 scale per
+#: tensor) and OCP MXFP4 (OCP Microscaling Formats (MX) Specification v1.0, 2023, §5: E2M1
+#: values, one E8M0 shared scale per 32-value block). Blackwell's fp4 tensor cores run both.
+BLOCK_SCALED_ELEMENTS: dict[str, str] = {"nvfp4": "fp4", "mxfp4": "fp4"}
 _ALIASES = {
     "float32": "fp32", "float": "fp32", "full": "fp32", "float16": "fp16", "half": "fp16",
     "bfloat16": "bf16", "float8": "fp8", "e4m3": "fp8", "fp8_e4m3": "fp8", "e5m2": "fp8",
-    "q8": "int8", "q4": "int4", "mxfp4": "fp4", "nvfp4": "fp4", "float64": "fp64", "double": "fp64",
+    "q8": "int8", "q4": "int4", "float64": "fp64", "double": "fp64",
 }
 
 
@@ -64,11 +72,19 @@ def normalise_precision(precision: Any, argument: str = "precision") -> str:
     )
 
 
+def element_precision(precision: Any, argument: str = "precision") -> str:
+    """The element type a precision's arithmetic runs on: ``"fp4"`` for the block-scaled NVFP4 and
+    MXFP4 (their scales only add storage), the canonical name otherwise."""
+    name = normalise_precision(precision, argument)
+    return BLOCK_SCALED_ELEMENTS.get(name, name)
+
+
 def bytes_per_element(precision: Any, argument: str = "precision") -> float:
     """Bytes per stored element [B] for a precision name or a number of bits.
 
     ``bytes_per_element("bf16") == 2``; ``bytes_per_element(4.5) == 0.5625`` (4.5 bits per
-    weight, e.g. a GGUF Q4_K_M average).
+    weight, e.g. a GGUF Q4_K_M average); block-scaled formats count their scales:
+    ``bytes_per_element("nvfp4") == 0.5625``, ``bytes_per_element("mxfp4") == 0.53125``.
     """
     name = normalise_precision(precision, argument)
     if name in PRECISION_BYTES:
@@ -84,10 +100,12 @@ def bytes_per_element(precision: Any, argument: str = "precision") -> float:
 
 @formula(
     title="Bytes per element",
-    equation="B = storage width of the precision: fp32 4, bf16/fp16 2, fp8/int8 1, fp6 0.75, int4/fp4 0.5; n bits → n/8",
+    equation="B = storage width of the precision: fp32 4, bf16/fp16 2, fp8/int8 1, fp6 0.75, int4/fp4 0.5, "
+             "nvfp4 (4 + 8/16 bits) 0.5625, mxfp4 (4 + 8/32 bits) 0.53125; n bits → n/8",
     result=("B", "B/element", "bytes per stored element (one weight or one KV-cache value)"),
     terms={"element_precision": ("precision", "-", "precision name (bf16, fp8, int4, ...) or bits per element (4.5)")},
-    reference="Storage width of each type: IEEE 754-2019, bfloat16, OCP FP8 (E4M3/E5M2), OCP Microscaling (MXFP4/6)",
+    reference="Storage width of each type: IEEE 754-2019, bfloat16, OCP FP8 (E4M3/E5M2), OCP Microscaling Formats "
+              "v1.0 (MXFP4: E8M0 scale per 32 values), NVIDIA NVFP4 (E4M3 scale per 16 values)",
 )
 def precision_bytes(element_precision: Any) -> float:
     """Bytes per stored element [B/element] of a precision (a name or bits), as a breakdown step.

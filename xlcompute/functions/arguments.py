@@ -22,8 +22,8 @@ TRAINING_TOKENS = Argument("tokens", "Training tokens, e.g. 2E+12. Cell or range
 MFU = Argument("mfu", "Model FLOPs utilisation, 0-1 [optional, default: the typical MFU of the run's regime (GPU "
                       "generation, precision, dense or MoE, GPU count; docs/validation.md), for a dense bf16 run "
                + ", ".join(f"{m.base:.2f} on {name}" for name, m in TRAINING_MFU.items()) + "].", number=True)
-PRECISION = Argument("precision", 'Precision: bf16, fp16, fp8, int8, int4 or bits per weight [optional, default '
-                                  '"bf16"].', core_names=("weight_precision",))
+PRECISION = Argument("precision", 'Precision: bf16, fp16, fp8, int8, int4, nvfp4 (4.5 bits with its scales), '
+                                  'mxfp4 (4.25 bits) or bits per weight [optional, default "bf16"].', core_names=("weight_precision",))
 KV_FOLLOWS = Argument("kv_precision", "KV-cache precision [optional, default: follows the weights, fp8 for fp8 or "
                                       "fp4 weights, fp16 for fp16, otherwise bf16].")
 USABLE_FRACTION = Argument(

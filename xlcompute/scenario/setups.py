@@ -41,7 +41,7 @@ from ..core.money import CATALOG_CURRENCY, convert_price
 from ..core.units import normalise_precision
 
 #: Precisions a serving setup accepts for weights.
-PRECISIONS = ("bf16", "fp16", "fp8", "int8", "int4", "fp4")
+PRECISIONS = ("bf16", "fp16", "fp8", "int8", "int4", "fp4", "nvfp4", "mxfp4")
 
 
 @dataclass(frozen=True)

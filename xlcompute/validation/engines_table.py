@@ -17,8 +17,8 @@ from ..core.serving_engines import ENGINES_CSV
 from .serving import refit_engines
 
 HEADER = ("engine", "setting", "value", "basis", "source")
-BAND_BASIS = {"band_low": "10th percentile of out-of-source measured/predicted speed",
-              "band_high": "90th percentile of out-of-source measured/predicted speed"}
+BAND_BASIS = {"band_low": "10th percentile of out-of-source measured/predicted speed (sources weighted equally)",
+              "band_high": "90th percentile of out-of-source measured/predicted speed (sources weighted equally)"}
 
 
 def _number(value: float) -> str:

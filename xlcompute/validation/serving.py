@@ -14,7 +14,8 @@ per second of a deployment at a fixed batch).
 
 Honesty check: :func:`out_of_source` refits an engine without one source (a publisher's table)
 and predicts that source, for every source; the 80% band of an engine is the 10th-90th
-percentile of those out-of-source speed ratios (:func:`engine_bands`). :func:`band_coverage`
+percentile of those out-of-source speed ratios, each source weighted equally and the levels
+corrected for the sample's size (:func:`source_balanced_band`, :func:`engine_bands`). :func:`band_coverage`
 then asks, source by source, whether a band built without the source holds its measurements.
 """
 
@@ -272,16 +273,47 @@ def out_of_source(engine: str, rows: list[dict[str, str]] | None = None) -> list
     return out
 
 
-def _quantiles(ratios: list[float]) -> tuple[float, float]:
-    logs = sorted(math.log(r) for r in ratios if r > 0 and r == r)
-    cuts = statistics.quantiles(logs, n=10, method="inclusive")
-    return math.exp(cuts[0]), math.exp(cuts[-1])
+def source_balanced_band(pairs: list[tuple[dict[str, str], float]],
+                         quantiles: tuple[float, float] = BAND_QUANTILES) -> tuple[float, float]:
+    """Band of speed ratios that a table from a source not seen should fall in, ``quantiles`` of the time.
+
+    Each source counts once: a row of a source with n rows weighs 1/n (the "CDF pooling" of Dunn,
+    Wasserman & Ramdas 2023, JASA 118:2491, for observations in groups), so that the 454-row
+    TensorRT-LLM table does not make the band of the next publisher. The levels get the conformal
+    finite-sample correction, upper ⌈(m+1)·q⌉/m and lower ⌊(m+1)·q⌋/m (Vovk et al. 2005), with m the
+    effective sample size of the weighted rows, (Σw)²/Σw² (Kish 1965): between the number of sources
+    (whose correction would take the extremes for fewer than ten) and the number of rows.
+    Quantiles of log ratios, interpolated between the mid-points of the cumulative weights.
+    """
+    counts = collections.Counter(source_key(row) for row, ratio in pairs if ratio > 0)
+    points = sorted((math.log(ratio), 1.0 / counts[source_key(row)]) for row, ratio in pairs if ratio > 0)
+    total = sum(weight for _, weight in points)
+    effective = int(total**2 / sum(weight**2 for _, weight in points))
+    low = max(0.0, math.floor((effective + 1) * quantiles[0]) / effective)
+    high = min(1.0, math.ceil((effective + 1) * quantiles[1]) / effective)
+    cumulative, mids = 0.0, []
+    for _, weight in points:
+        mids.append((cumulative + weight / 2) / total)
+        cumulative += weight
+    logs = [value for value, _ in points]
+    return math.exp(_interpolate(mids, logs, low)), math.exp(_interpolate(mids, logs, high))
+
+
+def _interpolate(xs: list[float], ys: list[float], x: float) -> float:
+    """Linear interpolation of ``ys`` at ``x`` over increasing ``xs``, flat beyond the ends."""
+    if x <= xs[0]:
+        return ys[0]
+    for i in range(1, len(xs)):
+        if x <= xs[i]:
+            return ys[i - 1] + (x - xs[i - 1]) / (xs[i] - xs[i - 1]) * (ys[i] - ys[i - 1])
+    return ys[-1]
 
 
 def engine_bands(cross: dict[str, list[tuple[dict[str, str], float]]]) -> dict[str, tuple[float, float]]:
-    """80% band (10th, 90th percentile of out-of-source speed ratios) per engine; pooled where rows are few."""
-    pooled = _quantiles([r for pairs in cross.values() for _, r in pairs])
-    return {engine: (_quantiles([r for _, r in pairs]) if _own_band(pairs) else pooled) for engine, pairs in cross.items()}
+    """80% band of out-of-source speed ratios per engine (:func:`source_balanced_band`); the band of all
+    engines where an engine has too few rows or sources."""
+    pooled = source_balanced_band([pair for pairs in cross.values() for pair in pairs])
+    return {engine: (source_balanced_band(pairs) if _own_band(pairs) else pooled) for engine, pairs in cross.items()}
 
 
 def _own_band(pairs: list[tuple[dict[str, str], float]]) -> bool:
@@ -291,20 +323,23 @@ def _own_band(pairs: list[tuple[dict[str, str], float]]) -> bool:
 
 
 def band_coverage(cross: dict[str, list[tuple[dict[str, str], float]]]) -> dict[str, dict[str, Any]]:
-    """Per engine: share of out-of-source rows inside a band built without their source, and median |error|."""
+    """Per engine: share of out-of-source rows inside a band built without their source, the mean of that
+    share over the engine's sources, and median |error|."""
     report = {}
-    everything = [(e, row, r) for e, pairs in cross.items() for row, r in pairs]
+    everything = [pair for pairs in cross.values() for pair in pairs]
     for engine, pairs in cross.items():
-        inside = 0
-        for source in {source_key(row) for row, _ in pairs}:
+        inside, shares = 0, []
+        for source in sorted({source_key(row) for row, _ in pairs}):
             rest = [(row, r) for row, r in pairs if source_key(row) != source]
-            others = ([r for _, r in rest] if _own_band(rest) else
-                      [r for e, row, r in everything if source_key(row) != source])
-            low, high = _quantiles(others)
-            inside += sum(low <= r <= high for row, r in pairs if source_key(row) == source)
+            others = rest if _own_band(rest) else [(row, r) for row, r in everything if source_key(row) != source]
+            low, high = source_balanced_band(others)
+            held = [r for row, r in pairs if source_key(row) == source]
+            inside += sum(low <= r <= high for r in held)
+            shares.append(sum(low <= r <= high for r in held) / len(held))
         errors = [abs(1 / r - 1) for _, r in pairs]
-        report[engine] = {"rows": len(pairs), "sources": len({source_key(row) for row, _ in pairs}),
-                          "median_abs_error": statistics.median(errors), "band_coverage": inside / len(pairs)}
+        report[engine] = {"rows": len(pairs), "sources": len(shares), "median_abs_error": statistics.median(errors),
+                          "band_coverage": inside / len(pairs), "source_coverage": statistics.mean(shares),
+                          "source_shares": shares}
     return report
 
 
@@ -332,7 +367,8 @@ def validation_by_engine() -> dict[str, dict[str, Any]]:
             "band_coverage": sum(t["in_sample"]["band_coverage"] * t["in_sample"]["rows"] for t in table.values()) / n},
         "out_of_source": {"rows": n, "sources": sum(h["sources"] for h in held.values()),
                           "median_abs_error": statistics.median(abs(1 / r - 1) for r in pairs),
-                          "band_coverage": sum(h["band_coverage"] * h["rows"] for h in held.values()) / n},
+                          "band_coverage": sum(h["band_coverage"] * h["rows"] for h in held.values()) / n,
+                          "source_coverage": statistics.mean(s for h in held.values() for s in h["source_shares"])},
     }
     return table
 
@@ -340,13 +376,14 @@ def validation_by_engine() -> dict[str, dict[str, Any]]:
 def render_engines(table: dict[str, dict[str, Any]], fmt: str = "text") -> str:
     """The by-engine table: rows, sources, median |error| and 80%-band coverage, in sample and out of source."""
     head = ("engine", "rows", "sources", "in-sample median abs. error", "in-sample inside band",
-            "out-of-source median abs. error", "out-of-source inside band", "80% band")
+            "out-of-source median abs. error", "out-of-source inside band", "mean over sources inside band", "80% band")
     lines = []
     for engine, t in table.items():
         band = ENGINES[engine] if engine in ENGINES else None
         cells = (engine, str(t["in_sample"]["rows"]), str(t["out_of_source"]["sources"]),
                  f"{t['in_sample']['median_abs_error']:.1%}", f"{t['in_sample']['band_coverage']:.0%}",
                  f"{t['out_of_source']['median_abs_error']:.1%}", f"{t['out_of_source']['band_coverage']:.0%}",
+                 f"{t['out_of_source']['source_coverage']:.0%}",
                  f"x{band.band_low:.2f}-x{band.band_high:.2f}" if band else "")
         lines.append(cells)
     if fmt == "markdown":
@@ -358,4 +395,4 @@ def render_engines(table: dict[str, dict[str, Any]], fmt: str = "text") -> str:
 
 __all__ = ["ENGINE_BOUNDS", "GRAPH_ENGINES", "engine_prior", "METRICS", "band_coverage", "engine_bands", "engine_loss", "engine_of", "fit_engine",
            "in_sample", "original_rows", "refit_engines", "out_of_source", "predict_serving", "render_engines", "rows_by_engine", "serving_rows",
-           "source_key", "speed_ratio", "validation_by_engine"]
+           "source_balanced_band", "source_key", "speed_ratio", "validation_by_engine"]
