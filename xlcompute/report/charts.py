@@ -120,17 +120,11 @@ def _unwrap_plain_groups(svg: str) -> str:
     return "".join(out)
 
 
-def _text(translate: Any, text: Any) -> str:
-    """``text`` through ``translate`` when there is one; an empty text stays empty (gettext("")
-    is a catalog's header)."""
-    return translate(text) if isinstance(text, str) and text.strip() else str(text or "")
-
-
 def cost_by_line_item(descriptions: Sequence[str], amounts: Sequence[float], currency: str,
                       translate: Any = str) -> Markup:
     """Horizontal bars: amount of every line item."""
     plt = _pyplot()
-    descriptions = [_text(translate, d) for d in descriptions]
+    descriptions = [translate(d) for d in descriptions]
     height = 0.45 + 0.42 * len(descriptions)
     # Room for the longest label (DejaVu Sans at 9 pt averages about 0.075 in a character):
     # a long one widens the figure, which the page then scales down, as a tight bounding box would.
@@ -163,7 +157,7 @@ def price_build_up(steps: Sequence[tuple[str, float]], currency: str, translate:
         ax.bar(i, abs(amount), bottom=bottom, color=color, width=0.6)
         ax.text(i, bottom + abs(amount), f"{amount:,.0f}", ha="center", va="bottom", fontsize=8)
         running = amount if is_total else running + amount
-    ax.set_xticks(range(len(steps)), labels=[_text(translate, label) for label, _ in steps])
+    ax.set_xticks(range(len(steps)), labels=[translate(label) for label, _ in steps])
     ax.set_ylabel(f"[{currency}]")
     _title(ax, translate(BUILD_UP_TITLE))
     ax.yaxis.set_major_locator(_few_ticks())
@@ -208,9 +202,9 @@ def sensitivity(series: dict[str, Any], label: str, unit: str, current: float | 
                 label=translate(THIS_QUOTE) % {"used": number(used), "value": number(current)})
         ax.legend(frameon=False, fontsize=8)
     ax.set_xlabel(translate(axis_label))
-    unit = _text(translate, unit)
+    unit = translate(unit)
     ax.set_ylabel(f"[{unit}]" if unit else "")  # the title names the quantity
-    _title(ax, translate(SENSITIVITY_TITLE) % {"quantity": _text(translate, label), "argument": translate(short)})
+    _title(ax, translate(SENSITIVITY_TITLE) % {"quantity": translate(label), "argument": translate(short)})
     ax.grid(axis="y", color="#DDE3EA", linewidth=0.6)
     if argument == "batch":
         ax.set_xscale("log", base=2)
@@ -243,7 +237,7 @@ def tornado(bars: Sequence[dict[str, Any]], base: float, currency: str, translat
     high value (:func:`~xlcompute.report.ranges.tornado_bars`), about this quote's total.
     Labels are plain text (``parse_math`` off: a ``$`` in a label is a dollar, never TeX)."""
     plt = _pyplot()
-    labels = [f"{_text(translate, b['label'])}\n{b['low_text']} – {b['high_text']}" for b in bars]
+    labels = [f"{translate(b['label'])}\n{b['low_text']} – {b['high_text']}" for b in bars]
     title, axis = translate(TORNADO_TITLE), translate(TORNADO_AXIS)
     left = 0.3 + 0.065 * max((_text_width(line) for label in labels for line in label.split("\n")), default=0)
     fig, ax = plt.subplots(figsize=(max(6.6, left + 4.6), 0.9 + 0.6 * len(bars)))
@@ -302,11 +296,12 @@ def draw(chart: dict[str, Any], translate: Any = str) -> Markup:
 
 def draw_charts(context: dict[str, Any], translate: Any = str) -> dict[str, Any]:
     """``context`` with every chart's SVG drawn (``chart.svg`` in the templates); the range's
-    tornado (``price_range.chart``), every text and caption through ``translate`` (the language's
-    ``gettext``; a workbook's label the catalog knows is shown translated)."""
+    tornado (``price_range.chart``), every text and caption through ``translate``
+    (:func:`xlcompute.locale.translate_text` for the language: a workbook's label the catalog knows
+    is shown translated, an empty one stays empty)."""
     for chart in context["charts"]:
         chart["svg"] = draw(chart, translate)
-        args = {key: _text(translate, value) for key, value in chart.get("caption_args", {}).items()}
+        args = {key: translate(value) for key, value in chart.get("caption_args", {}).items()}
         chart["caption"] = translate(chart["caption"]) % args if args else translate(chart["caption"])
     chart = (context.get("price_range") or {}).get("chart")
     if chart:

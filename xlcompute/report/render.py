@@ -222,12 +222,12 @@ def prepare(source: Path, pdf_path: Path, dirs: list[Path], audience: str = DEFA
 
     context, result = prepare_context(source, pdf_path, audience)
     _mark("evaluated")
-    from ..locale import gettext_for  # noqa: PLC0415
+    from ..locale import translate_text  # noqa: PLC0415
 
     if audience != "internal":  # the customer's version shows no cost charts, only the range's tornado
         context["charts"] = []
     ensure_address_space(CHARTS_ADDRESS_SPACE_MB)
-    charts.draw_charts(context, gettext_for(lang))
+    charts.draw_charts(context, functools.partial(translate_text, lang=lang))
     _mark("charts drawn")
     return render_html(context, dirs, lang), result
 
